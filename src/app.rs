@@ -1,0 +1,190 @@
+//! Start-up and wiring: open the database (migrating it) and the object store from settings,
+//! build the HTTP app, serve it with graceful shutdown, and run the background orphan sweep.
+//! `anyhow` lives here and in `main`: this is the edge.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::{NewToken, generate_token};
+use crate::config::{ServeSettings, StorageSettings, StoreSettings};
+use crate::db::{Db, redact_url};
+use crate::dossier::{Catalogue, DossierService};
+use crate::http::{AppState, app};
+use crate::storage::{LocalStore, ObjectStore, S3Store};
+use crate::timestamp::Timestamp;
+
+/// Opens (and migrates) the database, and opens the object store.
+pub async fn open(settings: &StoreSettings) -> anyhow::Result<(Db, ObjectStore)> {
+    let uses_data_dir = settings.database_url.starts_with("sqlite:")
+        || matches!(settings.storage, StorageSettings::Local(_));
+    if uses_data_dir {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    }
+    let db = Db::connect(&settings.database_url, settings.db_max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&settings.database_url)))?;
+    db.migrate().await.context("applying database migrations")?;
+    let store = match &settings.storage {
+        StorageSettings::Local(path) => ObjectStore::Local(Arc::new(
+            LocalStore::open(path)
+                .await
+                .with_context(|| format!("opening object store {}", path.display()))?,
+        )),
+        StorageSettings::S3(s3) => ObjectStore::S3(Arc::new(
+            S3Store::connect(s3.clone())
+                .await
+                .with_context(|| format!("configuring S3 bucket {}", s3.bucket))?,
+        )),
+    };
+    Ok((db, store))
+}
+
+/// Creates an API token and returns the secret (shown once; only its hash is stored).
+pub async fn create_token(db: &Db, request: &NewToken) -> anyhow::Result<String> {
+    request.validate()?;
+    let token = generate_token();
+    db.insert_token(
+        &uuid::Uuid::new_v4().to_string(),
+        &token.hash.to_hex(),
+        request.role.as_str(),
+        request.tax_code.as_ref().map(|t| t.as_str()),
+        request.id_number.as_ref().map(|n| n.as_str()),
+        request.agency.as_deref(),
+        request.name.as_deref(),
+        &Timestamp::now().to_string(),
+    )
+    .await
+    .context("storing the token")?;
+    Ok(token.secret)
+}
+
+/// Builds the dossier service and app state.
+pub fn state(settings: &ServeSettings, db: Db, store: ObjectStore) -> anyhow::Result<AppState> {
+    let catalogue = match &settings.procedures {
+        None => Catalogue::builtin(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading procedure catalogue {}", path.display()))?;
+            Catalogue::from_toml(&text)?
+        }
+    };
+    let dossiers = DossierService::new(
+        db.clone(),
+        store.clone(),
+        Arc::new(catalogue),
+        settings.unit_code.clone(),
+        settings.limits,
+    );
+    Ok(AppState {
+        dossiers,
+        db,
+        store,
+    })
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    serving: JoinHandle<std::io::Result<()>>,
+    sweeping: JoinHandle<()>,
+    db: Db,
+    state: AppState,
+}
+
+impl Server {
+    /// Opens everything and starts serving on `settings.listen` (port 0 picks a free port).
+    pub async fn start(settings: &ServeSettings) -> anyhow::Result<Self> {
+        let (db, store) = open(&settings.store).await?;
+        let state = state(settings, db.clone(), store.clone())?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, mut stop) = watch::channel(false);
+        let router = app(state.clone());
+        let mut stop_serving = stop.clone();
+        let serving = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop_serving.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        let grace = settings.orphan_grace;
+        let service = state.dossiers.clone();
+        let sweeping = tokio::spawn(async move {
+            let every = (grace / 2).max(Duration::from_secs(60));
+            loop {
+                match service.sweep_orphans(grace).await {
+                    Ok(r) if r.orphans_removed + r.unfinished_removed > 0 => {
+                        tracing::info!(?r, "orphan sweep removed leftovers");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        });
+        tracing::info!(%addr, storage = %store.describe(), "serving");
+        Ok(Self {
+            addr,
+            shutdown,
+            serving,
+            sweeping,
+            db,
+            state,
+        })
+    }
+
+    /// The state the server runs with (for tools and tests that call services directly).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish, and closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let served = self.serving.await.context("server task")?;
+        let _ = self.sweeping.await;
+        self.db.close().await;
+        served.context("serving")?;
+        Ok(())
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,188 @@
+//! Who is calling: roles, API tokens and the principal a token stands for.
+//!
+//! Owns: token generation (random, shown once) and hashing (only the SHA-256 of a token is
+//! stored), and the closed set of roles. Never reaches: HTTP (the extractor lives in `http`),
+//! SQL (token rows live in `db`). Never logs a token.
+
+use std::fmt;
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde::Serialize;
+
+use crate::dossier::{IdNumber, TaxCode};
+use crate::storage::Sha256Digest;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// An enterprise: files and follows its own dossiers (matched by tax code).
+    Business,
+    /// A citizen: files and follows their own dossiers (matched by identification number).
+    Citizen,
+    /// A counter officer: receives and processes dossiers.
+    Officer,
+    /// An archivist: searches and retrieves records.
+    Archivist,
+    /// An administrator.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Business,
+        Role::Citizen,
+        Role::Officer,
+        Role::Archivist,
+        Role::Admin,
+    ];
+
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Business => "business",
+            Self::Citizen => "citizen",
+            Self::Officer => "officer",
+            Self::Archivist => "archivist",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored or typed name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Staff roles see every dossier (for now; the workflow refines this by agency).
+    pub fn is_staff(self) -> bool {
+        matches!(self, Self::Officer | Self::Archivist | Self::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The caller, as established from a valid token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    /// The token's id (not the token).
+    pub token_id: String,
+    /// Its role.
+    pub role: Role,
+    /// For a business: its tax code.
+    pub tax_code: Option<TaxCode>,
+    /// For a citizen: the identification number.
+    pub id_number: Option<IdNumber>,
+    /// For staff: the agency or unit they work for.
+    pub agency: Option<String>,
+    /// A display name.
+    pub name: Option<String>,
+}
+
+/// A request to create a token, checked for consistency with its role.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// Role.
+    pub role: Role,
+    /// Required for a business.
+    pub tax_code: Option<TaxCode>,
+    /// Required for a citizen.
+    pub id_number: Option<IdNumber>,
+    /// The agency or unit of a staff member.
+    pub agency: Option<String>,
+    /// A display name.
+    pub name: Option<String>,
+}
+
+/// A token request that does not fit its role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRequestError {
+    /// A business token needs the business's tax code.
+    #[error("a business token needs --tax-code")]
+    MissingTaxCode,
+    /// A citizen token needs the citizen's identification number.
+    #[error("a citizen token needs --id-number")]
+    MissingIdNumber,
+}
+
+impl NewToken {
+    /// Checks that a business has a tax code and a citizen an identification number.
+    pub fn validate(&self) -> Result<(), TokenRequestError> {
+        match self.role {
+            Role::Business if self.tax_code.is_none() => Err(TokenRequestError::MissingTaxCode),
+            Role::Citizen if self.id_number.is_none() => Err(TokenRequestError::MissingIdNumber),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A freshly generated token: the secret to hand out once, and the hash to store.
+pub struct GeneratedToken {
+    /// `mct_` followed by 43 base64url characters (256 random bits).
+    pub secret: String,
+    /// What the database keeps.
+    pub hash: Sha256Digest,
+}
+
+impl fmt::Debug for GeneratedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedToken")
+            .field("secret", &"<redacted>")
+            .field("hash", &self.hash)
+            .finish()
+    }
+}
+
+/// The prefix of every motcua token, so secret scanners can spot a leaked one.
+pub const TOKEN_PREFIX: &str = "mct_";
+
+/// Generates a token from the operating system's random source.
+pub fn generate_token() -> GeneratedToken {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = hash_token(&secret);
+    GeneratedToken { secret, hash }
+}
+
+/// The stored form of a token. A plain SHA-256 is enough: tokens carry 256 random bits, so there
+/// is nothing to brute-force.
+pub fn hash_token(secret: &str) -> Sha256Digest {
+    Sha256Digest::of(secret.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_prefixed_and_hash_to_what_is_stored() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a.secret, b.secret);
+        assert!(a.secret.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.secret.len(), TOKEN_PREFIX.len() + 43);
+        assert_eq!(hash_token(&a.secret), a.hash);
+        assert!(!format!("{a:?}").contains(&a.secret));
+    }
+
+    #[test]
+    fn business_tokens_need_a_tax_code() {
+        let t = NewToken {
+            role: Role::Business,
+            tax_code: None,
+            id_number: None,
+            agency: None,
+            name: None,
+        };
+        assert_eq!(t.validate(), Err(TokenRequestError::MissingTaxCode));
+    }
+}

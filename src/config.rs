@@ -1,0 +1,402 @@
+//! Settings: from the command line, the environment (`MOTCUA_*`, and the standard `AWS_*`
+//! variables for S3 credentials), and a TOML config file, in that order of precedence, then
+//! defaults. Every setting is documented in `motcua serve --help`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+use crate::dossier::{IntakeLimits, UnitCode};
+use crate::storage::S3Settings;
+
+/// Settings every command that opens the database and store shares.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct StoreArgs {
+    /// Data directory for the embedded defaults: the SQLite database (motcua.db) and the local
+    /// object store (objects/). [default: ./data]
+    #[arg(long, env = "MOTCUA_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// TOML config file; its keys are the long option names with underscores
+    /// (database_url = "...", s3_bucket = "...", max_file_size = "100MiB", ...).
+    #[arg(long, env = "MOTCUA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: postgres://USER:PASSWORD@HOST:PORT/DB for production, or sqlite://FILE.
+    /// [default: sqlite://DATA/motcua.db]
+    #[arg(
+        long,
+        env = "MOTCUA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Most database connections per app instance. [default: 16]
+    #[arg(long, env = "MOTCUA_DB_MAX_CONNECTIONS", value_name = "N")]
+    pub db_max_connections: Option<u32>,
+    /// S3 bucket. When set, objects are stored there instead of in the data directory.
+    /// Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or any standard AWS
+    /// source: profile, instance role).
+    #[arg(long, env = "MOTCUA_S3_BUCKET", value_name = "BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint URL for S3-compatible storage (Garage, Ceph, MinIO), e.g.
+    /// http://127.0.0.1:3900. [default: AWS]
+    #[arg(long, env = "MOTCUA_S3_ENDPOINT", value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region. [default: AWS_REGION, else us-east-1]
+    #[arg(long, env = "MOTCUA_S3_REGION", value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// Key prefix inside the bucket, e.g. motcua/. [default: none]
+    #[arg(long, env = "MOTCUA_S3_PREFIX", value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+    /// Path-style addressing (endpoint/bucket/key), which most S3-compatible servers need;
+    /// false for virtual-hosted style (bucket.endpoint/key). [default: true]
+    #[arg(long, env = "MOTCUA_S3_PATH_STYLE", value_name = "BOOL")]
+    pub s3_path_style: Option<bool>,
+    /// Multipart upload part size (at least 5MiB). [default: 8MiB]
+    #[arg(long, env = "MOTCUA_S3_PART_SIZE", value_name = "SIZE")]
+    pub s3_part_size: Option<ByteSize>,
+}
+
+/// Settings of `motcua serve`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Database and object store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "MOTCUA_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Code of the receiving unit (mã đơn vị), the first part of every dossier code
+    /// (<unit>-<YYMMDD>-<sequence>). [default: DEMO]
+    #[arg(long, env = "MOTCUA_UNIT_CODE", value_name = "CODE")]
+    pub unit_code: Option<String>,
+    /// Largest accepted file (e.g. 100MiB, 1GiB, or bytes). [default: 100MiB]
+    #[arg(long, env = "MOTCUA_MAX_FILE_SIZE", value_name = "SIZE")]
+    pub max_file_size: Option<ByteSize>,
+    /// Largest accepted request, all files of a dossier together. [default: 1GiB]
+    #[arg(long, env = "MOTCUA_MAX_REQUEST_SIZE", value_name = "SIZE")]
+    pub max_request_size: Option<ByteSize>,
+    /// Most files in one dossier. [default: 100]
+    #[arg(long, env = "MOTCUA_MAX_FILES", value_name = "N")]
+    pub max_files: Option<usize>,
+    /// Procedure catalogue (TOML) replacing the built-in one (catalogue/procedures.toml).
+    #[arg(long, env = "MOTCUA_PROCEDURES", value_name = "FILE")]
+    pub procedures: Option<PathBuf>,
+    /// Log format: text or json. The level comes from MOTCUA_LOG (e.g. info, motcua=debug).
+    /// [default: text]
+    #[arg(long, env = "MOTCUA_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Seconds an unreferenced object or unfinished upload is kept before the orphan sweep
+    /// removes it; the sweep runs at start and then every half of this. [default: 3600]
+    #[arg(long, env = "MOTCUA_ORPHAN_GRACE_SECS", value_name = "SECONDS")]
+    pub orphan_grace_secs: Option<u64>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A size in bytes, written as `123`, `100KiB`, `100MiB`, `1GiB` (or KB/MB/GB, powers of ten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (number, unit) = s.split_at(split);
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("{s:?} is not a size (e.g. 100MiB)"))?;
+        let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kib" | "k" => 1 << 10,
+            "mib" | "m" => 1 << 20,
+            "gib" | "g" => 1 << 30,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
+        };
+        n.checked_mul(factor)
+            .map(ByteSize)
+            .ok_or_else(|| format!("{s:?} is too large"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// The config file: the same settings as the command line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    s3_bucket: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_prefix: Option<String>,
+    s3_path_style: Option<bool>,
+    s3_part_size: Option<ByteSize>,
+    listen: Option<SocketAddr>,
+    unit_code: Option<String>,
+    max_file_size: Option<ByteSize>,
+    max_request_size: Option<ByteSize>,
+    max_files: Option<usize>,
+    procedures: Option<PathBuf>,
+    log_format: Option<LogFormat>,
+    orphan_grace_secs: Option<u64>,
+}
+
+fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+/// Where objects go.
+#[derive(Debug, Clone)]
+pub enum StorageSettings {
+    /// A local directory.
+    Local(PathBuf),
+    /// An S3 bucket.
+    S3(S3Settings),
+}
+
+/// What every command needs to open the database and the store.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Pool size.
+    pub db_max_connections: u32,
+    /// Object store.
+    pub storage: StorageSettings,
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Database and store.
+    pub store: StoreSettings,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Unit code for dossier codes.
+    pub unit_code: UnitCode,
+    /// Intake budgets.
+    pub limits: IntakeLimits,
+    /// Replacement procedure catalogue.
+    pub procedures: Option<PathBuf>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Orphan grace period.
+    pub orphan_grace: Duration,
+}
+
+impl StoreArgs {
+    /// Resolves against the config file and defaults.
+    pub fn resolve(&self) -> anyhow::Result<StoreSettings> {
+        let file = read_file_config(self.config.as_deref())?;
+        resolve_store(self, &file)
+    }
+}
+
+fn resolve_store(args: &StoreArgs, file: &FileConfig) -> anyhow::Result<StoreSettings> {
+    let data_dir = args
+        .data
+        .clone()
+        .or_else(|| file.data.clone())
+        .unwrap_or_else(|| PathBuf::from("./data"));
+    let database_url = match args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+    {
+        Some(url) => url,
+        None => format!("sqlite://{}?mode=rwc", data_dir.join("motcua.db").display()),
+    };
+    let storage = match args.s3_bucket.clone().or_else(|| file.s3_bucket.clone()) {
+        None => StorageSettings::Local(data_dir.join("objects")),
+        Some(bucket) => {
+            let part_size = args
+                .s3_part_size
+                .or(file.s3_part_size)
+                .unwrap_or(ByteSize(8 << 20))
+                .0;
+            if part_size < 5 << 20 {
+                bail!("s3_part_size must be at least 5MiB (an S3 rule)");
+            }
+            StorageSettings::S3(S3Settings {
+                bucket,
+                endpoint: args
+                    .s3_endpoint
+                    .clone()
+                    .or_else(|| file.s3_endpoint.clone()),
+                region: args
+                    .s3_region
+                    .clone()
+                    .or_else(|| file.s3_region.clone())
+                    .or_else(|| std::env::var("AWS_REGION").ok())
+                    .unwrap_or_else(|| "us-east-1".into()),
+                prefix: args
+                    .s3_prefix
+                    .clone()
+                    .or_else(|| file.s3_prefix.clone())
+                    .unwrap_or_default(),
+                path_style: args.s3_path_style.or(file.s3_path_style).unwrap_or(true),
+                part_size: usize::try_from(part_size).context("s3_part_size")?,
+            })
+        }
+    };
+    Ok(StoreSettings {
+        data_dir,
+        database_url,
+        db_max_connections: args
+            .db_max_connections
+            .or(file.db_max_connections)
+            .unwrap_or(16)
+            .max(1),
+        storage,
+    })
+}
+
+impl ServeArgs {
+    /// Resolves against the config file and defaults.
+    pub fn resolve(&self) -> anyhow::Result<ServeSettings> {
+        let file = read_file_config(self.store.config.as_deref())?;
+        let store = resolve_store(&self.store, &file)?;
+        let unit = self
+            .unit_code
+            .clone()
+            .or_else(|| file.unit_code.clone())
+            .unwrap_or_else(|| "DEMO".into());
+        let defaults = IntakeLimits::default();
+        let limits = IntakeLimits {
+            max_file_size: self
+                .max_file_size
+                .or(file.max_file_size)
+                .map_or(defaults.max_file_size, |b| b.0),
+            max_request_size: self
+                .max_request_size
+                .or(file.max_request_size)
+                .map_or(defaults.max_request_size, |b| b.0),
+            max_files: self
+                .max_files
+                .or(file.max_files)
+                .unwrap_or(defaults.max_files),
+        };
+        if limits.max_file_size == 0 || limits.max_request_size == 0 || limits.max_files == 0 {
+            bail!("size and file-count limits must be above zero");
+        }
+        Ok(ServeSettings {
+            store,
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            unit_code: UnitCode::parse(&unit)
+                .map_err(|e| anyhow::anyhow!("unit code {unit:?}: {}", e.rule))?,
+            limits,
+            procedures: self.procedures.clone().or_else(|| file.procedures.clone()),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            orphan_grace: Duration::from_secs(
+                self.orphan_grace_secs
+                    .or(file.orphan_grace_secs)
+                    .unwrap_or(3600),
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!("100MiB".parse::<ByteSize>(), Ok(ByteSize(100 << 20)));
+        assert_eq!("1GiB".parse::<ByteSize>(), Ok(ByteSize(1 << 30)));
+        assert_eq!("2 MB".parse::<ByteSize>(), Ok(ByteSize(2_000_000)));
+        assert_eq!("512".parse::<ByteSize>(), Ok(ByteSize(512)));
+        assert!("lots".parse::<ByteSize>().is_err());
+        assert!("5 parsecs".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_ones() {
+        let s = ServeArgs::default().resolve().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert!(
+            s.store
+                .database_url
+                .starts_with("sqlite://./data/motcua.db")
+        );
+        assert!(matches!(s.store.storage, StorageSettings::Local(ref p) if p.ends_with("objects")));
+        assert_eq!(s.limits.max_file_size, 100 << 20);
+    }
+
+    #[test]
+    fn the_command_line_beats_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("motcua.toml");
+        std::fs::write(
+            &path,
+            "unit_code = \"FILE\"\nmax_file_size = \"5MiB\"\ns3_bucket = \"b\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            store: StoreArgs {
+                config: Some(path),
+                ..StoreArgs::default()
+            },
+            unit_code: Some("CLI".into()),
+            ..ServeArgs::default()
+        };
+        let s = args.resolve().unwrap();
+        assert_eq!(s.unit_code.as_str(), "CLI");
+        assert_eq!(s.limits.max_file_size, 5 << 20);
+        assert!(matches!(s.store.storage, StorageSettings::S3(ref b) if b.bucket == "b"));
+    }
+
+    #[test]
+    fn unknown_config_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("motcua.toml");
+        std::fs::write(&path, "databse_url = \"x\"\n").unwrap();
+        let args = StoreArgs {
+            config: Some(path),
+            ..StoreArgs::default()
+        };
+        assert!(args.resolve().is_err());
+    }
+}

@@ -1,0 +1,318 @@
+//! Dossier, document, object and dossier-code rows.
+
+use sqlx::Row as _;
+
+use super::{Db, DbError, Tx};
+
+/// A dossier to insert.
+#[derive(Debug, Clone)]
+pub struct NewDossier<'a> {
+    /// UUID.
+    pub id: &'a str,
+    /// Dossier code.
+    pub code: &'a str,
+    /// Procedure code.
+    pub procedure_code: &'a str,
+    /// Status name.
+    pub status: &'a str,
+    /// `business` or `citizen`.
+    pub applicant_kind: &'a str,
+    /// Business tax code.
+    pub applicant_tax_code: Option<&'a str>,
+    /// Citizen identification number.
+    pub applicant_id_number: Option<&'a str>,
+    /// Applicant name.
+    pub applicant_name: &'a str,
+    /// Further declared data, as JSON text.
+    pub details: &'a str,
+    /// Token id of the submitter.
+    pub submitted_by: &'a str,
+    /// Instant (RFC 3339 text).
+    pub submitted_at: &'a str,
+}
+
+/// A document to insert.
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    /// UUID.
+    pub id: &'a str,
+    /// Owning dossier.
+    pub dossier_id: &'a str,
+    /// Order within the dossier, from 0.
+    pub position: i64,
+    /// Client's file name.
+    pub filename: &'a str,
+    /// Detected media type.
+    pub media_type: &'a str,
+    /// Bytes.
+    pub size: i64,
+    /// Content address.
+    pub sha256: &'a str,
+    /// Instant.
+    pub created_at: &'a str,
+}
+
+/// A stored dossier.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DossierRow {
+    /// UUID.
+    pub id: String,
+    /// Dossier code.
+    pub code: String,
+    /// Procedure code.
+    pub procedure_code: String,
+    /// Status name.
+    pub status: String,
+    /// `business` or `citizen`.
+    pub applicant_kind: String,
+    /// Business tax code.
+    pub applicant_tax_code: Option<String>,
+    /// Citizen identification number.
+    pub applicant_id_number: Option<String>,
+    /// Applicant name.
+    pub applicant_name: String,
+    /// Declared data as JSON text.
+    pub details: String,
+    /// Token id of the submitter.
+    pub submitted_by: String,
+    /// Instant.
+    pub submitted_at: String,
+    /// Instant.
+    pub updated_at: String,
+}
+
+/// A stored document with its owner's identifying fields (for access decisions).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    /// UUID.
+    pub id: String,
+    /// Owning dossier.
+    pub dossier_id: String,
+    /// Order within the dossier.
+    pub position: i64,
+    /// Client's file name.
+    pub filename: String,
+    /// Media type.
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Content address.
+    pub sha256: String,
+    /// Instant.
+    pub created_at: String,
+    /// The owning dossier's applicant tax code.
+    pub applicant_tax_code: Option<String>,
+    /// The owning dossier's applicant identification number.
+    pub applicant_id_number: Option<String>,
+}
+
+/// Which dossiers a listing returns. Every field narrows; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct DossierFilter {
+    /// Only this applicant tax code (also how a business is confined to its own).
+    pub tax_code: Option<String>,
+    /// Only this identification number (how a citizen is confined to their own).
+    pub id_number: Option<String>,
+    /// Only this procedure.
+    pub procedure_code: Option<String>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this dossier code.
+    pub code: Option<String>,
+    /// Submitted at or after (RFC 3339 text).
+    pub submitted_from: Option<String>,
+    /// Submitted before (RFC 3339 text).
+    pub submitted_to: Option<String>,
+    /// Keyset cursor: rows strictly before this `(submitted_at, id)` in newest-first order.
+    pub before: Option<(String, String)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
+    applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
+    submitted_at, updated_at";
+
+impl Tx {
+    /// Takes the next number in a unit's daily sequence. Atomic across connections and app
+    /// instances: the upsert locks the counter row until this transaction ends, and a rollback
+    /// gives the number back.
+    pub async fn next_dossier_sequence(
+        &mut self,
+        unit_code: &str,
+        day: &str,
+    ) -> Result<i64, DbError> {
+        let row = sqlx::query(
+            "INSERT INTO dossier_code_sequences (unit_code, day, last_value) VALUES ($1, $2, 1) \
+             ON CONFLICT (unit_code, day) DO UPDATE \
+             SET last_value = dossier_code_sequences.last_value + 1 \
+             RETURNING last_value",
+        )
+        .bind(unit_code)
+        .bind(day)
+        .fetch_one(&mut *self.inner)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    /// Inserts a dossier.
+    pub async fn insert_dossier(&mut self, d: &NewDossier<'_>) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO dossiers (id, code, procedure_code, status, applicant_kind, \
+             applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
+             submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(d.id)
+        .bind(d.code)
+        .bind(d.procedure_code)
+        .bind(d.status)
+        .bind(d.applicant_kind)
+        .bind(d.applicant_tax_code)
+        .bind(d.applicant_id_number)
+        .bind(d.applicant_name)
+        .bind(d.details)
+        .bind(d.submitted_by)
+        .bind(d.submitted_at)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that an object is referenced (once per digest).
+    pub async fn insert_object(
+        &mut self,
+        sha256: &str,
+        size: i64,
+        created_at: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO objects (sha256, size, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(size)
+        .bind(created_at)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts a document.
+    pub async fn insert_document(&mut self, d: &NewDocument<'_>) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO documents (id, dossier_id, position, filename, media_type, size, sha256, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(d.id)
+        .bind(d.dossier_id)
+        .bind(d.position)
+        .bind(d.filename)
+        .bind(d.media_type)
+        .bind(d.size)
+        .bind(d.sha256)
+        .bind(d.created_at)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Db {
+    /// The dossier with this id.
+    pub async fn dossier(&self, id: &str) -> Result<Option<DossierRow>, DbError> {
+        let sql = format!("SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE id = $1");
+        Ok(sqlx::query_as::<_, DossierRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// A dossier's documents, in submission order.
+    pub async fn documents_of(&self, dossier_id: &str) -> Result<Vec<DocumentRow>, DbError> {
+        Ok(sqlx::query_as::<_, DocumentRow>(
+            "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
+             d.created_at, s.applicant_tax_code, s.applicant_id_number \
+             FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
+             WHERE d.dossier_id = $1 ORDER BY d.position",
+        )
+        .bind(dossier_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The document with this id.
+    pub async fn document(&self, id: &str) -> Result<Option<DocumentRow>, DbError> {
+        Ok(sqlx::query_as::<_, DocumentRow>(
+            "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
+             d.created_at, s.applicant_tax_code, s.applicant_id_number \
+             FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Dossiers matching `filter`, newest first, at most `filter.limit`.
+    pub async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<DossierRow>, DbError> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<String> = Vec::new();
+        let mut push = |column_test: &str, value: &str| {
+            values.push(value.to_owned());
+            conditions.push(column_test.replace('?', &format!("${}", values.len())));
+        };
+        if let Some(v) = &filter.tax_code {
+            push("applicant_tax_code = ?", v);
+        }
+        if let Some(v) = &filter.id_number {
+            push("applicant_id_number = ?", v);
+        }
+        if let Some(v) = &filter.procedure_code {
+            push("procedure_code = ?", v);
+        }
+        if let Some(v) = &filter.status {
+            push("status = ?", v);
+        }
+        if let Some(v) = &filter.code {
+            push("code = ?", v);
+        }
+        if let Some(v) = &filter.submitted_from {
+            push("submitted_at >= ?", v);
+        }
+        if let Some(v) = &filter.submitted_to {
+            push("submitted_at < ?", v);
+        }
+        if let Some((at, id)) = &filter.before {
+            values.push(at.clone());
+            let a = values.len();
+            values.push(id.clone());
+            let b = values.len();
+            conditions.push(format!(
+                "(submitted_at < ${a} OR (submitted_at = ${a} AND id < ${b}))"
+            ));
+        }
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {DOSSIER_COLUMNS} FROM dossiers {where_clause} \
+             ORDER BY submitted_at DESC, id DESC LIMIT {}",
+            filter.limit.clamp(1, 1000)
+        );
+        let mut query = sqlx::query_as::<_, DossierRow>(sqlx::AssertSqlSafe(sql));
+        for v in values {
+            query = query.bind(v);
+        }
+        Ok(query.fetch_all(self.pool()).await?)
+    }
+
+    /// Whether any record refers to this object (the orphan sweep asks).
+    pub async fn object_is_referenced(&self, sha256: &str) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM objects WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+}

@@ -1,0 +1,63 @@
+//! API token rows.
+
+use super::{Db, DbError};
+
+/// A stored token (its hash, never the token).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    /// Token id (UUID).
+    pub id: String,
+    /// Role name.
+    pub role: String,
+    /// Business tax code.
+    pub tax_code: Option<String>,
+    /// Citizen identification number.
+    pub id_number: Option<String>,
+    /// Staff agency.
+    pub agency: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+impl Db {
+    /// Stores a new token's hash and attributes.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_token(
+        &self,
+        id: &str,
+        token_hash: &str,
+        role: &str,
+        tax_code: Option<&str>,
+        id_number: Option<&str>,
+        agency: Option<&str>,
+        name: Option<&str>,
+        created_at: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, token_hash, role, tax_code, id_number, agency, name, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(role)
+        .bind(tax_code)
+        .bind(id_number)
+        .bind(agency)
+        .bind(name)
+        .bind(created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The live (not revoked) token with this hash.
+    pub async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError> {
+        Ok(sqlx::query_as::<_, TokenRow>(
+            "SELECT id, role, tax_code, id_number, agency, name FROM api_tokens \
+             WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}

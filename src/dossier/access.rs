@@ -1,0 +1,106 @@
+//! Who may file and see which dossier. The foundation's rules: a business sees and files only
+//! dossiers whose applicant tax code is its own, a citizen only those with their identification
+//! number; staff see everything (the workflow refines this by agency); archivists do not file.
+
+use crate::auth::{Principal, Role};
+
+use super::types::Applicant;
+
+/// Whether `principal` may see a dossier with these applicant identifiers. A refusal is reported
+/// as "not found", so that ids of other applicants' dossiers reveal nothing.
+pub fn can_see(principal: &Principal, tax_code: Option<&str>, id_number: Option<&str>) -> bool {
+    match principal.role {
+        Role::Business => {
+            principal.tax_code.is_some()
+                && principal.tax_code.as_ref().map(|t| t.as_str()) == tax_code
+        }
+        Role::Citizen => {
+            principal.id_number.is_some()
+                && principal.id_number.as_ref().map(|n| n.as_str()) == id_number
+        }
+        Role::Officer | Role::Archivist | Role::Admin => true,
+    }
+}
+
+/// Why a principal may not file a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitRefusal {
+    /// The role does not file dossiers.
+    #[error("a {0} token cannot submit dossiers")]
+    Role(Role),
+    /// A business or citizen filing for someone else.
+    #[error("the applicant must be the token's own {0}")]
+    NotOwnApplicant(&'static str),
+}
+
+/// Whether `principal` may file a dossier for `applicant`: a business for itself, a citizen for
+/// themself, an officer or admin for anyone (intake at the counter).
+pub fn check_can_submit(principal: &Principal, applicant: &Applicant) -> Result<(), SubmitRefusal> {
+    match principal.role {
+        Role::Business => match (applicant.tax_code(), &principal.tax_code) {
+            (Some(a), Some(own)) if a == own => Ok(()),
+            _ => Err(SubmitRefusal::NotOwnApplicant("tax code")),
+        },
+        Role::Citizen => match (applicant.id_number(), &principal.id_number) {
+            (Some(a), Some(own)) if a == own => Ok(()),
+            _ => Err(SubmitRefusal::NotOwnApplicant("identification number")),
+        },
+        Role::Officer | Role::Admin => Ok(()),
+        Role::Archivist => Err(SubmitRefusal::Role(Role::Archivist)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dossier::{IdNumber, TaxCode};
+
+    fn principal(role: Role, tax: Option<&str>) -> Principal {
+        Principal {
+            token_id: "t".into(),
+            role,
+            tax_code: tax.map(|t| TaxCode::parse(t).unwrap()),
+            id_number: None,
+            agency: None,
+            name: None,
+        }
+    }
+
+    #[test]
+    fn a_business_sees_only_its_own_tax_code() {
+        let b = principal(Role::Business, Some("0101234567"));
+        assert!(can_see(&b, Some("0101234567"), None));
+        assert!(!can_see(&b, Some("0109999999"), None));
+        assert!(!can_see(&b, None, Some("001203004567")));
+        assert!(can_see(
+            &principal(Role::Officer, None),
+            Some("0109999999"),
+            None
+        ));
+    }
+
+    #[test]
+    fn a_business_files_only_for_itself_and_archivists_not_at_all() {
+        let b = principal(Role::Business, Some("0101234567"));
+        let own = Applicant::Business {
+            tax_code: TaxCode::parse("0101234567").unwrap(),
+            name: "A".into(),
+        };
+        let other = Applicant::Business {
+            tax_code: TaxCode::parse("0109999999").unwrap(),
+            name: "B".into(),
+        };
+        let citizen = Applicant::Citizen {
+            id_number: IdNumber::parse("001203004567").unwrap(),
+            name: "C".into(),
+        };
+        assert_eq!(check_can_submit(&b, &own), Ok(()));
+        assert!(check_can_submit(&b, &other).is_err());
+        assert!(check_can_submit(&b, &citizen).is_err());
+        assert!(check_can_submit(&principal(Role::Officer, None), &other).is_ok());
+        assert_eq!(
+            check_can_submit(&principal(Role::Archivist, None), &own),
+            Err(SubmitRefusal::Role(Role::Archivist))
+        );
+    }
+}

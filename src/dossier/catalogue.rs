@@ -1,0 +1,146 @@
+//! The procedure catalogue (danh mục thủ tục hành chính): which procedures a dossier may be filed
+//! under, and their rules. Loaded from TOML: `catalogue/procedures.toml` is built in, and
+//! `--procedures FILE` replaces it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::types::ApplicantKind;
+
+/// The built-in catalogue.
+pub const BUILTIN: &str = include_str!("../../catalogue/procedures.toml");
+
+/// How much of a procedure can be done online (Decree 45/2020/ND-CP, art. 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProvisionLevel {
+    /// Every step online, results included.
+    #[serde(rename = "FULL")]
+    Full,
+    /// Some steps need the counter.
+    #[serde(rename = "PARTIAL")]
+    Partial,
+}
+
+/// One administrative procedure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    /// Stable identifier used in the API, e.g. `business-registration`.
+    pub code: String,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// Responsible agency.
+    pub agency: String,
+    /// Online provision level.
+    pub level: ProvisionLevel,
+    /// Who may apply.
+    pub applicants: Vec<ApplicantKind>,
+    /// Processing time in working days.
+    pub processing_days: u32,
+    /// Whether paper originals must be shown when no valid digital signature covers them.
+    pub originals_required: bool,
+    /// Procedures that may be handled together with this one (liên thông).
+    #[serde(default)]
+    pub linked: Vec<String>,
+}
+
+/// The catalogue could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    /// Not valid TOML or a field is wrong.
+    #[error("procedure catalogue: {0}")]
+    Syntax(#[from] toml::de::Error),
+    /// A rule across entries is broken.
+    #[error("procedure catalogue: {0}")]
+    Invalid(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    procedure: Vec<Procedure>,
+}
+
+/// All procedures, by code.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    procedures: BTreeMap<String, Procedure>,
+}
+
+impl Catalogue {
+    /// The catalogue shipped with motcua.
+    pub fn builtin() -> Self {
+        Self::from_toml(BUILTIN).expect("the built-in catalogue is valid (tested)")
+    }
+
+    /// Parses a catalogue and checks it: unique codes, at least one applicant kind each, links
+    /// that name existing procedures.
+    pub fn from_toml(text: &str) -> Result<Self, CatalogueError> {
+        let file: File = toml::from_str(text)?;
+        let mut procedures = BTreeMap::new();
+        for p in file.procedure {
+            if p.applicants.is_empty() {
+                return Err(CatalogueError::Invalid(format!(
+                    "procedure {} names no applicants",
+                    p.code
+                )));
+            }
+            if let Some(dup) = procedures.insert(p.code.clone(), p) {
+                return Err(CatalogueError::Invalid(format!(
+                    "procedure {} is listed twice",
+                    dup.code
+                )));
+            }
+        }
+        for p in procedures.values() {
+            if let Some(missing) = p.linked.iter().find(|l| !procedures.contains_key(*l)) {
+                return Err(CatalogueError::Invalid(format!(
+                    "procedure {} links to unknown procedure {missing}",
+                    p.code
+                )));
+            }
+        }
+        Ok(Self { procedures })
+    }
+
+    /// The procedure with this code.
+    pub fn get(&self, code: &str) -> Option<&Procedure> {
+        self.procedures.get(code)
+    }
+
+    /// Every procedure, ordered by code.
+    pub fn iter(&self) -> impl Iterator<Item = &Procedure> {
+        self.procedures.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_catalogue_has_the_four_founding_procedures() {
+        let c = Catalogue::builtin();
+        for code in [
+            "business-registration",
+            "birth-registration",
+            "permanent-residence",
+            "health-insurance-card",
+        ] {
+            assert!(c.get(code).is_some(), "{code}");
+        }
+        assert!(c.get("no-such-procedure").is_none());
+    }
+
+    #[test]
+    fn links_must_name_known_procedures() {
+        let text = BUILTIN.replace("\"permanent-residence\", \"health", "\"nowhere\", \"health");
+        assert!(matches!(
+            Catalogue::from_toml(&text),
+            Err(CatalogueError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,19 @@
+//! Dossiers (hồ sơ): intake, the rules on who may file and see what, and reading them back.
+//!
+//! Owns: the domain values (tax codes, dossier codes, applicants), the procedure catalogue,
+//! access decisions, and the intake that streams files into the object store and then records the
+//! dossier in one database transaction. Never reaches: axum or JSON wire types (that is `http`),
+//! SQL text (that is `db`), S3 calls (that is `storage`).
+
+pub mod access;
+pub mod catalogue;
+pub mod intake;
+pub mod service;
+pub mod types;
+
+pub use catalogue::{Catalogue, Procedure, ProvisionLevel};
+pub use intake::{IntakeError, IntakeLimits, PendingDossier};
+pub use service::{Document, Dossier, DossierError, DossierPage, DossierQuery, DossierService};
+pub use types::{
+    Applicant, ApplicantKind, DossierCode, DossierStatus, IdNumber, InvalidField, TaxCode, UnitCode,
+};

@@ -1,0 +1,478 @@
+//! The dossier service: what the HTTP layer (and the CLI) call. Ties intake, access rules, the
+//! database and the object store together.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::auth::{Principal, Role};
+use crate::content::MediaType;
+use crate::db::{Db, DbError, DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier};
+use crate::storage::{ByteStream, ObjectStore, Sha256Digest, StorageError, SweepReport};
+use crate::timestamp::Timestamp;
+
+use super::access::can_see;
+use super::catalogue::Catalogue;
+use super::intake::{self, IntakeError, IntakeLimits, PendingDossier};
+use super::types::{Applicant, DossierCode, DossierStatus, IdNumber, TaxCode, UnitCode};
+
+/// A dossier as read back.
+#[derive(Debug, Clone)]
+pub struct Dossier {
+    /// UUID.
+    pub id: String,
+    /// Dossier code.
+    pub code: DossierCode,
+    /// Procedure code.
+    pub procedure: String,
+    /// Status.
+    pub status: DossierStatus,
+    /// Applicant.
+    pub applicant: Applicant,
+    /// Further declared data (`title`, `contact`, `data`).
+    pub details: serde_json::Value,
+    /// When it was filed.
+    pub submitted_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Its documents, in submission order (empty in listings).
+    pub documents: Vec<Document>,
+}
+
+/// A stored document's metadata.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// UUID.
+    pub id: String,
+    /// Owning dossier.
+    pub dossier_id: String,
+    /// The client's file name.
+    pub filename: String,
+    /// What the bytes are.
+    pub media_type: MediaType,
+    /// Bytes.
+    pub size: u64,
+    /// Content address.
+    pub sha256: Sha256Digest,
+    /// When it was stored.
+    pub created_at: Timestamp,
+}
+
+/// Reading dossiers failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DossierError {
+    /// No such dossier or document, or not one the caller may see.
+    #[error("not found")]
+    NotFound,
+    /// A query parameter is wrong.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// A stored row no longer parses: the database was changed behind motcua's back.
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The object store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Listing parameters, as the caller gave them (already typed).
+#[derive(Debug, Clone, Default)]
+pub struct DossierQuery {
+    /// Only this procedure.
+    pub procedure: Option<String>,
+    /// Only this status.
+    pub status: Option<DossierStatus>,
+    /// Only this applicant tax code.
+    pub tax_code: Option<TaxCode>,
+    /// Only this identification number.
+    pub id_number: Option<IdNumber>,
+    /// Only this dossier code.
+    pub code: Option<String>,
+    /// Submitted at or after.
+    pub submitted_from: Option<Timestamp>,
+    /// Submitted before.
+    pub submitted_to: Option<Timestamp>,
+    /// Page size (1..=200, default 50).
+    pub limit: Option<u32>,
+    /// Continue after this cursor (from a previous page).
+    pub cursor: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone)]
+pub struct DossierPage {
+    /// Dossiers, newest first.
+    pub items: Vec<Dossier>,
+    /// Give this back as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Dossier operations.
+#[derive(Clone)]
+pub struct DossierService {
+    db: Db,
+    store: ObjectStore,
+    catalogue: Arc<Catalogue>,
+    unit: UnitCode,
+    limits: IntakeLimits,
+}
+
+impl DossierService {
+    /// Wires the service.
+    pub fn new(
+        db: Db,
+        store: ObjectStore,
+        catalogue: Arc<Catalogue>,
+        unit: UnitCode,
+        limits: IntakeLimits,
+    ) -> Self {
+        Self {
+            db,
+            store,
+            catalogue,
+            unit,
+            limits,
+        }
+    }
+
+    /// The catalogue.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// The intake limits.
+    pub fn limits(&self) -> &IntakeLimits {
+        &self.limits
+    }
+
+    /// Step 1 of intake: the declaration.
+    pub fn begin_intake(
+        &self,
+        principal: &Principal,
+        declaration: &[u8],
+    ) -> Result<PendingDossier, IntakeError> {
+        intake::parse_declaration(&self.catalogue, principal, declaration)
+    }
+
+    /// Step 2, once per file: stream it into the store.
+    pub async fn receive_file<S, E>(
+        &self,
+        pending: &mut PendingDossier,
+        filename: Option<&str>,
+        content_type: Option<&str>,
+        body: S,
+    ) -> Result<(), IntakeError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        intake::receive_file(
+            &self.store,
+            &self.limits,
+            pending,
+            filename,
+            content_type,
+            body,
+        )
+        .await
+    }
+
+    /// Step 3: record the dossier, its code and documents in one transaction.
+    pub async fn commit_intake(
+        &self,
+        principal: &Principal,
+        pending: PendingDossier,
+    ) -> Result<Dossier, IntakeError> {
+        if pending.files.is_empty() {
+            return Err(IntakeError::NoFiles);
+        }
+        let now = Timestamp::now();
+        let now_text = now.to_string();
+        let date = now.vietnam_date();
+        let id = uuid::Uuid::new_v4().to_string();
+        let details = pending.details.to_string();
+        let mut tx = self.db.begin().await?;
+        let sequence = tx
+            .next_dossier_sequence(self.unit.as_str(), &DossierCode::day_key(date))
+            .await?;
+        let code = DossierCode::new(
+            &self.unit,
+            date,
+            u32::try_from(sequence).unwrap_or(u32::MAX),
+        );
+        tx.insert_dossier(&NewDossier {
+            id: &id,
+            code: code.as_str(),
+            procedure_code: &pending.procedure.code,
+            status: DossierStatus::Submitted.as_str(),
+            applicant_kind: pending.applicant.kind().as_str(),
+            applicant_tax_code: pending.applicant.tax_code().map(TaxCode::as_str),
+            applicant_id_number: pending.applicant.id_number().map(IdNumber::as_str),
+            applicant_name: pending.applicant.name(),
+            details: &details,
+            submitted_by: &principal.token_id,
+            submitted_at: &now_text,
+        })
+        .await?;
+        let mut documents = Vec::with_capacity(pending.files.len());
+        for (position, file) in pending.files.iter().enumerate() {
+            let doc_id = uuid::Uuid::new_v4().to_string();
+            let sha = file.object.sha256.to_hex();
+            tx.insert_object(&sha, file.object.size as i64, &now_text)
+                .await?;
+            tx.insert_document(&NewDocument {
+                id: &doc_id,
+                dossier_id: &id,
+                position: position as i64,
+                filename: &file.filename,
+                media_type: file.media_type.as_str(),
+                size: file.object.size as i64,
+                sha256: &sha,
+                created_at: &now_text,
+            })
+            .await?;
+            documents.push(Document {
+                id: doc_id,
+                dossier_id: id.clone(),
+                filename: file.filename.clone(),
+                media_type: file.media_type,
+                size: file.object.size,
+                sha256: file.object.sha256,
+                created_at: now,
+            });
+        }
+        tx.commit().await?;
+        tracing::info!(dossier = %id, code = %code, documents = documents.len(), "dossier submitted");
+        Ok(Dossier {
+            id,
+            code,
+            procedure: pending.procedure.code,
+            status: DossierStatus::Submitted,
+            applicant: pending.applicant,
+            details: pending.details,
+            submitted_at: now,
+            updated_at: now,
+            documents,
+        })
+    }
+
+    /// A dossier with its documents, if the caller may see it.
+    pub async fn get(&self, principal: &Principal, id: &str) -> Result<Dossier, DossierError> {
+        let row = self.db.dossier(id).await?.ok_or(DossierError::NotFound)?;
+        if !can_see(
+            principal,
+            row.applicant_tax_code.as_deref(),
+            row.applicant_id_number.as_deref(),
+        ) {
+            return Err(DossierError::NotFound);
+        }
+        let mut dossier = dossier_from_row(row)?;
+        dossier.documents = self
+            .db
+            .documents_of(&dossier.id)
+            .await?
+            .into_iter()
+            .map(document_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(dossier)
+    }
+
+    /// A page of the dossiers the caller may see, newest first.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        query: DossierQuery,
+    ) -> Result<DossierPage, DossierError> {
+        let limit = query.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(DossierError::InvalidQuery(
+                "limit must be between 1 and 200".into(),
+            ));
+        }
+        let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let mut filter = DossierFilter {
+            tax_code: query.tax_code.map(|t| t.as_str().to_owned()),
+            id_number: query.id_number.map(|n| n.as_str().to_owned()),
+            procedure_code: query.procedure,
+            status: query.status.map(|s| s.as_str().to_owned()),
+            code: query.code,
+            submitted_from: query.submitted_from.map(|t| t.to_string()),
+            submitted_to: query.submitted_to.map(|t| t.to_string()),
+            before,
+            limit: i64::from(limit) + 1,
+        };
+        // Confine businesses and citizens to their own dossiers. Asking for someone else's
+        // identifier yields an empty page, not an error that would confirm it exists.
+        match principal.role {
+            Role::Business => {
+                let own = principal.tax_code.as_ref().map(|t| t.as_str().to_owned());
+                if filter.tax_code.is_some() && filter.tax_code != own {
+                    return Ok(DossierPage {
+                        items: vec![],
+                        next_cursor: None,
+                    });
+                }
+                filter.tax_code = own;
+                filter.tax_code.get_or_insert_with(|| "\u{0}".into());
+            }
+            Role::Citizen => {
+                let own = principal.id_number.as_ref().map(|n| n.as_str().to_owned());
+                if filter.id_number.is_some() && filter.id_number != own {
+                    return Ok(DossierPage {
+                        items: vec![],
+                        next_cursor: None,
+                    });
+                }
+                filter.id_number = own;
+                filter.id_number.get_or_insert_with(|| "\u{0}".into());
+            }
+            Role::Officer | Role::Archivist | Role::Admin => {}
+        }
+        let mut rows = self.db.list_dossiers(&filter).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = match (more, rows.last()) {
+            (true, Some(last)) => Some(encode_cursor(&last.submitted_at, &last.id)),
+            _ => None,
+        };
+        let items = rows
+            .into_iter()
+            .map(dossier_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(DossierPage { items, next_cursor })
+    }
+
+    /// A document's metadata, if the caller may see its dossier.
+    pub async fn document(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<Document, DossierError> {
+        let row = self.db.document(id).await?.ok_or(DossierError::NotFound)?;
+        if !can_see(
+            principal,
+            row.applicant_tax_code.as_deref(),
+            row.applicant_id_number.as_deref(),
+        ) {
+            return Err(DossierError::NotFound);
+        }
+        document_from_row(row)
+    }
+
+    /// A document's bytes, or the range `start..end` of them.
+    pub async fn document_content(
+        &self,
+        document: &Document,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<ByteStream, DossierError> {
+        Ok(self.store.get(&document.sha256, range).await?)
+    }
+
+    /// Removes orphaned objects and unfinished uploads older than `grace`.
+    pub async fn sweep_orphans(&self, grace: Duration) -> Result<SweepReport, DossierError> {
+        let db = self.db.clone();
+        self.store
+            .sweep(grace, move |sha| {
+                let db = db.clone();
+                async move { db.object_is_referenced(&sha.to_hex()).await }
+            })
+            .await
+            .map_err(|e| match e {
+                crate::storage::SweepError::Storage(s) => DossierError::Storage(s),
+                crate::storage::SweepError::Reference(d) => DossierError::Db(d),
+            })
+    }
+}
+
+fn corrupt(what: &str, value: &str) -> DossierError {
+    DossierError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {
+    let applicant = match (
+        row.applicant_kind.as_str(),
+        row.applicant_tax_code,
+        row.applicant_id_number,
+    ) {
+        ("business", Some(t), _) => Applicant::Business {
+            tax_code: TaxCode::parse(&t).map_err(|_| corrupt("tax code", &t))?,
+            name: row.applicant_name,
+        },
+        ("citizen", _, Some(n)) => Applicant::Citizen {
+            id_number: IdNumber::parse(&n).map_err(|_| corrupt("id number", &n))?,
+            name: row.applicant_name,
+        },
+        (kind, _, _) => return Err(corrupt("applicant kind", kind)),
+    };
+    Ok(Dossier {
+        status: DossierStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
+        submitted_at: Timestamp::parse(&row.submitted_at)
+            .map_err(|_| corrupt("time", &row.submitted_at))?,
+        updated_at: Timestamp::parse(&row.updated_at)
+            .map_err(|_| corrupt("time", &row.updated_at))?,
+        details: serde_json::from_str(&row.details)
+            .map_err(|_| corrupt("details", &row.details))?,
+        code: DossierCode::from_stored(row.code),
+        id: row.id,
+        procedure: row.procedure_code,
+        applicant,
+        documents: Vec::new(),
+    })
+}
+
+fn document_from_row(row: DocumentRow) -> Result<Document, DossierError> {
+    Ok(Document {
+        media_type: MediaType::from_canonical(&row.media_type)
+            .ok_or_else(|| corrupt("media type", &row.media_type))?,
+        sha256: Sha256Digest::from_hex(&row.sha256).map_err(|_| corrupt("sha256", &row.sha256))?,
+        size: u64::try_from(row.size).map_err(|_| corrupt("size", &row.size.to_string()))?,
+        created_at: Timestamp::parse(&row.created_at)
+            .map_err(|_| corrupt("time", &row.created_at))?,
+        id: row.id,
+        dossier_id: row.dossier_id,
+        filename: row.filename,
+    })
+}
+
+fn encode_cursor(at: &str, id: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}|{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(String, String), DossierError> {
+    use base64::Engine as _;
+    let invalid = || DossierError::InvalidQuery("cursor is not one this service issued".into());
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (at, id) = text.split_once('|').ok_or_else(invalid)?;
+    Timestamp::parse(at).map_err(|_| invalid())?;
+    uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
+    Ok((at.to_owned(), id.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_foreign_ones_are_refused() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let c = encode_cursor("2026-11-27T16:30:00.500000Z", &id);
+        assert_eq!(
+            decode_cursor(&c).unwrap(),
+            ("2026-11-27T16:30:00.500000Z".to_owned(), id)
+        );
+        assert!(matches!(
+            decode_cursor("nonsense!"),
+            Err(DossierError::InvalidQuery(_))
+        ));
+    }
+}

@@ -1,0 +1,314 @@
+//! The dossier's domain values, each parsed once at the boundary.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// Why a value from outside was refused. The message names the field and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {rule}")]
+pub struct InvalidField {
+    /// The field, as the client wrote it (`applicant.tax_code`).
+    pub field: &'static str,
+    /// What it must look like.
+    pub rule: String,
+}
+
+impl InvalidField {
+    pub(crate) fn new(field: &'static str, rule: impl Into<String>) -> Self {
+        Self {
+            field,
+            rule: rule.into(),
+        }
+    }
+}
+
+/// A Vietnamese tax code (mã số thuế): 10 digits for an enterprise, 10 digits, a hyphen and 3
+/// digits for a branch or dependent unit (Circular 105/2020/TT-BTC, art. 5), or the 12-digit
+/// personal identification number that serves as an individual's tax code since 1 July 2025.
+///
+/// Certificates from licensed CAs carry it as `UID=MST:<code>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TaxCode(String);
+
+impl TaxCode {
+    /// Parses and normalises (surrounding spaces removed).
+    pub fn parse(text: &str) -> Result<Self, InvalidField> {
+        let t = text.trim();
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        let ok = digits(t, 10)
+            || digits(t, 12)
+            || t.split_once('-')
+                .is_some_and(|(a, b)| digits(a, 10) && digits(b, 3));
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(InvalidField::new(
+                "tax_code",
+                "a tax code is 10 digits, 10 digits-3 digits for a branch, or 12 digits",
+            ))
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaxCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A citizen's identification number (số định danh cá nhân / CCCD, 12 digits; old CMND cards, 9).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct IdNumber(String);
+
+impl IdNumber {
+    /// Parses and normalises.
+    pub fn parse(text: &str) -> Result<Self, InvalidField> {
+        let t = text.trim();
+        if (t.len() == 12 || t.len() == 9) && t.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(InvalidField::new(
+                "id_number",
+                "an identification number is 12 digits (or 9 for an old ID card)",
+            ))
+        }
+    }
+
+    /// The number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The code of the receiving unit (mã đơn vị), the first part of every dossier code:
+/// letters, digits and dots, e.g. `000.00.00.H26` or `SKHDT`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnitCode(String);
+
+impl UnitCode {
+    /// Parses: 1 to 32 characters from `A-Z a-z 0-9 .`.
+    pub fn parse(text: &str) -> Result<Self, InvalidField> {
+        let ok = !text.is_empty()
+            && text.len() <= 32
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidField::new(
+                "unit_code",
+                "a unit code is 1 to 32 letters, digits or dots",
+            ))
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A dossier code (mã hồ sơ): `<unit code>-<YYMMDD>-<sequence>`, the sequence counting the
+/// unit's dossiers of that day (in Vietnam's time) from 0001. Past 9999 it simply grows a digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DossierCode(String);
+
+impl DossierCode {
+    /// Builds the code for a unit, a date and a sequence number.
+    pub fn new(unit: &UnitCode, date: Date, sequence: u32) -> Self {
+        Self(format!(
+            "{}-{:02}{:02}{:02}-{:04}",
+            unit.as_str(),
+            date.year().rem_euclid(100),
+            u8::from(date.month()),
+            date.day(),
+            sequence
+        ))
+    }
+
+    /// The day key used to number a unit's dossiers: `YYMMDD`.
+    pub fn day_key(date: Date) -> String {
+        format!(
+            "{:02}{:02}{:02}",
+            date.year().rem_euclid(100),
+            u8::from(date.month()),
+            date.day()
+        )
+    }
+
+    /// Wraps a code read back from storage.
+    pub fn from_stored(code: String) -> Self {
+        Self(code)
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DossierCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who a dossier is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicant {
+    /// An enterprise or household business, identified by its tax code.
+    Business {
+        /// Its tax code.
+        tax_code: TaxCode,
+        /// Its registered name.
+        name: String,
+    },
+    /// A citizen, identified by the personal identification number.
+    Citizen {
+        /// The identification number.
+        id_number: IdNumber,
+        /// Full name.
+        name: String,
+    },
+}
+
+impl Applicant {
+    /// The applicant's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Business { name, .. } | Self::Citizen { name, .. } => name,
+        }
+    }
+
+    /// `business` or `citizen`.
+    pub fn kind(&self) -> ApplicantKind {
+        match self {
+            Self::Business { .. } => ApplicantKind::Business,
+            Self::Citizen { .. } => ApplicantKind::Citizen,
+        }
+    }
+
+    /// The tax code, for a business.
+    pub fn tax_code(&self) -> Option<&TaxCode> {
+        match self {
+            Self::Business { tax_code, .. } => Some(tax_code),
+            Self::Citizen { .. } => None,
+        }
+    }
+
+    /// The identification number, for a citizen.
+    pub fn id_number(&self) -> Option<&IdNumber> {
+        match self {
+            Self::Citizen { id_number, .. } => Some(id_number),
+            Self::Business { .. } => None,
+        }
+    }
+}
+
+/// The two kinds of applicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicantKind {
+    /// An enterprise or household business.
+    Business,
+    /// A citizen.
+    Citizen,
+}
+
+impl ApplicantKind {
+    /// `business` or `citizen`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Business => "business",
+            Self::Citizen => "citizen",
+        }
+    }
+}
+
+/// Where a dossier is in its lifecycle. The foundation knows only the first state; the workflow
+/// adds the rest (Decree 45/2020/ND-CP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DossierStatus {
+    /// Filed and stored; not yet looked at by an officer.
+    Submitted,
+}
+
+impl DossierStatus {
+    /// The stored and printed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "SUBMITTED" => Some(Self::Submitted),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn tax_codes_are_10_digits_with_an_optional_branch_or_12_digits() {
+        assert!(TaxCode::parse("0101234567").is_ok());
+        assert!(TaxCode::parse("0101234567-001").is_ok());
+        assert!(TaxCode::parse("001234567890").is_ok());
+        assert_eq!(
+            TaxCode::parse(" 0101234567 ").unwrap().as_str(),
+            "0101234567"
+        );
+        for bad in [
+            "",
+            "123",
+            "01012345678",
+            "0101234567-01",
+            "MST:0101234567",
+            "010123456a",
+        ] {
+            assert!(TaxCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn id_numbers_are_12_or_9_digits() {
+        assert!(IdNumber::parse("001203004567").is_ok());
+        assert!(IdNumber::parse("123456789").is_ok());
+        assert!(IdNumber::parse("12345678901").is_err());
+    }
+
+    #[test]
+    fn dossier_codes_follow_unit_date_sequence() {
+        let unit = UnitCode::parse("000.00.00.H26").unwrap();
+        let code = DossierCode::new(&unit, date!(2026 - 03 - 07), 42);
+        assert_eq!(code.as_str(), "000.00.00.H26-260307-0042");
+        assert_eq!(
+            DossierCode::new(&unit, date!(2026 - 03 - 07), 12345).as_str(),
+            "000.00.00.H26-260307-12345"
+        );
+        assert!(UnitCode::parse("bad code").is_err());
+        assert!(UnitCode::parse("").is_err());
+    }
+}

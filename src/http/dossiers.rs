@@ -1,0 +1,305 @@
+//! `/api/v1/dossiers`: submit (multipart), read, list; `/api/v1/procedures`; `/api/v1/me`.
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::dossier::{DossierQuery, DossierStatus, IdNumber, TaxCode};
+use crate::timestamp::Timestamp;
+
+use super::error::multipart_error;
+use super::wire::{DossierJson, DossierListJson, MeJson, ProcedureJson};
+use super::{ApiError, AppState, Caller, ErrorBody, json};
+
+/// The `dossier` part is JSON; anything larger than this is refused before it is parsed.
+const MAX_DECLARATION_BYTES: usize = 256 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dossiers", get(list).post(submit))
+        .route("/dossiers/{id}", get(show))
+        .route("/procedures", get(procedures))
+        .route("/me", get(me))
+}
+
+/// The multipart form of a submission (for the OpenAPI document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubmissionForm {
+    /// JSON: `{"procedure": "business-registration", "applicant": {"tax_code": "0101234567",
+    /// "name": "..."}, "title": "...", "contact": {"phone", "email", "address"}, "data": {...}}`.
+    /// A citizen applicant gives `id_number` instead of `tax_code`. Must come first.
+    #[schema(value_type = Object)]
+    dossier: serde_json::Value,
+    /// One or more files: PDF, JPEG, PNG, TIFF or CMS/PKCS#7 (.p7s), recognised by content.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+}
+
+/// Submit a dossier.
+///
+/// A business may file only for its own tax code, a citizen only for their own identification
+/// number; officers and admins file for anyone. Files stream into storage as they arrive.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers",
+    tag = "dossiers",
+    request_body(content = SubmissionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Recorded", body = DossierJson),
+        (status = 400, description = "malformed_multipart", body = ErrorBody),
+        (status = 401, description = "missing_token, invalid_token", body = ErrorBody),
+        (status = 403, description = "forbidden: not your applicant, or a role that does not file", body = ErrorBody),
+        (status = 413, description = "file_too_large, request_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type, media_type_mismatch, invalid_pdf", body = ErrorBody),
+        (status = 422, description = "missing_part, invalid_dossier, invalid_field, unknown_procedure, applicant_not_eligible, empty_file, missing_filename, unexpected_part, too_many_files", body = ErrorBody),
+        (status = 503, description = "storage_unavailable: nothing was recorded", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn submit(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            format!("expected a multipart/form-data body: {}", r.body_text()),
+        )
+    })?;
+    let service = &state.dossiers;
+    let mut pending = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
+        match field.name() {
+            Some("dossier") => {
+                if pending.is_some() {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unexpected_part",
+                        "only one part named \"dossier\" is allowed",
+                    ));
+                }
+                let declaration = read_small(field).await?;
+                pending = Some(service.begin_intake(&principal, &declaration)?);
+            }
+            Some("file") => {
+                let Some(pending) = pending.as_mut() else {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "missing_part",
+                        "the part named \"dossier\" must come before the parts named \"file\"",
+                    ));
+                };
+                let filename = field.file_name().map(str::to_owned);
+                let content_type = field.content_type().map(str::to_owned);
+                service
+                    .receive_file(pending, filename.as_deref(), content_type.as_deref(), field)
+                    .await?;
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unexpected_part",
+                    format!(
+                        "unexpected part {:?}: send one part \"dossier\" and parts \"file\"",
+                        other.unwrap_or("")
+                    ),
+                ));
+            }
+        }
+    }
+    let pending = pending.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_part",
+            "a part named \"dossier\" (JSON) is required",
+        )
+    })?;
+    let dossier = service.commit_intake(&principal, pending).await?;
+    let mut response = json(
+        StatusCode::CREATED,
+        DossierJson::from_dossier(&dossier, true),
+    );
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/dossiers/{}", dossier.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn read_small(mut field: axum::extract::multipart::Field<'_>) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|e| multipart_error(&e))?;
+        if out.len() + chunk.len() > MAX_DECLARATION_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                format!("the dossier part is larger than {MAX_DECLARATION_BYTES} bytes"),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// Read a dossier with its documents.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{id}",
+    tag = "dossiers",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    responses(
+        (status = 200, body = DossierJson),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "not_found (also for other applicants' dossiers)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn show(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::not_found("dossier"));
+    }
+    let dossier = state.dossiers.get(&principal, &id).await?;
+    Ok(Json(DossierJson::from_dossier(&dossier, true)).into_response())
+}
+
+/// Listing filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this procedure code.
+    procedure: Option<String>,
+    /// Only this status, e.g. `SUBMITTED`.
+    status: Option<String>,
+    /// Only this applicant tax code.
+    tax_code: Option<String>,
+    /// Only this applicant identification number.
+    id_number: Option<String>,
+    /// Only this dossier code.
+    code: Option<String>,
+    /// Submitted at or after this instant (RFC 3339).
+    submitted_from: Option<String>,
+    /// Submitted before this instant (RFC 3339).
+    submitted_to: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+}
+
+/// List dossiers, newest first, one page at a time.
+///
+/// Businesses and citizens see only their own.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers",
+    tag = "dossiers",
+    params(ListParams),
+    responses(
+        (status = 200, body = DossierListJson),
+        (status = 400, description = "invalid_query", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|r| ApiError::invalid_query(r.body_text()))?;
+    let bad =
+        |field: &str, e: &dyn std::fmt::Display| ApiError::invalid_query(format!("{field}: {e}"));
+    let query = DossierQuery {
+        procedure: p.procedure,
+        status: p
+            .status
+            .map(|s| DossierStatus::parse(&s).ok_or_else(|| bad("status", &"unknown status")))
+            .transpose()?,
+        tax_code: p
+            .tax_code
+            .map(|t| TaxCode::parse(&t).map_err(|e| bad("tax_code", &e.rule)))
+            .transpose()?,
+        id_number: p
+            .id_number
+            .map(|n| IdNumber::parse(&n).map_err(|e| bad("id_number", &e.rule)))
+            .transpose()?,
+        code: p.code,
+        submitted_from: p
+            .submitted_from
+            .map(|t| Timestamp::parse(&t).map_err(|e| bad("submitted_from", &e)))
+            .transpose()?,
+        submitted_to: p
+            .submitted_to
+            .map(|t| Timestamp::parse(&t).map_err(|e| bad("submitted_to", &e)))
+            .transpose()?,
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let page = state.dossiers.list(&principal, query).await?;
+    Ok(Json(DossierListJson {
+        items: page
+            .items
+            .iter()
+            .map(|d| DossierJson::from_dossier(d, false))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
+
+/// The procedure catalogue.
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures",
+    tag = "procedures",
+    responses((status = 200, body = Vec<ProcedureJson>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+async fn procedures(State(state): State<AppState>, _caller: Caller) -> Json<Vec<ProcedureJson>> {
+    Json(
+        state
+            .dossiers
+            .catalogue()
+            .iter()
+            .map(ProcedureJson::from)
+            .collect(),
+    )
+}
+
+/// Who the token belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    responses((status = 200, body = MeJson), (status = 401, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+async fn me(Caller(p): Caller) -> Json<MeJson> {
+    Json(MeJson {
+        role: p.role.as_str(),
+        token_id: p.token_id,
+        tax_code: p.tax_code.map(|t| t.to_string()),
+        id_number: p.id_number.map(|n| n.to_string()),
+        agency: p.agency,
+        name: p.name,
+    })
+}

@@ -1,0 +1,204 @@
+//! The one error type of the HTTP API: every 4xx/5xx reply is
+//! `{"error": {"code": "<snake_case>", "message": "..."}}`. Codes are stable and documented in
+//! the OpenAPI document; messages are for people. A 5xx body never carries internals: the detail
+//! is logged (inside the request's span, so with its request id) and the body points at the
+//! `x-request-id` header.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::dossier::{DossierError, IntakeError};
+use crate::storage::StorageError;
+
+/// An error reply.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+/// The error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `unknown_procedure`.
+    #[schema(example = "unknown_procedure")]
+    pub code: &'static str,
+    /// Explanation for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `404 not_found`.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    /// `400 invalid_query`.
+    pub fn invalid_query(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+    }
+
+    /// A 500 whose detail goes to the log only.
+    pub fn internal(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "an internal error occurred; quote the x-request-id response header when reporting it",
+        )
+    }
+
+    /// A 503 (a dependency is down) whose detail goes to the log only.
+    pub fn unavailable(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "dependency unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "storage is unavailable; nothing was recorded, please retry later",
+        )
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: self.code,
+                    message: self.message,
+                },
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"motcua\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+        use IntakeError as E;
+        let message = e.to_string();
+        let (status, code) = match &e {
+            E::InvalidDossier(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_dossier"),
+            E::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            E::UnknownProcedure(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_procedure"),
+            E::ApplicantNotEligible { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "applicant_not_eligible")
+            }
+            E::Refused(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            E::MissingFilename => (StatusCode::UNPROCESSABLE_ENTITY, "missing_filename"),
+            E::UnsupportedClaim { .. } | E::UnrecognisedContent { .. } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            E::Mislabelled { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "media_type_mismatch"),
+            E::InvalidPdf { .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_pdf"),
+            E::EmptyFile { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "empty_file"),
+            E::FileTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+            E::RequestTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "request_too_large"),
+            E::TooManyFiles { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_files"),
+            E::NoFiles => (StatusCode::UNPROCESSABLE_ENTITY, "missing_part"),
+            E::Body(inner) => return body_error(inner.as_ref()),
+            E::Storage(s) => return storage_error(s),
+            E::Db(d) => return ApiError::internal(d),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+/// A failure reading the request body: too large, malformed, or the client went away.
+pub fn body_error(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    if let Some(m) = e.downcast_ref::<axum::extract::multipart::MultipartError>() {
+        return multipart_error(m);
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+        format!("the request body could not be read: {e}"),
+    )
+}
+
+/// Maps axum's multipart errors: a body over the size limit is 413, anything else 400.
+pub fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("the request is larger than allowed: {}", e.body_text()),
+        )
+    } else {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            format!(
+                "the multipart/form-data body is malformed: {}",
+                e.body_text()
+            ),
+        )
+    }
+}
+
+fn storage_error(e: &StorageError) -> ApiError {
+    match e {
+        StorageError::TooLarge { limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!("objects larger than {limit} bytes cannot be stored"),
+        ),
+        other => ApiError::unavailable(other),
+    }
+}
+
+impl From<DossierError> for ApiError {
+    fn from(e: DossierError) -> Self {
+        match e {
+            DossierError::NotFound => ApiError::not_found("dossier or document"),
+            DossierError::InvalidQuery(m) => ApiError::invalid_query(m),
+            DossierError::Storage(StorageError::NotFound(sha)) => ApiError::internal(&format!(
+                "object {sha} is recorded but missing from the store"
+            )),
+            DossierError::Storage(s) => storage_error(&s),
+            other => ApiError::internal(&other),
+        }
+    }
+}

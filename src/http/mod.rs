@@ -1,0 +1,129 @@
+//! The HTTP API (`/api/v1`, JSON) and operational endpoints.
+//!
+//! Owns: routes, the bearer-token extractor, request ids and request logging, the mapping of
+//! domain errors to statuses and stable codes, wire types (JSON) and the OpenAPI document.
+//! Never reaches: SQL or the S3 SDK; handlers call services (`dossier`) and turn their answers
+//! into JSON.
+
+mod auth;
+mod documents;
+mod dossiers;
+mod error;
+mod openapi;
+mod ops;
+mod wire;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument as _;
+
+pub use auth::Caller;
+pub use error::{ApiError, ErrorBody};
+pub use openapi::openapi_json;
+
+use crate::db::Db;
+use crate::dossier::DossierService;
+use crate::storage::ObjectStore;
+
+/// Everything handlers need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Dossier operations.
+    pub dossiers: DossierService,
+    /// The database (for authentication and readiness).
+    pub db: Db,
+    /// The object store (for readiness).
+    pub store: ObjectStore,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: API, operations endpoints, request ids and logging.
+pub fn app(state: AppState) -> Router {
+    // Multipart bodies are limited by the intake itself (per file and per request, with
+    // specific errors); the framework's limit sits just above so nothing is cut short.
+    let body_limit = state
+        .dossiers
+        .limits()
+        .max_request_size
+        .saturating_add(16 * 1024 * 1024);
+    let api = Router::new()
+        .merge(dossiers::router())
+        .merge(documents::router())
+        .merge(openapi::router())
+        .fallback(api_not_found)
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(body_limit).unwrap_or(usize::MAX),
+        ));
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(ops::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    )
+}
+
+/// Gives every request an id (the client's `x-request-id` when it is sane, else a new UUID),
+/// runs it inside a span carrying that id, logs its outcome, and returns the id in the response.
+async fn request_context(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    span.in_scope(|| {
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// JSON with a status, for handlers.
+pub(crate) fn json<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
+    (status, axum::Json(body)).into_response()
+}

@@ -1,0 +1,64 @@
+//! The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json` (no token needed: it
+//! describes the API, it holds no data).
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "motcua",
+        description = "Document management and digital signatures for public one-stop counters. \
+            Every endpoint needs `Authorization: Bearer <token>`. Errors are \
+            `{\"error\": {\"code\", \"message\"}}` with the stable codes listed per response."
+    ),
+    paths(
+        super::dossiers::submit,
+        super::dossiers::show,
+        super::dossiers::list,
+        super::dossiers::procedures,
+        super::dossiers::me,
+        super::documents::show,
+        super::documents::content,
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document as JSON text.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(serve))
+}
+
+async fn serve() -> Response {
+    let mut r = openapi_json().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}

@@ -1,0 +1,198 @@
+//! JSON wire types: what the API sends, with their OpenAPI schemas. Built from domain values,
+//! never the other way round.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::dossier::{Applicant, Document, Dossier, Procedure};
+
+/// A dossier.
+#[derive(Serialize, ToSchema)]
+pub struct DossierJson {
+    /// Dossier id (UUID).
+    pub id: String,
+    /// Dossier code (mã hồ sơ): `<unit>-<YYMMDD>-<sequence>`.
+    #[schema(example = "DEMO-261127-0001")]
+    pub code: String,
+    /// Lifecycle status.
+    #[schema(example = "SUBMITTED")]
+    pub status: &'static str,
+    /// Procedure code from the catalogue.
+    #[schema(example = "business-registration")]
+    pub procedure: String,
+    /// Who the dossier is for.
+    pub applicant: ApplicantJson,
+    /// Declared title, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Declared contact details and form data, as submitted.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// When it was filed (RFC 3339, UTC).
+    pub submitted_at: String,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: String,
+    /// Its documents in submission order (omitted in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<DocumentJson>>,
+}
+
+/// The applicant.
+#[derive(Serialize, ToSchema)]
+pub struct ApplicantJson {
+    /// `business` or `citizen`.
+    pub kind: &'static str,
+    /// A business's tax code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_code: Option<String>,
+    /// A citizen's identification number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+/// A document's metadata.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentJson {
+    /// Document id (UUID).
+    pub id: String,
+    /// The dossier it belongs to.
+    pub dossier_id: String,
+    /// File name as submitted (base name).
+    pub filename: String,
+    /// Media type recognised from the content.
+    #[schema(example = "application/pdf")]
+    pub media_type: &'static str,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, 64 hex digits.
+    pub sha256: String,
+    /// When it was stored.
+    pub created_at: String,
+    /// Where to fetch the bytes.
+    pub content_url: String,
+}
+
+/// A page of dossiers.
+#[derive(Serialize, ToSchema)]
+pub struct DossierListJson {
+    /// Dossiers, newest first.
+    pub items: Vec<DossierJson>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A procedure in the catalogue.
+#[derive(Serialize, ToSchema)]
+pub struct ProcedureJson {
+    /// Code.
+    pub code: String,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
+    /// Responsible agency.
+    pub agency: String,
+    /// `FULL` or `PARTIAL` online provision.
+    pub level: &'static str,
+    /// `business`, `citizen`.
+    pub applicants: Vec<&'static str>,
+    /// Processing time in working days.
+    pub processing_days: u32,
+    /// Whether paper originals are needed when no valid digital signature covers the documents.
+    pub originals_required: bool,
+    /// Linked procedures (liên thông).
+    pub linked: Vec<String>,
+}
+
+/// The caller, as the server sees it.
+#[derive(Serialize, ToSchema)]
+pub struct MeJson {
+    /// Role.
+    pub role: &'static str,
+    /// Token id.
+    pub token_id: String,
+    /// Business tax code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_code: Option<String>,
+    /// Citizen identification number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    /// Staff agency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl From<&Document> for DocumentJson {
+    fn from(d: &Document) -> Self {
+        Self {
+            content_url: format!("/api/v1/documents/{}/content", d.id),
+            id: d.id.clone(),
+            dossier_id: d.dossier_id.clone(),
+            filename: d.filename.clone(),
+            media_type: d.media_type.as_str(),
+            size: d.size,
+            sha256: d.sha256.to_hex(),
+            created_at: d.created_at.to_string(),
+        }
+    }
+}
+
+impl DossierJson {
+    /// The JSON form; `with_documents` false for listings.
+    pub fn from_dossier(d: &Dossier, with_documents: bool) -> Self {
+        let applicant = match &d.applicant {
+            Applicant::Business { tax_code, name } => ApplicantJson {
+                kind: "business",
+                tax_code: Some(tax_code.to_string()),
+                id_number: None,
+                name: name.clone(),
+            },
+            Applicant::Citizen { id_number, name } => ApplicantJson {
+                kind: "citizen",
+                tax_code: None,
+                id_number: Some(id_number.to_string()),
+                name: name.clone(),
+            },
+        };
+        Self {
+            id: d.id.clone(),
+            code: d.code.to_string(),
+            status: d.status.as_str(),
+            procedure: d.procedure.clone(),
+            applicant,
+            title: d
+                .details
+                .get("title")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned),
+            details: d.details.clone(),
+            submitted_at: d.submitted_at.to_string(),
+            updated_at: d.updated_at.to_string(),
+            documents: with_documents.then(|| d.documents.iter().map(DocumentJson::from).collect()),
+        }
+    }
+}
+
+impl From<&Procedure> for ProcedureJson {
+    fn from(p: &Procedure) -> Self {
+        Self {
+            code: p.code.clone(),
+            name_vi: p.name_vi.clone(),
+            name_en: p.name_en.clone(),
+            agency: p.agency.clone(),
+            level: match p.level {
+                crate::dossier::ProvisionLevel::Full => "FULL",
+                crate::dossier::ProvisionLevel::Partial => "PARTIAL",
+            },
+            applicants: p.applicants.iter().map(|a| a.as_str()).collect(),
+            processing_days: p.processing_days,
+            originals_required: p.originals_required,
+            linked: p.linked.clone(),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! motcua: the document-management and digital-signature service behind public one-stop
+//! counters (bộ phận một cửa). See `ARCHITECTURE.md` for the map of this crate.
+
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod dossier;
+pub mod http;
+pub mod storage;
+pub mod timestamp;

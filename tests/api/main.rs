@@ -1,0 +1,13 @@
+//! motcua's integration tests: the app on port 0, spoken to over HTTP, on the backend chosen by
+//! `MOTCUA_TEST_BACKEND` (see `support`). One binary, to keep link time low.
+
+mod support;
+
+mod access;
+mod concurrency;
+mod documents;
+mod failures;
+mod intake;
+mod large_upload;
+mod ops;
+mod restart;
