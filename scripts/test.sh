@@ -23,6 +23,16 @@ header() {
     printf '========================================================================\n'
 }
 
+# Build prerequisites from Debian's packages (present on our machines; installed where absent).
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+[[ -e /usr/include/openssl/ssl.h ]] || missing+=(libssl-dev)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+if ((${#missing[@]})); then
+    header "installing ${missing[*]}"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
 if [[ ${MOTCUA_SKIP_LINT:-0} != 1 ]]; then
     header "lint: cargo fmt --check"
     cargo fmt --check
@@ -44,6 +54,12 @@ fi
 scripts/garage.sh start
 garage_env=$(scripts/garage.sh env)
 eval "$garage_env"
+
+# Each test creates its own database motcua_t_<uuid>; drop those of earlier runs.
+psql "$MOTCUA_TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'motcua_t_%'" |
+    while read -r stale; do
+        psql "$MOTCUA_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$stale\"" || true
+    done
 
 printf 'MOTCUA_TEST_DATABASE_URL=%s\nMOTCUA_S3_ENDPOINT=%s MOTCUA_S3_BUCKET=%s\n' \
     "$MOTCUA_TEST_DATABASE_URL" "$MOTCUA_S3_ENDPOINT" "$MOTCUA_S3_BUCKET"

@@ -15,6 +15,7 @@ use crate::config::{ServeSettings, StorageSettings, StoreSettings};
 use crate::db::{Db, redact_url};
 use crate::dossier::{Catalogue, DossierService};
 use crate::http::{AppState, app};
+use crate::ledger::{Ledger, LogSigner};
 use crate::storage::{LocalStore, ObjectStore, S3Store};
 use crate::timestamp::Timestamp;
 
@@ -64,16 +65,33 @@ pub async fn create_token(db: &Db, request: &NewToken) -> anyhow::Result<String>
     Ok(token.secret)
 }
 
-/// Builds the dossier service and app state.
-pub fn state(settings: &ServeSettings, db: Db, store: ObjectStore) -> anyhow::Result<AppState> {
-    let catalogue = match &settings.procedures {
+/// The procedure catalogue the settings name (or the built-in one).
+pub fn catalogue(settings: &ServeSettings) -> anyhow::Result<Catalogue> {
+    Ok(match &settings.procedures {
         None => Catalogue::builtin(),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading procedure catalogue {}", path.display()))?;
             Catalogue::from_toml(&text)?
         }
-    };
+    })
+}
+
+/// Opens the integrity log with this instance's signing key (created at first start).
+pub async fn open_ledger(settings: &ServeSettings, db: Db) -> anyhow::Result<Ledger> {
+    let l = &settings.ledger;
+    let signer = LogSigner::load_or_create(&l.key_file, &l.origin, true)?;
+    Ok(Ledger::open(db, &l.origin, signer).await?)
+}
+
+/// Builds the services and app state.
+pub async fn state(
+    settings: &ServeSettings,
+    db: Db,
+    store: ObjectStore,
+) -> anyhow::Result<AppState> {
+    let catalogue = catalogue(settings)?;
+    let ledger = open_ledger(settings, db.clone()).await?;
     let dossiers = DossierService::new(
         db.clone(),
         store.clone(),
@@ -85,6 +103,8 @@ pub fn state(settings: &ServeSettings, db: Db, store: ObjectStore) -> anyhow::Re
         dossiers,
         db,
         store,
+        ledger,
+        ledger_public: settings.ledger.public,
     })
 }
 
@@ -94,6 +114,7 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     serving: JoinHandle<std::io::Result<()>>,
     sweeping: JoinHandle<()>,
+    checkpointing: JoinHandle<()>,
     db: Db,
     state: AppState,
 }
@@ -102,7 +123,7 @@ impl Server {
     /// Opens everything and starts serving on `settings.listen` (port 0 picks a free port).
     pub async fn start(settings: &ServeSettings) -> anyhow::Result<Self> {
         let (db, store) = open(&settings.store).await?;
-        let state = state(settings, db.clone(), store.clone())?;
+        let state = state(settings, db.clone(), store.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;
@@ -135,12 +156,32 @@ impl Server {
                 }
             }
         });
-        tracing::info!(%addr, storage = %store.describe(), "serving");
+        let ledger = state.ledger.clone();
+        let interval = settings.ledger.checkpoint_interval;
+        let mut stop_checkpoints = shutdown.subscribe();
+        let checkpointing = tokio::spawn(async move {
+            loop {
+                if let Err(e) = ledger.publish_checkpoint().await {
+                    tracing::warn!(error = %e, "signing a checkpoint failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stop_checkpoints.wait_for(|s| *s) => return,
+                }
+            }
+        });
+        tracing::info!(
+            %addr,
+            storage = %store.describe(),
+            ledger_key = %state.ledger.verifier(),
+            "serving"
+        );
         Ok(Self {
             addr,
             shutdown,
             serving,
             sweeping,
+            checkpointing,
             db,
             state,
         })
@@ -161,6 +202,7 @@ impl Server {
         let _ = self.shutdown.send(true);
         let served = self.serving.await.context("server task")?;
         let _ = self.sweeping.await;
+        let _ = self.checkpointing.await;
         self.db.close().await;
         served.context("serving")?;
         Ok(())

@@ -88,6 +88,22 @@ pub struct ServeArgs {
     /// [default: text]
     #[arg(long, env = "MOTCUA_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// The log's Ed25519 signing key (PKCS#8 PEM). Created at first start when absent.
+    /// Every instance of one deployment must use the same key. [default: DATA/ledger-key.pem]
+    #[arg(long, env = "MOTCUA_LEDGER_KEY", value_name = "FILE")]
+    pub ledger_key: Option<PathBuf>,
+    /// The log's origin: the first line of its checkpoints and its key name, a stable
+    /// identifier such as motcua.example.gov.vn/log. [default: motcua/<unit code>]
+    #[arg(long, env = "MOTCUA_LEDGER_ORIGIN", value_name = "ORIGIN")]
+    pub ledger_origin: Option<String>,
+    /// Seconds between checkpoints: the served checkpoint never lags the log by more.
+    /// [default: 5]
+    #[arg(long, env = "MOTCUA_CHECKPOINT_INTERVAL_SECS", value_name = "SECONDS")]
+    pub checkpoint_interval_secs: Option<u64>,
+    /// Serve the log's key, checkpoints, entries and proofs without a token (entries hold ids
+    /// and digests only). [default: false]
+    #[arg(long, env = "MOTCUA_LEDGER_PUBLIC", value_name = "BOOL")]
+    pub ledger_public: Option<bool>,
     /// Seconds an unreferenced object or unfinished upload is kept before the orphan sweep
     /// removes it; the sweep runs at start and then every half of this. [default: 3600]
     #[arg(long, env = "MOTCUA_ORPHAN_GRACE_SECS", value_name = "SECONDS")]
@@ -171,6 +187,10 @@ struct FileConfig {
     procedures: Option<PathBuf>,
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
+    ledger_key: Option<PathBuf>,
+    ledger_origin: Option<String>,
+    checkpoint_interval_secs: Option<u64>,
+    ledger_public: Option<bool>,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -221,6 +241,21 @@ pub struct ServeSettings {
     pub log_format: LogFormat,
     /// Orphan grace period.
     pub orphan_grace: Duration,
+    /// The integrity log.
+    pub ledger: LedgerSettings,
+}
+
+/// Settings of the integrity log.
+#[derive(Debug, Clone)]
+pub struct LedgerSettings {
+    /// The signing key file.
+    pub key_file: PathBuf,
+    /// The origin line and key name.
+    pub origin: String,
+    /// How often checkpoints are signed.
+    pub checkpoint_interval: Duration,
+    /// Whether the log is readable without a token.
+    pub public: bool,
 }
 
 impl StoreArgs {
@@ -318,7 +353,27 @@ impl ServeArgs {
         if limits.max_file_size == 0 || limits.max_request_size == 0 || limits.max_files == 0 {
             bail!("size and file-count limits must be above zero");
         }
+        let ledger = LedgerSettings {
+            key_file: self
+                .ledger_key
+                .clone()
+                .or_else(|| file.ledger_key.clone())
+                .unwrap_or_else(|| store.data_dir.join("ledger-key.pem")),
+            origin: self
+                .ledger_origin
+                .clone()
+                .or_else(|| file.ledger_origin.clone())
+                .unwrap_or_else(|| format!("motcua/{unit}")),
+            checkpoint_interval: Duration::from_secs(
+                self.checkpoint_interval_secs
+                    .or(file.checkpoint_interval_secs)
+                    .unwrap_or(5)
+                    .max(1),
+            ),
+            public: self.ledger_public.or(file.ledger_public).unwrap_or(false),
+        };
         Ok(ServeSettings {
+            ledger,
             store,
             listen: self
                 .listen

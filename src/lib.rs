@@ -10,5 +10,6 @@ pub mod content;
 pub mod db;
 pub mod dossier;
 pub mod http;
+pub mod ledger;
 pub mod storage;
 pub mod timestamp;

@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 use motcua::auth::{NewToken, Role};
 use motcua::config::{LogFormat, ServeArgs, StoreArgs};
 use motcua::dossier::{IdNumber, TaxCode};
+use motcua::ledger::VerifierKey;
+use motcua::ledger::proof::{DocumentProof, verify_document_proof};
+use motcua::ledger::verify;
+use std::io::IsTerminal as _;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -39,8 +43,49 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         grace_secs: u64,
     },
+    /// The integrity log: verify it, check a document proof, print its key.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Verify the whole log (entries, hash chain, tree, checkpoints), the records it vouches
+    /// for, and every stored object's SHA-256. Exit 0 when everything holds, 1 with a report of
+    /// each problem otherwise, 2 when verification could not run.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The verifier key checkpoints must be signed by (as published). [default: the key
+        /// recorded in the database]
+        #[arg(long, value_name = "VKEY")]
+        key: Option<String>,
+        /// A checkpoint kept outside the database (e.g. one published earlier), to detect a
+        /// rollback of the database itself. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<std::path::PathBuf>,
+        /// Skip re-hashing the stored objects.
+        #[arg(long)]
+        no_fixity: bool,
+    },
+    /// Check a document proof (from GET /api/v1/documents/{id}/proof) offline.
+    VerifyProof {
+        /// The proof (JSON).
+        file: std::path::PathBuf,
+        /// The log's verifier key, as the agency publishes it (text, or @FILE).
+        #[arg(long, value_name = "VKEY")]
+        key: String,
+        /// The document itself: also check that its SHA-256 is the one logged.
+        #[arg(long, value_name = "FILE")]
+        document: Option<std::path::PathBuf>,
+    },
+    /// Print the log's verifier key (as recorded in the database).
+    Key {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,20 +124,184 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// Exit status for "ran, and found something wrong" (verification failures).
+const FOUND_PROBLEMS: u8 = 1;
+/// Exit status for "could not run" (bad arguments, unreachable database, ...).
+const COULD_NOT_RUN: u8 = 2;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("motcua: error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(COULD_NOT_RUN)
         }
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
+        Command::Ledger(command) => ledger(command).await,
+        other => done(run_other(other).await),
+    }
+}
+
+fn read_key(text: &str) -> anyhow::Result<VerifierKey> {
+    let text = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None => text.to_owned(),
+    };
+    Ok(VerifierKey::parse(&text)?)
+}
+
+async fn ledger(command: LedgerCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        LedgerCommand::Verify {
+            store,
+            key,
+            checkpoint,
+            no_fixity,
+        } => {
+            init_logging(LogFormat::Text);
+            let settings = store.resolve()?;
+            let (db, objects) = motcua::app::open(&settings).await?;
+            let key = match key {
+                Some(k) => read_key(&k)?,
+                None => match db.ledger_key().await? {
+                    Some(k) => VerifierKey::parse(&k)?,
+                    None => anyhow::bail!("no log key is recorded in this database; give --key"),
+                },
+            };
+            let mut external = Vec::new();
+            for path in &checkpoint {
+                let note = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading checkpoint {}", path.display()))?;
+                external.push((format!("checkpoint {}", path.display()), note));
+            }
+            let terminal = std::io::stderr().is_terminal();
+            let mut last = std::time::Instant::now();
+            let report = verify::verify(
+                &db,
+                &objects,
+                verify::VerifyOptions {
+                    key: &key,
+                    external_checkpoints: external,
+                    fixity: !no_fixity,
+                },
+                |done, total| {
+                    if terminal && (last.elapsed().as_millis() >= 200 || done == total) {
+                        last = std::time::Instant::now();
+                        let pct = (done * 100).checked_div(total).unwrap_or(100);
+                        eprint!(
+                            "\rfixity: {:.1} / {:.1} MiB ({pct}%)  ",
+                            done as f64 / 1048576.0,
+                            total as f64 / 1048576.0
+                        );
+                    }
+                },
+            )
+            .await?;
+            if terminal && !no_fixity {
+                eprintln!();
+            }
+            println!(
+                "entries: {}, checkpoints: {}, records: {}, objects: {} ({} bytes re-hashed)",
+                report.entries, report.checkpoints, report.records, report.objects, report.bytes
+            );
+            if report.is_ok() {
+                println!("OK: the log, its checkpoints, the records and the objects are intact");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &report.problems {
+                    println!("PROBLEM: {p}");
+                }
+                if report.unlisted > 0 {
+                    println!("... and {} more problems", report.unlisted);
+                }
+                println!(
+                    "FAILED: {} problem(s) found",
+                    report.problems.len() + report.unlisted
+                );
+                Ok(ExitCode::from(FOUND_PROBLEMS))
+            }
+        }
+        LedgerCommand::VerifyProof {
+            file,
+            key,
+            document,
+        } => {
+            let key = read_key(&key)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let proof: DocumentProof = match serde_json::from_slice(&bytes) {
+                Ok(p) => p,
+                Err(e) => {
+                    println!("FAILED: {} is not a document proof: {e}", file.display());
+                    return Ok(ExitCode::from(FOUND_PROBLEMS));
+                }
+            };
+            let sha = match &document {
+                Some(path) => Some(sha256_file(path)?),
+                None => None,
+            };
+            match verify_document_proof(&proof, &key, sha.as_deref()) {
+                Ok(p) => {
+                    println!(
+                        "OK: document {} (SHA-256 {}, {} bytes) is entry {} of log {} \
+                         (checkpoint of {} entries, signed by {})",
+                        p.document,
+                        p.sha256,
+                        p.size,
+                        p.index,
+                        p.origin,
+                        p.tree_size,
+                        key.name()
+                    );
+                    if document.is_some() {
+                        println!("OK: the document in hand is the one logged");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("FAILED: {e}");
+                    Ok(ExitCode::from(FOUND_PROBLEMS))
+                }
+            }
+        }
+        LedgerCommand::Key { store } => {
+            let settings = store.resolve()?;
+            let (db, _) = motcua::app::open(&settings).await?;
+            match db.ledger_key().await? {
+                Some(k) => {
+                    println!("{k}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => anyhow::bail!("no log key is recorded yet: start `motcua serve` once"),
+            }
+        }
+    }
+}
+
+fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = motcua::storage::StreamingHasher::default();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finish().to_hex());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+async fn run_other(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Ledger(_) => unreachable!("handled by ledger()"),
         Command::Serve(args) => {
             let settings = args.resolve()?;
             init_logging(settings.log_format);
@@ -155,9 +364,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..ServeArgs::default().resolve()?
             };
             let (db, objects) = motcua::app::open(&settings).await?;
-            let state = motcua::app::state(&serve, db, objects)?;
-            let report = state
-                .dossiers
+            let dossiers = motcua::dossier::DossierService::new(
+                db,
+                objects,
+                std::sync::Arc::new(motcua::app::catalogue(&serve)?),
+                serve.unit_code.clone(),
+                serve.limits,
+            );
+            let report = dossiers
                 .sweep_orphans(Duration::from_secs(grace_secs))
                 .await?;
             println!(

@@ -29,6 +29,8 @@ pub struct NewDossier<'a> {
     pub submitted_by: &'a str,
     /// Instant (RFC 3339 text).
     pub submitted_at: &'a str,
+    /// Index of its `dossier_submitted` log entry.
+    pub ledger_index: i64,
 }
 
 /// A document to insert.
@@ -50,6 +52,8 @@ pub struct NewDocument<'a> {
     pub sha256: &'a str,
     /// Instant.
     pub created_at: &'a str,
+    /// Index of its `document_stored` log entry.
+    pub ledger_index: i64,
 }
 
 /// A stored dossier.
@@ -79,6 +83,8 @@ pub struct DossierRow {
     pub submitted_at: String,
     /// Instant.
     pub updated_at: String,
+    /// Index of its `dossier_submitted` log entry.
+    pub ledger_index: Option<i64>,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -104,6 +110,8 @@ pub struct DocumentRow {
     pub applicant_tax_code: Option<String>,
     /// The owning dossier's applicant identification number.
     pub applicant_id_number: Option<String>,
+    /// Index of its `document_stored` log entry.
+    pub ledger_index: Option<i64>,
 }
 
 /// Which dossiers a listing returns. Every field narrows; `None` means any.
@@ -131,7 +139,7 @@ pub struct DossierFilter {
 
 const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-    submitted_at, updated_at";
+    submitted_at, updated_at, ledger_index";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app
@@ -160,7 +168,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO dossiers (id, code, procedure_code, status, applicant_kind, \
              applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-             submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+             submitted_at, updated_at, ledger_index) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
         )
         .bind(d.id)
         .bind(d.code)
@@ -173,6 +182,7 @@ impl Tx {
         .bind(d.details)
         .bind(d.submitted_by)
         .bind(d.submitted_at)
+        .bind(d.ledger_index)
         .execute(&mut *self.inner)
         .await?;
         Ok(())
@@ -201,7 +211,7 @@ impl Tx {
     pub async fn insert_document(&mut self, d: &NewDocument<'_>) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO documents (id, dossier_id, position, filename, media_type, size, sha256, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, ledger_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(d.id)
         .bind(d.dossier_id)
@@ -211,6 +221,7 @@ impl Tx {
         .bind(d.size)
         .bind(d.sha256)
         .bind(d.created_at)
+        .bind(d.ledger_index)
         .execute(&mut *self.inner)
         .await?;
         Ok(())
@@ -231,7 +242,7 @@ impl Db {
     pub async fn documents_of(&self, dossier_id: &str) -> Result<Vec<DocumentRow>, DbError> {
         Ok(sqlx::query_as::<_, DocumentRow>(
             "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
-             d.created_at, s.applicant_tax_code, s.applicant_id_number \
+             d.created_at, s.applicant_tax_code, s.applicant_id_number, d.ledger_index \
              FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
              WHERE d.dossier_id = $1 ORDER BY d.position",
         )
@@ -244,7 +255,7 @@ impl Db {
     pub async fn document(&self, id: &str) -> Result<Option<DocumentRow>, DbError> {
         Ok(sqlx::query_as::<_, DocumentRow>(
             "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
-             d.created_at, s.applicant_tax_code, s.applicant_id_number \
+             d.created_at, s.applicant_tax_code, s.applicant_id_number, d.ledger_index \
              FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
         )
         .bind(id)

@@ -7,6 +7,7 @@
 //! Never reaches: HTTP, the object store, signatures.
 
 mod dossiers;
+mod ledger;
 mod tokens;
 
 use std::str::FromStr as _;
@@ -16,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor as _};
 
 pub use dossiers::{DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier};
+pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
 pub use tokens::TokenRow;
 
 /// Which database is behind the pool.
@@ -133,7 +135,6 @@ impl Db {
 /// A database transaction; dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
-    #[allow(dead_code)]
     backend: Backend,
 }
 

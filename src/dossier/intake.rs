@@ -139,6 +139,9 @@ pub enum IntakeError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Appending to the integrity log failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ use futures_util::Stream;
 use crate::auth::{Principal, Role};
 use crate::content::MediaType;
 use crate::db::{Db, DbError, DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier};
+use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::storage::{ByteStream, ObjectStore, Sha256Digest, StorageError, SweepReport};
 use crate::timestamp::Timestamp;
 
@@ -58,6 +59,8 @@ pub struct Document {
     pub sha256: Sha256Digest,
     /// When it was stored.
     pub created_at: Timestamp,
+    /// Index of its `document_stored` entry in the integrity log.
+    pub ledger_index: Option<u64>,
 }
 
 /// Reading dossiers failed.
@@ -206,7 +209,7 @@ impl DossierService {
             date,
             u32::try_from(sequence).unwrap_or(u32::MAX),
         );
-        tx.insert_dossier(&NewDossier {
+        let mut row = NewDossier {
             id: &id,
             code: code.as_str(),
             procedure_code: &pending.procedure.code,
@@ -218,37 +221,71 @@ impl DossierService {
             details: &details,
             submitted_by: &principal.token_id,
             submitted_at: &now_text,
-        })
-        .await?;
-        let mut documents = Vec::with_capacity(pending.files.len());
-        for (position, file) in pending.files.iter().enumerate() {
-            let doc_id = uuid::Uuid::new_v4().to_string();
-            let sha = file.object.sha256.to_hex();
-            tx.insert_object(&sha, file.object.size as i64, &now_text)
-                .await?;
-            tx.insert_document(&NewDocument {
-                id: &doc_id,
-                dossier_id: &id,
-                position: position as i64,
-                filename: &file.filename,
-                media_type: file.media_type.as_str(),
-                size: file.object.size as i64,
-                sha256: &sha,
-                created_at: &now_text,
-            })
-            .await?;
-            documents.push(Document {
-                id: doc_id,
+            ledger_index: 0,
+        };
+        let documents: Vec<Document> = pending
+            .files
+            .iter()
+            .map(|file| Document {
+                id: uuid::Uuid::new_v4().to_string(),
                 dossier_id: id.clone(),
                 filename: file.filename.clone(),
                 media_type: file.media_type,
                 size: file.object.size,
                 sha256: file.object.sha256,
                 created_at: now,
-            });
+                ledger_index: None,
+            })
+            .collect();
+        // The log records the filing and each stored document, in the same transaction.
+        let mut drafts = vec![
+            EntryDraft::new(EntryKind::DossierSubmitted)
+                .text("dossier", id.clone())
+                .text("code", code.as_str())
+                .text("procedure", pending.procedure.code.clone())
+                .text("record_sha256", new_record_digest(&row).to_hex()),
+        ];
+        for d in &documents {
+            drafts.push(
+                EntryDraft::new(EntryKind::DocumentStored)
+                    .text("dossier", id.clone())
+                    .text("document", d.id.clone())
+                    .text("sha256", d.sha256.to_hex())
+                    .number("size", d.size)
+                    .text("media_type", d.media_type.as_str()),
+            );
+        }
+        let appended = ledger::append(&mut tx, &now, &drafts).await?;
+        row.ledger_index = appended[0].index as i64;
+        tx.insert_dossier(&row).await?;
+        for (position, (d, entry)) in documents.iter().zip(&appended[1..]).enumerate() {
+            let sha = d.sha256.to_hex();
+            tx.insert_object(&sha, d.size as i64, &now_text).await?;
+            tx.insert_document(&NewDocument {
+                id: &d.id,
+                dossier_id: &id,
+                position: position as i64,
+                filename: &d.filename,
+                media_type: d.media_type.as_str(),
+                size: d.size as i64,
+                sha256: &sha,
+                created_at: &now_text,
+                ledger_index: entry.index as i64,
+            })
+            .await?;
         }
         tx.commit().await?;
-        tracing::info!(dossier = %id, code = %code, documents = documents.len(), "dossier submitted");
+        let mut documents = documents;
+        for (d, entry) in documents.iter_mut().zip(&appended[1..]) {
+            d.ledger_index = Some(entry.index);
+        }
+        tracing::info!(
+            dossier = %id,
+            code = %code,
+            documents = documents.len(),
+            ledger_index = appended[0].index,
+            "dossier submitted"
+        );
         Ok(Dossier {
             id,
             code,
@@ -390,6 +427,62 @@ impl DossierService {
     }
 }
 
+/// The digest a `dossier_submitted` entry records: SHA-256 of the canonical JSON (RFC 8785) of
+/// the fields fixed at filing. The log holds this hash, never the personal data itself; a
+/// verifier recomputes it from the stored row to prove the row unaltered.
+pub fn record_digest(row: &DossierRow) -> Sha256Digest {
+    digest_fields(&[
+        ("id", Some(&row.id)),
+        ("code", Some(&row.code)),
+        ("procedure", Some(&row.procedure_code)),
+        ("applicant_kind", Some(&row.applicant_kind)),
+        ("applicant_tax_code", row.applicant_tax_code.as_ref()),
+        ("applicant_id_number", row.applicant_id_number.as_ref()),
+        ("applicant_name", Some(&row.applicant_name)),
+        ("details", Some(&row.details)),
+        ("submitted_by", Some(&row.submitted_by)),
+        ("submitted_at", Some(&row.submitted_at)),
+    ])
+}
+
+fn new_record_digest(row: &NewDossier<'_>) -> Sha256Digest {
+    let own = |s: &str| s.to_owned();
+    digest_fields(&[
+        ("id", Some(&own(row.id))),
+        ("code", Some(&own(row.code))),
+        ("procedure", Some(&own(row.procedure_code))),
+        ("applicant_kind", Some(&own(row.applicant_kind))),
+        (
+            "applicant_tax_code",
+            row.applicant_tax_code.map(own).as_ref(),
+        ),
+        (
+            "applicant_id_number",
+            row.applicant_id_number.map(own).as_ref(),
+        ),
+        ("applicant_name", Some(&own(row.applicant_name))),
+        ("details", Some(&own(row.details))),
+        ("submitted_by", Some(&own(row.submitted_by))),
+        ("submitted_at", Some(&own(row.submitted_at))),
+    ])
+}
+
+fn digest_fields(fields: &[(&str, Option<&String>)]) -> Sha256Digest {
+    let object: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| {
+            (
+                (*k).to_owned(),
+                v.map_or(serde_json::Value::Null, |s| s.as_str().into()),
+            )
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    ledger::entry::canonical(&serde_json::Value::Object(object), &mut bytes)
+        .expect("strings and nulls are canonical");
+    Sha256Digest::of(&bytes)
+}
+
 fn corrupt(what: &str, value: &str) -> DossierError {
     DossierError::Corrupt(format!("{what} {value:?}"))
 }
@@ -434,6 +527,7 @@ fn document_from_row(row: DocumentRow) -> Result<Document, DossierError> {
         size: u64::try_from(row.size).map_err(|_| corrupt("size", &row.size.to_string()))?,
         created_at: Timestamp::parse(&row.created_at)
             .map_err(|_| corrupt("time", &row.created_at))?,
+        ledger_index: row.ledger_index.map(|i| i as u64),
         id: row.id,
         dossier_id: row.dossier_id,
         filename: row.filename,

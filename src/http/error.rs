@@ -141,6 +141,7 @@ impl From<IntakeError> for ApiError {
             E::Body(inner) => return body_error(inner.as_ref()),
             E::Storage(s) => return storage_error(s),
             E::Db(d) => return ApiError::internal(d),
+            E::Ledger(l) => return ApiError::internal(l),
         };
         ApiError::new(status, code, message)
     }

@@ -9,6 +9,7 @@ mod auth;
 mod documents;
 mod dossiers;
 mod error;
+mod ledger;
 mod openapi;
 mod ops;
 mod wire;
@@ -28,6 +29,7 @@ pub use openapi::openapi_json;
 
 use crate::db::Db;
 use crate::dossier::DossierService;
+use crate::ledger::Ledger;
 use crate::storage::ObjectStore;
 
 /// Everything handlers need. Cheap to clone.
@@ -39,6 +41,10 @@ pub struct AppState {
     pub db: Db,
     /// The object store (for readiness).
     pub store: ObjectStore,
+    /// The integrity log.
+    pub ledger: Ledger,
+    /// Whether the log is readable without a token.
+    pub ledger_public: bool,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(dossiers::router())
         .merge(documents::router())
+        .merge(ledger::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(

@@ -26,6 +26,12 @@ use super::AppState;
         super::dossiers::me,
         super::documents::show,
         super::documents::content,
+        super::ledger::document_proof,
+        super::ledger::key,
+        super::ledger::checkpoint,
+        super::ledger::entries,
+        super::ledger::inclusion,
+        super::ledger::consistency,
     ),
     modifiers(&BearerAuth)
 )]

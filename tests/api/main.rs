@@ -9,5 +9,7 @@ mod documents;
 mod failures;
 mod intake;
 mod large_upload;
+mod ledger;
 mod ops;
 mod restart;
+mod tamper;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use motcua::app::Server;
 use motcua::auth::{NewToken, Role};
-use motcua::config::{LogFormat, ServeSettings, StorageSettings, StoreSettings};
+use motcua::config::{LedgerSettings, LogFormat, ServeSettings, StorageSettings, StoreSettings};
 use motcua::dossier::{IdNumber, IntakeLimits, TaxCode, UnitCode};
 use motcua::storage::S3Settings;
 use reqwest::multipart::{Form, Part};
@@ -82,6 +82,12 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         }
     };
     ServeSettings {
+        ledger: LedgerSettings {
+            key_file: dir.path().join("ledger-key.pem"),
+            origin: "motcua/TEST".into(),
+            checkpoint_interval: Duration::from_secs(5),
+            public: false,
+        },
         store,
         listen: "127.0.0.1:0".parse().unwrap(),
         unit_code: UnitCode::parse("TEST").unwrap(),
@@ -366,6 +372,8 @@ pub async fn spawn_process(settings: &ServeSettings, extra: &[&str]) -> Process 
     let mut child = binary()
         .args(["serve", "--listen", "127.0.0.1:0", "--unit-code", "TEST"])
         .args(store_args(settings))
+        .arg("--ledger-key")
+        .arg(&settings.ledger.key_file)
         .args(extra)
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -1,0 +1,402 @@
+//! Verification of everything the log vouches for, from the stored data alone:
+//!
+//! 1. every entry: contiguous indices, leaf hash = SHA-256(0x00 || bytes), canonical bytes whose
+//!    `index` is its position, and the hash chain (`prev`);
+//! 2. the tree: every stored node and the head recomputed from the entries;
+//! 3. every checkpoint (stored, and any the caller kept): signed by the log's key, not ahead of
+//!    the log (a rollback), and with the root recomputed at its size (a rewrite);
+//! 4. the records: each dossier and document row matches its entry, and each entry's record
+//!    still exists;
+//! 5. fixity: every stored object re-hashed, streaming, against its SHA-256.
+//!
+//! It reports every problem it finds, each naming the entry, row or object.
+
+use std::collections::HashMap;
+
+use futures_util::StreamExt as _;
+use serde_json::Value;
+
+use crate::db::Db;
+use crate::dossier::service::record_digest;
+use crate::storage::{ObjectStore, Sha256Digest, StorageError, StreamingHasher};
+
+use super::checkpoint::VerifierKey;
+use super::entry::parse_canonical;
+use super::merkle::{self, Hash, Subtree};
+use super::{LedgerError, compact_of};
+
+/// Problems of one kind beyond this many are counted, not listed.
+const MAX_LISTED: usize = 50;
+/// Rows read per query.
+const PAGE: i64 = 5000;
+
+/// What to verify.
+pub struct VerifyOptions<'a> {
+    /// The key checkpoints must be signed by.
+    pub key: &'a VerifierKey,
+    /// Checkpoints kept outside the database (e.g. published ones), as note texts.
+    pub external_checkpoints: Vec<(String, String)>,
+    /// Re-hash every stored object.
+    pub fixity: bool,
+}
+
+/// The outcome.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    /// Entries checked.
+    pub entries: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Dossier and document rows checked.
+    pub records: u64,
+    /// Objects re-hashed.
+    pub objects: u64,
+    /// Bytes re-hashed.
+    pub bytes: u64,
+    /// Everything found wrong; empty when the log and the store are intact.
+    pub problems: Vec<String>,
+    /// Problems found beyond those listed.
+    pub unlisted: usize,
+}
+
+impl VerifyReport {
+    fn problem(&mut self, message: String) {
+        if self.problems.len() < MAX_LISTED * 4 {
+            self.problems.push(message);
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Whether everything holds.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty() && self.unlisted == 0
+    }
+}
+
+/// What a `document_stored` or `dossier_submitted` entry says, kept for the record checks.
+struct Vouched {
+    index: u64,
+    fields: Value,
+}
+
+/// Runs every check. `progress` is called with (bytes hashed, bytes to hash) during fixity.
+pub async fn verify(
+    db: &Db,
+    store: &ObjectStore,
+    options: VerifyOptions<'_>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<VerifyReport, LedgerError> {
+    let mut report = VerifyReport::default();
+
+    // 1. Entries.
+    let mut leaves: Vec<Hash> = Vec::new();
+    let mut documents: HashMap<String, Vouched> = HashMap::new();
+    let mut dossiers: HashMap<String, Vouched> = HashMap::new();
+    let mut prev: Option<Hash> = None;
+    let mut after = -1i64;
+    loop {
+        let page = db.ledger_entries_after(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.idx;
+        for row in page {
+            let expected = leaves.len() as u64;
+            if row.idx as u64 != expected {
+                report.problem(format!(
+                    "entry {expected} is missing: the next stored entry is {} (entries deleted)",
+                    row.idx
+                ));
+            }
+            let bytes = row.entry.as_bytes();
+            let leaf = merkle::leaf_hash(bytes);
+            if hex::encode(leaf) != row.leaf_hash {
+                report.problem(format!(
+                    "entry {}: its stored leaf hash does not match its bytes (entry edited)",
+                    row.idx
+                ));
+            }
+            match parse_canonical(bytes) {
+                Err(e) => report.problem(format!("entry {}: {e} (entry edited)", row.idx)),
+                Ok(value) => {
+                    if value["index"].as_u64() != Some(row.idx as u64) {
+                        report.problem(format!(
+                            "entry {} says it is entry {} (entries reordered or edited)",
+                            row.idx, value["index"]
+                        ));
+                    }
+                    let claimed_prev = value["prev"].as_str().map(str::to_owned);
+                    if claimed_prev != prev.map(hex::encode) {
+                        report.problem(format!(
+                            "entry {}: the hash chain is broken (its prev is not the leaf hash \
+                             of the entry before it)",
+                            row.idx
+                        ));
+                    }
+                    let vouched = Vouched {
+                        index: row.idx as u64,
+                        fields: value.clone(),
+                    };
+                    match value["kind"].as_str() {
+                        Some("document_stored") => {
+                            if let Some(id) = value["document"].as_str() {
+                                documents.insert(id.to_owned(), vouched);
+                            }
+                        }
+                        Some("dossier_submitted") => {
+                            if let Some(id) = value["dossier"].as_str() {
+                                dossiers.insert(id.to_owned(), vouched);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            prev = Some(leaf);
+            leaves.push(leaf);
+        }
+    }
+    report.entries = leaves.len() as u64;
+    let n = leaves.len() as u64;
+
+    // 2. The tree and the head.
+    let levels = build_levels(leaves);
+    let counts: HashMap<i64, i64> = db.ledger_node_counts().await?.into_iter().collect();
+    for (level, computed) in levels.iter().enumerate() {
+        let stored_count = counts.get(&(level as i64)).copied().unwrap_or(0);
+        if stored_count as usize != computed.len() {
+            report.problem(format!(
+                "level {level} of the tree has {stored_count} stored nodes; the entries make {}",
+                computed.len()
+            ));
+        }
+        let mut start = 0i64;
+        while (start as usize) < computed.len() {
+            for (idx, hash) in db.ledger_level(level as i64, start, start + PAGE).await? {
+                if computed.get(idx as usize).map(hex::encode) != Some(hash) {
+                    report.problem(format!(
+                        "tree node (level {level}, index {idx}) does not match the entries"
+                    ));
+                }
+            }
+            start += PAGE;
+        }
+    }
+    for (level, count) in &counts {
+        if *level as usize >= levels.len() && *count > 0 {
+            report.problem(format!("level {level} of the tree should not exist"));
+        }
+    }
+    let head = db.ledger_head().await?;
+    if head.size as u64 != n {
+        report.problem(format!(
+            "the log head says {} entries; {n} are stored",
+            head.size
+        ));
+    }
+    match compact_of(&head) {
+        Ok(c) if c.size() == n && c.root() == root_at(&levels, n) => {}
+        Ok(_) => report.problem("the log head's compact range does not match the entries".into()),
+        Err(e) => report.problem(format!("the log head: {e}")),
+    }
+    if head.last_leaf != prev.map(hex::encode) {
+        report.problem("the log head's last leaf does not match the last entry".into());
+    }
+
+    // 3. Checkpoints.
+    let mut notes: Vec<(String, String)> = db
+        .checkpoints()
+        .await?
+        .into_iter()
+        .map(|c| (format!("stored checkpoint at size {}", c.tree_size), c.note))
+        .collect();
+    notes.extend(options.external_checkpoints);
+    for (label, note) in notes {
+        report.checkpoints += 1;
+        match options.key.verify(&note) {
+            Err(e) => report.problem(format!("{label}: {e}")),
+            Ok(cp) if cp.size > n => report.problem(format!(
+                "{label}: it commits to {} entries but the log has {n}: the log was rolled back",
+                cp.size
+            )),
+            Ok(cp) if cp.root != root_at(&levels, cp.size) => report.problem(format!(
+                "{label}: its root differs from the log's at size {}: the log was rewritten",
+                cp.size
+            )),
+            Ok(_) => {}
+        }
+    }
+
+    // 4. Records against their entries.
+    check_documents(db, &mut documents, &mut report).await?;
+    check_dossiers(db, &mut dossiers, &mut report).await?;
+    for (id, v) in documents {
+        report.problem(format!(
+            "document {id} (entry {}) is missing from the database (deleted)",
+            v.index
+        ));
+    }
+    for (id, v) in dossiers {
+        report.problem(format!(
+            "dossier {id} (entry {}) is missing from the database (deleted)",
+            v.index
+        ));
+    }
+
+    // 5. Fixity.
+    if options.fixity {
+        let total = db.object_bytes().await?.max(0) as u64;
+        let mut after = String::new();
+        loop {
+            let page = db.objects_after(&after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.sha256.clone();
+            for object in page {
+                report.objects += 1;
+                let Ok(sha) = Sha256Digest::from_hex(&object.sha256) else {
+                    report.problem(format!("object row {:?} is not a SHA-256", object.sha256));
+                    continue;
+                };
+                let mut stream = match store.get(&sha, None).await {
+                    Ok(s) => s,
+                    Err(StorageError::NotFound(_)) => {
+                        report.problem(format!("object {sha} is missing from the store"));
+                        continue;
+                    }
+                    Err(e) => {
+                        report.problem(format!("object {sha} could not be read: {e}"));
+                        continue;
+                    }
+                };
+                let mut hasher = StreamingHasher::default();
+                let mut failed = None;
+                while let Some(chunk) = stream.next().await {
+                    match chunk {
+                        Ok(bytes) => {
+                            hasher.update(&bytes);
+                            report.bytes += bytes.len() as u64;
+                            progress(report.bytes, total);
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if let Some(e) = failed {
+                    report.problem(format!("object {sha} could not be read: {e}"));
+                    continue;
+                }
+                let size = hasher.len();
+                let actual = hasher.finish();
+                if actual != sha {
+                    report.problem(format!(
+                        "object {sha} has changed: its bytes now hash to {actual}"
+                    ));
+                } else if size != object.size as u64 {
+                    report.problem(format!(
+                        "object {sha}: recorded size {} but {size} bytes stored",
+                        object.size
+                    ));
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Every complete node, level by level, from the leaves up.
+fn build_levels(leaves: Vec<Hash>) -> Vec<Vec<Hash>> {
+    let mut levels = vec![leaves];
+    loop {
+        let below = levels.last().expect("at least the leaves");
+        if below.len() < 2 {
+            return levels;
+        }
+        let above: Vec<Hash> = below
+            .chunks_exact(2)
+            .map(|pair| merkle::node_hash(&pair[0], &pair[1]))
+            .collect();
+        levels.push(above);
+    }
+}
+
+fn root_at(levels: &[Vec<Hash>], size: u64) -> Hash {
+    let hashes: Vec<Hash> = Subtree {
+        start: 0,
+        end: size,
+    }
+    .nodes()
+    .iter()
+    .map(|&(l, i)| levels[l as usize][i as usize])
+    .collect();
+    Subtree::fold(&hashes)
+}
+
+async fn check_documents(
+    db: &Db,
+    vouched: &mut HashMap<String, Vouched>,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    let mut after = String::new();
+    loop {
+        let page = db.documents_after(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for d in page {
+            report.records += 1;
+            let Some(v) = vouched.remove(&d.id) else {
+                report.problem(format!(
+                    "document {} has no log entry (inserted behind motcua's back)",
+                    d.id
+                ));
+                continue;
+            };
+            let f = &v.fields;
+            let matches = f["dossier"].as_str() == Some(&d.dossier_id)
+                && f["sha256"].as_str() == Some(&d.sha256)
+                && f["size"].as_u64() == Some(d.size as u64)
+                && f["media_type"].as_str() == Some(&d.media_type)
+                && d.ledger_index == Some(v.index as i64);
+            if !matches {
+                report.problem(format!(
+                    "document {} does not match its log entry {} (record edited)",
+                    d.id, v.index
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn check_dossiers(
+    db: &Db,
+    vouched: &mut HashMap<String, Vouched>,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    let mut after = String::new();
+    loop {
+        let page = db.dossiers_after(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for d in page {
+            report.records += 1;
+            let Some(v) = vouched.remove(&d.id) else {
+                report.problem(format!(
+                    "dossier {} has no log entry (inserted behind motcua's back)",
+                    d.id
+                ));
+                continue;
+            };
+            let matches = v.fields["record_sha256"].as_str() == Some(&record_digest(&d).to_hex())
+                && v.fields["code"].as_str() == Some(&d.code)
+                && d.ledger_index == Some(v.index as i64);
+            if !matches {
+                report.problem(format!(
+                    "dossier {} ({}) does not match its log entry {} (record edited)",
+                    d.id, d.code, v.index
+                ));
+            }
+        }
+    }
+    Ok(())
+}

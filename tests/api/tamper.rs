@@ -1,0 +1,231 @@
+//! Tampering with what motcua stored, behind its back, on either backend: `motcua ledger verify`
+//! finds every kind of change, names what changed, and exits 1; on intact data it exits 0.
+
+use motcua::auth::Role;
+use motcua::config::StorageSettings;
+use sqlx::Executor as _;
+
+use crate::support::*;
+
+/// A populated app: two dossiers, three documents, a checkpoint. Returns the first dossier.
+async fn populated() -> (TestApp, serde_json::Value) {
+    let app = TestApp::spawn().await;
+    let officer = app.token(Role::Officer).await;
+    let d = app
+        .submit_ok(
+            &officer,
+            form(
+                &business_dossier("0101234567"),
+                vec![
+                    ("a.pdf", "application/pdf", pdf("tamper a")),
+                    ("b.png", "image/png", png()),
+                ],
+            ),
+        )
+        .await;
+    app.submit_ok(
+        &officer,
+        form(
+            &business_dossier("0107654321"),
+            vec![("c.pdf", "application/pdf", pdf("tamper c"))],
+        ),
+    )
+    .await;
+    app.state().ledger.publish_checkpoint().await.unwrap();
+    (app, d)
+}
+
+/// Runs `motcua ledger verify` on the app's database and store; returns the exit code and output.
+async fn verify_cli(app: &TestApp, extra: &[&str]) -> (i32, String) {
+    let out = binary()
+        .args(["ledger", "verify"])
+        .args(store_args(&app.settings))
+        .args(extra)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), format!("{stdout}{stderr}"))
+}
+
+async fn sql(app: &TestApp, statement: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
+        .await
+        .unwrap();
+    pool.execute(sqlx::AssertSqlSafe(statement.to_owned()))
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+async fn assert_detected(app: &TestApp, expected: &str) {
+    let (code, out) = verify_cli(app, &[]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(expected), "expected {expected:?} in:\n{out}");
+}
+
+#[tokio::test]
+async fn intact_data_verifies() {
+    let (app, _) = populated().await;
+    let (code, out) = verify_cli(&app, &[]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("entries: 5"), "{out}");
+    assert!(out.contains("objects: 3"), "{out}");
+}
+
+#[tokio::test]
+async fn a_flipped_byte_in_a_stored_object_is_found() {
+    let (app, d) = populated().await;
+    let sha = d["documents"][0]["sha256"].as_str().unwrap().to_owned();
+    let mut bytes = pdf("tamper a");
+    bytes[20] ^= 0x01;
+    match &app.settings.store.storage {
+        StorageSettings::Local(root) => {
+            let path = root.join("objects/sha256").join(&sha[..2]).join(&sha);
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        StorageSettings::S3(s3) => {
+            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_sdk_s3::config::Region::new(s3.region.clone()))
+                .load()
+                .await;
+            let conf = aws_sdk_s3::config::Builder::from(&shared)
+                .endpoint_url(s3.endpoint.clone().unwrap())
+                .force_path_style(true)
+                .build();
+            aws_sdk_s3::Client::from_conf(conf)
+                .put_object()
+                .bucket(&s3.bucket)
+                .key(format!("{}objects/sha256/{sha}", s3.prefix))
+                .body(bytes.into())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_detected(&app, &format!("object {sha} has changed")).await;
+}
+
+#[tokio::test]
+async fn an_edited_entry_is_found() {
+    let (app, _) = populated().await;
+    sql(
+        &app,
+        "UPDATE ledger_entries SET entry = replace(entry, 'image/png', 'image/gif') WHERE idx = 2",
+    )
+    .await;
+    assert_detected(
+        &app,
+        "entry 2: its stored leaf hash does not match its bytes",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_found() {
+    let (app, _) = populated().await;
+    sql(&app, "DELETE FROM ledger_entries WHERE idx = 1").await;
+    assert_detected(&app, "entry 1 is missing").await;
+}
+
+#[tokio::test]
+async fn reordered_entries_are_found() {
+    let (app, _) = populated().await;
+    sql(&app, "UPDATE ledger_entries SET idx = 100 WHERE idx = 1").await;
+    sql(&app, "UPDATE ledger_entries SET idx = 1 WHERE idx = 2").await;
+    sql(&app, "UPDATE ledger_entries SET idx = 2 WHERE idx = 100").await;
+    assert_detected(&app, "entry 1 says it is entry 2").await;
+}
+
+#[tokio::test]
+async fn an_edited_record_is_found() {
+    let (app, d) = populated().await;
+    let id = d["id"].as_str().unwrap();
+    sql(
+        &app,
+        &format!("UPDATE dossiers SET applicant_name = 'Someone Else' WHERE id = '{id}'"),
+    )
+    .await;
+    assert_detected(&app, &format!("dossier {id}")).await;
+    let doc = d["documents"][1]["id"].as_str().unwrap();
+    sql(
+        &app,
+        &format!("UPDATE documents SET media_type = 'application/pdf' WHERE id = '{doc}'"),
+    )
+    .await;
+    assert_detected(
+        &app,
+        &format!("document {doc} does not match its log entry"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_log_rolled_back_behind_a_published_checkpoint_is_found() {
+    let (app, _) = populated().await;
+    // Keep the published checkpoint outside the database, as a witness would.
+    let note = app
+        .state()
+        .ledger
+        .checkpoint_covering(5)
+        .await
+        .unwrap()
+        .note;
+    let file = app.data_dir().with_file_name("published-checkpoint.txt");
+    std::fs::write(&file, &note).unwrap();
+    // Roll back to the first dossier: drop the last two entries, their records, and fix up the
+    // tree and head so that the rolled-back log is self-consistent.
+    let leaf2: String = {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
+            .await
+            .unwrap();
+        let row: (String,) = sqlx::query_as("SELECT leaf_hash FROM ledger_entries WHERE idx = 2")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        row.0
+    };
+    let frontier: String = {
+        // Size 3: subtrees (level 1, index 0) and (level 0, index 2).
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
+            .await
+            .unwrap();
+        let row: (String,) =
+            sqlx::query_as("SELECT hash FROM ledger_nodes WHERE level = 1 AND idx = 0")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        format!("{},{leaf2}", row.0)
+    };
+    for statement in [
+        "DELETE FROM documents WHERE ledger_index >= 3".to_owned(),
+        "DELETE FROM dossiers WHERE ledger_index >= 3".to_owned(),
+        "DELETE FROM ledger_entries WHERE idx >= 3".to_owned(),
+        "DELETE FROM ledger_nodes WHERE (level = 0 AND idx >= 3) OR (level = 1 AND idx >= 1) OR level >= 2".to_owned(),
+        format!("UPDATE ledger_head SET size = 3, last_leaf = '{leaf2}', frontier = '{frontier}' WHERE id = 1"),
+    ] {
+        sql(&app, &statement).await;
+    }
+    // With its checkpoints still stored, the database betrays itself.
+    assert_detected(&app, "the log was rolled back").await;
+    // Even when the stored checkpoints are removed too, the published one catches it.
+    sql(&app, "DELETE FROM ledger_checkpoints WHERE tree_size > 3").await;
+    let (code, out) = verify_cli(&app, &["--no-fixity"]).await;
+    assert_eq!(
+        code, 0,
+        "the rolled-back database alone looks consistent: {out}"
+    );
+    let (code, out) = verify_cli(
+        &app,
+        &["--no-fixity", "--checkpoint", file.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the log was rolled back"), "{out}");
+}
