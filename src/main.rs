@@ -305,12 +305,13 @@ async fn run_other(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let settings = args.resolve()?;
             init_logging(settings.log_format);
+            let signals = motcua::app::ShutdownSignal::install()?;
             let server = motcua::app::Server::start(&settings).await?;
             let data = settings.store.data_dir.display();
             println!("motcua listening on http://{}", server.addr());
             println!("create a first token:  motcua token create --role officer --data {data}");
             println!("(with the same --database-url/--config when not on the embedded defaults)");
-            motcua::app::shutdown_signal().await;
+            signals.recv().await;
             tracing::info!("shutting down: finishing requests in flight");
             server.stop().await
         }

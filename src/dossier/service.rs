@@ -82,6 +82,9 @@ pub enum DossierError {
     /// The object store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// Appending to the integrity log failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 /// Listing parameters, as the caller gave them (already typed).
@@ -309,6 +312,7 @@ impl DossierService {
         ) {
             return Err(DossierError::NotFound);
         }
+        self.log_archivist_read(principal, "dossier", id).await?;
         let mut dossier = dossier_from_row(row)?;
         dossier.documents = self
             .db
@@ -399,7 +403,28 @@ impl DossierService {
         ) {
             return Err(DossierError::NotFound);
         }
+        self.log_archivist_read(principal, "document", id).await?;
         document_from_row(row)
+    }
+
+    /// Every read by an archivist is an entry in the log, committed before the record is served:
+    /// if it cannot be logged, it is not served.
+    async fn log_archivist_read(
+        &self,
+        principal: &Principal,
+        field: &'static str,
+        id: &str,
+    ) -> Result<(), DossierError> {
+        if principal.role != Role::Archivist {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        let draft = EntryDraft::new(EntryKind::RecordRead)
+            .text("reader", principal.token_id.clone())
+            .text(field, id);
+        ledger::append(&mut tx, &Timestamp::now(), &[draft]).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A document's bytes, or the range `start..end` of them.

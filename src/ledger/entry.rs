@@ -17,6 +17,8 @@ pub enum EntryKind {
     DossierSubmitted,
     /// A document's bytes were stored (document and dossier ids, SHA-256, size, media type).
     DocumentStored,
+    /// An archivist read a record (the reader's token id and the record's id).
+    RecordRead,
 }
 
 impl EntryKind {
@@ -25,6 +27,7 @@ impl EntryKind {
         match self {
             Self::DossierSubmitted => "dossier_submitted",
             Self::DocumentStored => "document_stored",
+            Self::RecordRead => "record_read",
         }
     }
 }

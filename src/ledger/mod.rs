@@ -251,12 +251,22 @@ impl Ledger {
             .ok_or_else(|| LedgerError::OutOfRange(format!("no entry {index}")))
     }
 
-    async fn subtree_hashes(&self, subtrees: &[Subtree]) -> Result<Vec<Hash>, LedgerError> {
-        let wanted: Vec<(i64, i64)> = subtrees
+    /// The hashes of `subtrees` of the tree of `size` entries, in one query. The last leaf
+    /// (`size - 1`) is fetched with them: leaves are contiguous, so its presence proves `size`
+    /// is within the log without another round trip; only on absence is the head consulted, to
+    /// tell "beyond the log" from a corrupt store.
+    async fn subtree_hashes(
+        &self,
+        size: u64,
+        subtrees: &[Subtree],
+    ) -> Result<Vec<Hash>, LedgerError> {
+        let last_leaf = (0i64, size as i64 - 1);
+        let mut wanted: Vec<(i64, i64)> = subtrees
             .iter()
             .flat_map(|s| s.nodes())
             .map(|(l, i)| (i64::from(l), i as i64))
             .collect();
+        wanted.push(last_leaf);
         let found: std::collections::HashMap<(i64, i64), String> = self
             .db
             .ledger_nodes(&wanted)
@@ -264,6 +274,13 @@ impl Ledger {
             .into_iter()
             .map(|(l, i, h)| ((l, i), h))
             .collect();
+        if !found.contains_key(&last_leaf) {
+            self.check_size(size).await?;
+            return Err(LedgerError::Corrupt(format!(
+                "leaf {} is missing",
+                size - 1
+            )));
+        }
         subtrees
             .iter()
             .map(|s| {
@@ -295,16 +312,15 @@ impl Ledger {
 
     /// The root of the tree of the first `size` entries.
     pub async fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
-        self.check_size(size).await?;
         if size == 0 {
+            self.check_size(size).await?;
             return Ok(merkle::empty_root());
         }
-        Ok(self
-            .subtree_hashes(&[Subtree {
-                start: 0,
-                end: size,
-            }])
-            .await?[0])
+        let whole = Subtree {
+            start: 0,
+            end: size,
+        };
+        Ok(self.subtree_hashes(size, &[whole]).await?[0])
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` entries (RFC 9162 §2.1.3).
@@ -314,8 +330,7 @@ impl Ledger {
                 "index must be below tree_size".into(),
             ));
         }
-        self.check_size(size).await?;
-        self.subtree_hashes(&merkle::inclusion_subtrees(index, size))
+        self.subtree_hashes(size, &merkle::inclusion_subtrees(index, size))
             .await
     }
 
@@ -331,8 +346,10 @@ impl Ledger {
                 "first must not exceed second".into(),
             ));
         }
-        self.check_size(second).await?;
-        self.subtree_hashes(&merkle::consistency_subtrees(first, second))
+        if second == 0 {
+            return Ok(Vec::new());
+        }
+        self.subtree_hashes(second, &merkle::consistency_subtrees(first, second))
             .await
     }
 }

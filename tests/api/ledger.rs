@@ -331,3 +331,60 @@ pub async fn verify_app(app: &TestApp) -> motcua::ledger::verify::VerifyReport {
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn every_archivist_read_is_logged() {
+    let app = TestApp::spawn().await;
+    let officer = app.token(Role::Officer).await;
+    let archivist = app.token(Role::Archivist).await;
+    let d = app
+        .submit_ok(
+            &officer,
+            form(
+                &business_dossier("0101234567"),
+                vec![("a.pdf", "application/pdf", pdf("read"))],
+            ),
+        )
+        .await;
+    let before = app.state().ledger.size().await.unwrap();
+    // An officer's read is not an archival read.
+    let id = d["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&officer, &format!("/api/v1/dossiers/{id}"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.state().ledger.size().await.unwrap(), before);
+
+    let doc = d["documents"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&archivist, &format!("/api/v1/dossiers/{id}"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get(&archivist, &format!("/api/v1/documents/{doc}/content"))
+            .await
+            .status(),
+        200
+    );
+    let rows = app
+        .state()
+        .ledger
+        .entries(before, before + 10)
+        .await
+        .unwrap();
+    let kinds: Vec<Value> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.entry).unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert_eq!(kinds[0]["kind"], "record_read");
+    assert_eq!(kinds[0]["dossier"], id);
+    assert_eq!(kinds[1]["document"], doc);
+    assert!(kinds[1]["reader"].as_str().is_some());
+    let report = verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
