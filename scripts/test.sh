@@ -40,8 +40,13 @@ if [[ ${MOTCUA_SKIP_LINT:-0} != 1 ]]; then
     cargo clippy --locked --all-targets -- -D warnings
 fi
 
+# Every test target; benches are built by clippy above and run by scripts/bench-*.sh.
+targets=(--lib --bins --tests)
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
 header "tests: MOTCUA_TEST_BACKEND=embedded"
-MOTCUA_TEST_BACKEND=embedded cargo test --locked --all-targets "$@"
+MOTCUA_TEST_BACKEND=embedded cargo test --locked "${targets[@]}" "$@" 2>&1 | tee -a "$results"
 
 header "tests: MOTCUA_TEST_BACKEND=production (PostgreSQL + Garage S3)"
 # Assign first, then eval: `eval "$(cmd)"` would hide a failure of cmd.
@@ -49,7 +54,7 @@ pg_env=$(scripts/pg.sh)
 eval "$pg_env"
 
 if [[ ${CI:-} == true ]]; then
-    trap 'scripts/garage.sh stop || true' EXIT
+    trap 'rm -f "$results"; scripts/garage.sh stop || true' EXIT
 fi
 scripts/garage.sh start
 garage_env=$(scripts/garage.sh env)
@@ -63,5 +68,9 @@ psql "$MOTCUA_TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE da
 
 printf 'MOTCUA_TEST_DATABASE_URL=%s\nMOTCUA_S3_ENDPOINT=%s MOTCUA_S3_BUCKET=%s\n' \
     "$MOTCUA_TEST_DATABASE_URL" "$MOTCUA_S3_ENDPOINT" "$MOTCUA_S3_BUCKET"
-# Keep cargo's own summary as the last lines of output (no footer after it).
-MOTCUA_TEST_BACKEND=production cargo test --locked --all-targets "$@"
+MOTCUA_TEST_BACKEND=production cargo test --locked "${targets[@]}" "$@" 2>&1 | tee -a "$results"
+
+# Both configurations together, as one closing line.
+echo
+awk '/^test result:/ {p += $4; f += $6} END {printf "%d passed, %d failed\n", p, f}' "$results"
+

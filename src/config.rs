@@ -353,6 +353,10 @@ impl ServeArgs {
         if limits.max_file_size == 0 || limits.max_request_size == 0 || limits.max_files == 0 {
             bail!("size and file-count limits must be above zero");
         }
+        if matches!(store.storage, StorageSettings::S3(_)) && limits.max_file_size > 5 << 30 {
+            // An object reaches its content address by one CopyObject, which S3 limits to 5 GiB.
+            bail!("with S3 storage, max_file_size can be at most 5GiB");
+        }
         let ledger = LedgerSettings {
             key_file: self
                 .ledger_key
