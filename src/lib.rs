@@ -11,5 +11,6 @@ pub mod db;
 pub mod dossier;
 pub mod http;
 pub mod ledger;
+pub mod pki;
 pub mod storage;
 pub mod timestamp;

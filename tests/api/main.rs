@@ -11,5 +11,6 @@ mod intake;
 mod large_upload;
 mod ledger;
 mod ops;
+mod pkits;
 mod restart;
 mod tamper;
