@@ -43,11 +43,57 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         grace_secs: u64,
     },
+    /// Certificates: validate one against trust anchors (RFC 5280).
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// The integrity log: verify it, check a document proof, print its key.
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Build and validate a certification path (RFC 5280 §6) for CERT. Exit 0 when valid, 1 when
+    /// not (with the reason), 3 when an input cannot be read.
+    Verify {
+        /// Trust anchors: a PEM/DER file (PEM may hold several) or a folder. Repeatable.
+        #[arg(long, required = true, value_name = "PATH")]
+        trust: Vec<std::path::PathBuf>,
+        /// Untrusted certificates for path building (intermediates, CRL signers). Repeatable.
+        #[arg(long, value_name = "PATH")]
+        certs: Vec<std::path::PathBuf>,
+        /// CRLs (DER or PEM), files or folders. Repeatable.
+        #[arg(long, value_name = "PATH")]
+        crl: Vec<std::path::PathBuf>,
+        /// Revocation checking: require (unknown status fails), soft (unknown status warns) or off.
+        #[arg(long, default_value = "soft", value_name = "MODE")]
+        revocation: String,
+        /// Validation time (RFC 3339). [default: now]
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// An acceptable policy OID (user-initial-policy-set). Repeatable. [default: anyPolicy]
+        #[arg(long, value_name = "OID")]
+        policy: Vec<String>,
+        /// initial-explicit-policy.
+        #[arg(long)]
+        explicit_policy: bool,
+        /// initial-policy-mapping-inhibit.
+        #[arg(long)]
+        inhibit_policy_mapping: bool,
+        /// initial-any-policy-inhibit.
+        #[arg(long)]
+        inhibit_any_policy: bool,
+        /// Accept SHA-1 signatures in the path (legacy CAs; refused by default).
+        #[arg(long)]
+        allow_sha1: bool,
+        /// Print one JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// The certificate (PEM or DER).
+        cert: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,6 +158,18 @@ enum TokenCommand {
     },
 }
 
+/// Command-line tools die quietly when their output pipe closes (`motcua ... | head`), as Unix
+/// tools do, instead of panicking on a failed print. Not for `serve`: a client closing its
+/// connection must never kill the server.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal disposition to its default at start-up, before other threads
+    // exist, has no memory-safety implications.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("MOTCUA_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,aws=warn,hyper=warn"));
@@ -129,10 +187,15 @@ fn init_logging(format: LogFormat) {
 const FOUND_PROBLEMS: u8 = 1;
 /// Exit status for "could not run" (bad arguments, unreachable database, ...).
 const COULD_NOT_RUN: u8 = 2;
+/// Exit status of the signature and certificate verifiers for unreadable input.
+const INPUT_ERROR: u8 = 3;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        restore_sigpipe();
+    }
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -146,6 +209,112 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Ledger(command) => ledger(command).await,
+        Command::Cert(CertCommand::Verify {
+            trust,
+            certs,
+            crl,
+            revocation,
+            at,
+            policy,
+            explicit_policy,
+            inhibit_policy_mapping,
+            inhibit_any_policy,
+            allow_sha1,
+            json,
+            cert,
+        }) => {
+            let input_error = |m: String| {
+                eprintln!("motcua: error: {m}");
+                Ok(ExitCode::from(INPUT_ERROR))
+            };
+            let revocation = match revocation.as_str() {
+                "require" => motcua::pki::RevocationMode::Require,
+                "soft" => motcua::pki::RevocationMode::Soft,
+                "off" => motcua::pki::RevocationMode::Off,
+                other => {
+                    return input_error(format!("--revocation {other:?}: use require, soft or off"));
+                }
+            };
+            let time = match at {
+                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+                Some(t) => match motcua::timestamp::Timestamp::parse(&t) {
+                    Ok(t) => t.as_offset_date_time().unix_timestamp(),
+                    Err(e) => return input_error(format!("--at: {e}")),
+                },
+            };
+            let mut store = motcua::pki::Store::default();
+            for p in &trust {
+                match motcua::pki::load::certs(p) {
+                    Ok(c) => store.anchors.extend(c),
+                    Err(e) => return input_error(e.to_string()),
+                }
+            }
+            for p in &certs {
+                match motcua::pki::load::certs(p) {
+                    Ok(c) => store.certs.extend(c),
+                    Err(e) => return input_error(e.to_string()),
+                }
+            }
+            for p in &crl {
+                match motcua::pki::load::crls(p) {
+                    Ok(c) => store.crls.extend(c),
+                    Err(e) => return input_error(e.to_string()),
+                }
+            }
+            let ee = match std::fs::read(&cert)
+                .map_err(|e| format!("{}: {e}", cert.display()))
+                .and_then(|b| {
+                    motcua::pki::Cert::parse(&b).map_err(|e| format!("{}: {e}", cert.display()))
+                }) {
+                Ok(c) => c,
+                Err(e) => return input_error(e),
+            };
+            let params = motcua::pki::ValidationParams {
+                time,
+                user_initial_policy_set: policy,
+                initial_explicit_policy: explicit_policy,
+                initial_policy_mapping_inhibit: inhibit_policy_mapping,
+                initial_any_policy_inhibit: inhibit_any_policy,
+                revocation,
+                algorithms: motcua::pki::AlgorithmPolicy { allow_sha1 },
+            };
+            let outcome = motcua::pki::validate(&ee, &store, &params);
+            let subject = motcua::pki::identity::identity(&ee);
+            let report = match &outcome {
+                Ok(path) => serde_json::json!({
+                    "valid": true,
+                    "subject": subject,
+                    "path": path.certs.iter().map(motcua::pki::identity::identity).collect::<Vec<_>>(),
+                    "warnings": path.warnings,
+                }),
+                Err(e) => serde_json::json!({
+                    "valid": false,
+                    "subject": subject,
+                    "error": {"class": e.class(), "message": e.to_string()},
+                }),
+            };
+            if json {
+                println!("{report:#}");
+            } else {
+                match &outcome {
+                    Ok(path) => {
+                        println!("VALID: {}", subject.subject);
+                        for c in path.certs.iter().rev().skip(1) {
+                            println!("  issued by: {}", c.subject);
+                        }
+                        for w in &path.warnings {
+                            println!("WARNING: {w}");
+                        }
+                    }
+                    Err(e) => println!("INVALID: {e}"),
+                }
+            }
+            Ok(if outcome.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(FOUND_PROBLEMS)
+            })
+        }
         other => done(run_other(other).await),
     }
 }
@@ -302,7 +471,7 @@ fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
 
 async fn run_other(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Ledger(_) => unreachable!("handled by ledger()"),
+        Command::Ledger(_) | Command::Cert(_) => unreachable!("handled by run()"),
         Command::Serve(args) => {
             let settings = args.resolve()?;
             init_logging(settings.log_format);

@@ -5,6 +5,7 @@
 //! closed: anything it does not understand makes a path invalid, never valid.
 
 pub mod cert;
+pub mod identity;
 pub mod name;
 pub mod policy;
 pub mod signed_data;
@@ -38,4 +39,82 @@ pub(crate) fn pem_or_der(input: &[u8], label: &str) -> Vec<u8> {
         }
     }
     input.to_vec()
+}
+
+/// Every PEM block with this label, or the whole input as one DER object when there is none.
+pub fn pem_or_der_all(input: &[u8], label: &str) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(input);
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let mut out = Vec::new();
+    let mut rest = &text[..];
+    while let Some(start) = rest.find(&begin) {
+        let body = &rest[start + begin.len()..];
+        let Some(stop) = body.find(&end) else { break };
+        let b64: String = body[..stop].split_whitespace().collect();
+        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64) {
+            out.push(der);
+        }
+        rest = &body[stop + end.len()..];
+    }
+    if out.is_empty() && !text.contains("-----BEGIN") {
+        out.push(input.to_vec());
+    }
+    out
+}
+
+/// Reading trust stores, certificate pools and CRLs from files and folders.
+pub mod load {
+    use std::path::Path;
+
+    use super::{Cert, Crl, PkiError, pem_or_der_all};
+
+    fn files(path: &Path) -> Result<Vec<std::path::PathBuf>, PkiError> {
+        let io = |e: std::io::Error| PkiError::Malformed(format!("{}: {e}", path.display()));
+        if path.is_dir() {
+            let mut out: Vec<_> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            out.sort();
+            Ok(out)
+        } else {
+            std::fs::metadata(path).map_err(io)?;
+            Ok(vec![path.to_path_buf()])
+        }
+    }
+
+    /// Every certificate in a file (DER, or PEM with one or more blocks) or a folder of them.
+    pub fn certs(path: &Path) -> Result<Vec<Cert>, PkiError> {
+        let mut out = Vec::new();
+        for file in files(path)? {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| PkiError::Malformed(format!("{}: {e}", file.display())))?;
+            for der in pem_or_der_all(&bytes, "CERTIFICATE") {
+                out.push(
+                    Cert::parse(&der)
+                        .map_err(|e| PkiError::Malformed(format!("{}: {e}", file.display())))?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every CRL in a file (DER or PEM) or a folder of them.
+    pub fn crls(path: &Path) -> Result<Vec<Crl>, PkiError> {
+        let mut out = Vec::new();
+        for file in files(path)? {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| PkiError::Malformed(format!("{}: {e}", file.display())))?;
+            for der in pem_or_der_all(&bytes, "X509 CRL") {
+                out.push(
+                    Crl::parse(&der)
+                        .map_err(|e| PkiError::Malformed(format!("{}: {e}", file.display())))?,
+                );
+            }
+        }
+        Ok(out)
+    }
 }

@@ -20,6 +20,8 @@ pub struct Attribute {
 pub struct Name {
     rdns: Vec<Vec<Attribute>>,
     display: String,
+    /// Every attribute as written (OID, text), for identity extraction.
+    original: Vec<(String, String)>,
 }
 
 impl PartialEq for Name {
@@ -63,9 +65,19 @@ impl Name {
                 attrs
             })
             .collect();
+        let original = name
+            .iter_attributes()
+            .filter_map(|atv| {
+                Some((
+                    atv.attr_type().to_id_string(),
+                    atv.as_str().ok()?.to_owned(),
+                ))
+            })
+            .collect();
         Self {
             rdns,
-            display: name.to_string(),
+            display: display_name(name),
+            original,
         }
     }
 
@@ -100,6 +112,14 @@ impl Name {
         out
     }
 
+    /// The values of every attribute with this OID, as written (not normalised).
+    pub fn original_values(&self, oid: &str) -> impl Iterator<Item = &str> {
+        self.original
+            .iter()
+            .filter(move |(o, _)| o == oid)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The values of every attribute with this OID.
     pub fn values(&self, oid: &str) -> impl Iterator<Item = &str> {
         self.rdns
@@ -114,6 +134,38 @@ impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.display)
     }
+}
+
+/// RFC 4514-style text with the usual short names and UTF-8 values (x509-parser's own display
+/// escapes non-ASCII, which would mangle Vietnamese names).
+fn display_name(name: &X509Name<'_>) -> String {
+    let short = |oid: &str| match oid {
+        "2.5.4.3" => "CN".to_owned(),
+        "2.5.4.6" => "C".to_owned(),
+        "2.5.4.7" => "L".to_owned(),
+        "2.5.4.8" => "ST".to_owned(),
+        "2.5.4.10" => "O".to_owned(),
+        "2.5.4.11" => "OU".to_owned(),
+        "2.5.4.5" => "serialNumber".to_owned(),
+        "0.9.2342.19200300.100.1.1" => "UID".to_owned(),
+        "1.2.840.113549.1.9.1" => "emailAddress".to_owned(),
+        other => other.to_owned(),
+    };
+    name.iter_rdn()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let value = atv
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|_| format!("#{}", hex::encode(atv.attr_value().data)));
+                    format!("{}={value}", short(&atv.attr_type().to_id_string()))
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The OID of emailAddress (PKCS #9), which name constraints treat as an rfc822 name (§4.2.1.10).

@@ -86,3 +86,63 @@ fn every_nist_pkits_case_gives_the_expected_verdict() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn a_real_vnpt_ca_certificate_yields_its_branch_tax_code_and_vietnamese_names() {
+    let pem = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vn-certs/vnpt-ca-test-mst-branch.pem"
+    ))
+    .unwrap();
+    let id = motcua::pki::identity::identity(&Cert::parse(&pem).unwrap());
+    assert_eq!(id.tax_code.as_deref(), Some("0106869738-012"));
+    assert_eq!(id.common_name.as_deref(), Some("VNPT_TEST"));
+    assert!(id.subject.contains("ST=HẢI PHÒNG"), "{}", id.subject);
+    assert!(id.subject.contains("L=Cầu Giấy"), "{}", id.subject);
+    assert!(id.issuer.contains("CN=VNPT-CA SHA-256"), "{}", id.issuer);
+}
+
+#[tokio::test]
+async fn cert_verify_answers_with_exit_codes() {
+    let run = |args: Vec<String>| async move {
+        crate::support::binary()
+            .args(["cert", "verify", "--allow-sha1"])
+            .args(args)
+            .output()
+            .await
+            .unwrap()
+    };
+    let common = |ee: &str, revocation: &str| {
+        vec![
+            "--revocation".into(),
+            revocation.into(),
+            "--trust".into(),
+            format!("{DIR}/certs/TrustAnchorRootCertificate.crt"),
+            "--certs".into(),
+            format!("{DIR}/certs/GoodCACert.crt"),
+            "--crl".into(),
+            format!("{DIR}/crls/GoodCACRL.crl"),
+            "--crl".into(),
+            format!("{DIR}/crls/TrustAnchorRootCRL.crl"),
+            format!("{DIR}/certs/{ee}"),
+        ]
+    };
+    let ok = run(common("ValidCertificatePathTest1EE.crt", "require")).await;
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let revoked = run(common("InvalidRevokedEETest3EE.crt", "require")).await;
+    assert_eq!(revoked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&revoked.stdout).contains("revoked (keyCompromise)"));
+    let mut json = common("InvalidRevokedEETest3EE.crt", "require");
+    json.insert(0, "--json".into());
+    let out = run(json).await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["error"]["class"], "RevokedError");
+    let missing = run(common("NoSuchCert.crt", "soft")).await;
+    assert_eq!(missing.status.code(), Some(3));
+}
