@@ -12,5 +12,6 @@ pub mod dossier;
 pub mod http;
 pub mod ledger;
 pub mod pki;
+pub mod signature;
 pub mod storage;
 pub mod timestamp;

@@ -43,6 +43,9 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         grace_secs: u64,
     },
+    /// Verify a signed file: a CMS/PKCS#7 signature with its content, or a detached one with
+    /// --detached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 unreadable input.
+    Verify(VerifyArgs),
     /// Certificates: validate one against trust anchors (RFC 5280).
     #[command(subcommand)]
     Cert(CertCommand),
@@ -51,6 +54,33 @@ enum Command {
     Ledger(LedgerCommand),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// Trust anchors: a PEM/DER file or a folder. Repeatable. [default: MOTCUA_BUSINESS_TRUST]
+    #[arg(long, value_name = "PATH")]
+    trust: Vec<std::path::PathBuf>,
+    /// Untrusted certificates for path building. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    certs: Vec<std::path::PathBuf>,
+    /// CRLs (DER or PEM), files or folders. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    crl: Vec<std::path::PathBuf>,
+    /// Revocation checking: require, soft (unknown status is a warning) or off.
+    #[arg(long, default_value = "soft", value_name = "MODE")]
+    revocation: String,
+    /// Validate at this time (RFC 3339) instead of the signing time.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Print one JSON report on stdout.
+    #[arg(long)]
+    json: bool,
+    /// A detached signature (.p7s) over FILE.
+    #[arg(long, value_name = "SIGNATURE")]
+    detached: Option<std::path::PathBuf>,
+    /// The signed file (or the signature itself when it encapsulates its content).
+    file: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -209,6 +239,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Ledger(command) => ledger(command).await,
+        Command::Verify(args) => Ok(verify_file(args)),
         Command::Cert(CertCommand::Verify {
             trust,
             certs,
@@ -232,7 +263,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "soft" => motcua::pki::RevocationMode::Soft,
                 "off" => motcua::pki::RevocationMode::Off,
                 other => {
-                    return input_error(format!("--revocation {other:?}: use require, soft or off"));
+                    return input_error(format!(
+                        "--revocation {other:?}: use require, soft or off"
+                    ));
                 }
             };
             let time = match at {
@@ -455,6 +488,112 @@ async fn ledger(command: LedgerCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn input_error(message: String) -> ExitCode {
+    eprintln!("motcua: error: {message}");
+    ExitCode::from(INPUT_ERROR)
+}
+
+fn parse_revocation(mode: &str) -> Result<motcua::pki::RevocationMode, String> {
+    match mode {
+        "require" => Ok(motcua::pki::RevocationMode::Require),
+        "soft" => Ok(motcua::pki::RevocationMode::Soft),
+        "off" => Ok(motcua::pki::RevocationMode::Off),
+        other => Err(format!("--revocation {other:?}: use require, soft or off")),
+    }
+}
+
+fn load_store(
+    trust: &[std::path::PathBuf],
+    certs: &[std::path::PathBuf],
+    crls: &[std::path::PathBuf],
+) -> Result<motcua::pki::Store, String> {
+    let mut store = motcua::pki::Store::default();
+    for p in trust {
+        store
+            .anchors
+            .extend(motcua::pki::load::certs(p).map_err(|e| e.to_string())?);
+    }
+    for p in certs {
+        store
+            .certs
+            .extend(motcua::pki::load::certs(p).map_err(|e| e.to_string())?);
+    }
+    for p in crls {
+        store
+            .crls
+            .extend(motcua::pki::load::crls(p).map_err(|e| e.to_string())?);
+    }
+    Ok(store)
+}
+
+/// `motcua verify`.
+fn verify_file(args: VerifyArgs) -> ExitCode {
+    use motcua::signature::Indication;
+    let revocation = match parse_revocation(&args.revocation) {
+        Ok(r) => r,
+        Err(e) => return input_error(e),
+    };
+    let at = match args.at.as_deref().map(motcua::timestamp::Timestamp::parse) {
+        None => None,
+        Some(Ok(t)) => Some(t.as_offset_date_time().unix_timestamp()),
+        Some(Err(e)) => return input_error(format!("--at: {e}")),
+    };
+    let mut trust = args.trust.clone();
+    if trust.is_empty()
+        && let Ok(p) = std::env::var("MOTCUA_BUSINESS_TRUST")
+    {
+        trust.push(p.into());
+    }
+    let store = match load_store(&trust, &args.certs, &args.crl) {
+        Ok(s) => s,
+        Err(e) => return input_error(e),
+    };
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let file = match read(&args.file) {
+        Ok(b) => b,
+        Err(e) => return input_error(e),
+    };
+    let options = motcua::signature::VerifyOptions {
+        store,
+        revocation,
+        at,
+        algorithms: motcua::pki::AlgorithmPolicy::default(),
+    };
+    let outcome = match &args.detached {
+        Some(sig) => match read(sig) {
+            Ok(sig) => motcua::signature::cms::verify(&sig, Some(&file), &options),
+            Err(e) => return input_error(e),
+        },
+        None => match motcua::content::detect(&file) {
+            Some(motcua::content::MediaType::Pdf) => {
+                return input_error(
+                    "PDF signatures are not verified yet (coming with PAdES support); \
+                     give a CMS signature"
+                        .into(),
+                );
+            }
+            _ => motcua::signature::cms::verify(&file, None, &options),
+        },
+    };
+    let report = match outcome {
+        Ok(r) => r,
+        Err(e) => return input_error(e.to_string()),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.to_text());
+    }
+    match report.indication {
+        Indication::TotalPassed => ExitCode::SUCCESS,
+        Indication::TotalFailed => ExitCode::from(1),
+        Indication::Indeterminate => ExitCode::from(2),
+    }
+}
+
 fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Read as _;
     let mut f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
@@ -471,7 +610,9 @@ fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
 
 async fn run_other(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Ledger(_) | Command::Cert(_) => unreachable!("handled by run()"),
+        Command::Ledger(_) | Command::Cert(_) | Command::Verify(_) => {
+            unreachable!("handled by run()")
+        }
         Command::Serve(args) => {
             let settings = args.resolve()?;
             init_logging(settings.log_format);

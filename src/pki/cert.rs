@@ -416,7 +416,7 @@ pub struct IssuingDp {
 }
 
 /// One DER TLV: (tag, content, rest). Lengths up to 4 bytes.
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(crate) fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let tag = *b.first()?;
     let first = *b.get(1)?;
     let (len, start) = if first < 0x80 {

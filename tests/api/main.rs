@@ -13,4 +13,5 @@ mod ledger;
 mod ops;
 mod pkits;
 mod restart;
+mod signatures;
 mod tamper;

@@ -1,0 +1,439 @@
+//! CMS/PKCS#7 SignedData verification (RFC 5652, with the CAdES/ESS attributes of RFC 5035):
+//! the message digest over exactly the signed content, the content-type and signing-certificate
+//! bindings, the signature value, the signer's key usage, and the signer's certification path at
+//! the signing time.
+
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::{Decode, Encode};
+use openssl::hash::{MessageDigest, hash};
+use x509_parser::prelude::FromDer;
+
+use crate::pki::cert::{Cert, key_usage, tlv};
+use crate::pki::identity::identity;
+use crate::pki::name::Name;
+use crate::pki::signed_data::{self, WorkingKey};
+use crate::pki::{PathError, Store, ValidationParams, validate};
+use crate::timestamp::Timestamp;
+
+use super::report::{Report, SignatureReport, SubIndication};
+use super::{InputError, VerifyOptions};
+
+const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+const CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
+const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+const SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
+const SIGNING_CERTIFICATE: &str = "1.2.840.113549.1.9.16.2.12";
+const SIGNING_CERTIFICATE_V2: &str = "1.2.840.113549.1.9.16.2.47";
+
+/// Extended key usages that allow signing documents, when a certificate restricts them:
+/// any, emailProtection, Microsoft document signing, Adobe PDF signing, id-kp-documentSigning.
+const SIGNING_EKUS: &[&str] = &[
+    "2.5.29.37.0",
+    "1.3.6.1.5.5.7.3.4",
+    "1.3.6.1.4.1.311.10.3.12",
+    "1.2.840.113583.1.1.5",
+    "1.3.6.1.5.5.7.3.36",
+];
+
+/// The digest named by a digest algorithm OID, if accepted.
+fn digest(oid: &str, allow_sha1: bool) -> Option<MessageDigest> {
+    Some(match oid {
+        "2.16.840.1.101.3.4.2.1" => MessageDigest::sha256(),
+        "2.16.840.1.101.3.4.2.2" => MessageDigest::sha384(),
+        "2.16.840.1.101.3.4.2.3" => MessageDigest::sha512(),
+        "2.16.840.1.101.3.4.2.4" => MessageDigest::sha224(),
+        "1.3.14.3.2.26" if allow_sha1 => MessageDigest::sha1(),
+        _ => return None,
+    })
+}
+
+/// The signature algorithm to verify with: SignerInfo often names only the key type
+/// (rsaEncryption, ecPublicKey), leaving the hash to the digest algorithm (RFC 5754).
+fn signature_oid(sig_alg: &str, digest_alg: &str) -> String {
+    let pick = |sha1: &str, sha224: &str, sha256: &str, sha384: &str, sha512: &str| {
+        match digest_alg {
+            "1.3.14.3.2.26" => sha1,
+            "2.16.840.1.101.3.4.2.4" => sha224,
+            "2.16.840.1.101.3.4.2.2" => sha384,
+            "2.16.840.1.101.3.4.2.3" => sha512,
+            _ => sha256,
+        }
+        .to_owned()
+    };
+    match sig_alg {
+        "1.2.840.113549.1.1.1" => pick(
+            "1.2.840.113549.1.1.5",
+            "1.2.840.113549.1.1.14",
+            "1.2.840.113549.1.1.11",
+            "1.2.840.113549.1.1.12",
+            "1.2.840.113549.1.1.13",
+        ),
+        "1.2.840.10045.2.1" => pick(
+            "1.2.840.10045.4.1",
+            "1.2.840.10045.4.3.1",
+            "1.2.840.10045.4.3.2",
+            "1.2.840.10045.4.3.3",
+            "1.2.840.10045.4.3.4",
+        ),
+        other => other.to_owned(),
+    }
+}
+
+fn parse_content_info(der: &[u8]) -> Result<ContentInfo, InputError> {
+    match ContentInfo::from_der(der) {
+        Ok(ci) => Ok(ci),
+        // BER (indefinite lengths, unsorted sets) from some signers: let OpenSSL re-encode it.
+        Err(first) => {
+            let cms = openssl::cms::CmsContentInfo::from_der(der)
+                .map_err(|_| InputError::NotCms(first.to_string()))?;
+            let again = cms
+                .to_der()
+                .map_err(|e| InputError::NotCms(e.to_string()))?;
+            ContentInfo::from_der(&again).map_err(|e| InputError::NotCms(e.to_string()))
+        }
+    }
+}
+
+/// Verifies a CMS SignedData. `detached` is the signed file when the signature does not
+/// encapsulate it.
+pub fn verify(
+    p7s: &[u8],
+    detached: Option<&[u8]>,
+    options: &VerifyOptions,
+) -> Result<Report, InputError> {
+    let mut der = crate::pki::pem_or_der(p7s, "PKCS7");
+    if der.starts_with(b"-----BEGIN CMS") {
+        der = crate::pki::pem_or_der(p7s, "CMS");
+    }
+    let ci = parse_content_info(&der)?;
+    if ci.content_type.to_string() != SIGNED_DATA {
+        return Err(InputError::NotCms(format!(
+            "content type {} is not signedData",
+            ci.content_type
+        )));
+    }
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| InputError::NotCms(e.to_string()))?;
+    let encapsulated = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|any| any.value().to_vec());
+    let content: &[u8] = match (&encapsulated, detached) {
+        (Some(c), _) => c,
+        (None, Some(d)) => d,
+        (None, None) => return Err(InputError::MissingContent),
+    };
+    let econtent_type = sd.encap_content_info.econtent_type.to_string();
+    let embedded: Vec<Cert> = sd
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(c) => {
+                c.to_der().ok().and_then(|d| Cert::parse(&d).ok())
+            }
+            _ => None,
+        })
+        .collect();
+    if sd.signer_infos.0.is_empty() {
+        return Err(InputError::NoSignature);
+    }
+    let mut store = options.store.clone();
+    store.certs.extend(embedded.iter().cloned());
+    let reports = sd
+        .signer_infos
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, si)| verify_signer(i, si, content, &econtent_type, &store, options))
+        .collect();
+    Ok(Report::new("CMS", reports))
+}
+
+fn find_signer<'a>(sid: &SignerIdentifier, certs: &'a [Cert]) -> Option<&'a Cert> {
+    match sid {
+        SignerIdentifier::IssuerAndSerialNumber(isn) => {
+            let issuer_der = isn.issuer.to_der().ok()?;
+            let (_, issuer) = x509_parser::x509::X509Name::from_der(&issuer_der).ok()?;
+            let issuer = Name::from_x509(&issuer);
+            let serial = isn.serial_number.as_bytes();
+            certs
+                .iter()
+                .find(|c| c.issuer == issuer && c.serial == serial)
+        }
+        SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            let ski = ski.0.as_bytes();
+            certs.iter().find(|c| c.ski.as_deref() == Some(ski))
+        }
+    }
+}
+
+fn attribute<'a>(si: &'a SignerInfo, oid: &str) -> Option<&'a der::Any> {
+    si.signed_attrs
+        .as_ref()?
+        .iter()
+        .find(|a| a.oid.to_string() == oid)
+        .and_then(|a| a.values.iter().next())
+}
+
+/// The signing time attribute as Unix seconds.
+fn signing_time(si: &SignerInfo) -> Option<i64> {
+    let any = attribute(si, SIGNING_TIME)?;
+    let der = any.to_der().ok()?;
+    let t = x509_cert::time::Time::from_der(&der).ok()?;
+    i64::try_from(t.to_unix_duration().as_secs()).ok()
+}
+
+/// The certificate hash in an ESS signing-certificate(-v2) attribute, with its digest.
+fn signing_certificate_hash(si: &SignerInfo) -> Option<(MessageDigest, Vec<u8>)> {
+    let (v2, any) = match attribute(si, SIGNING_CERTIFICATE_V2) {
+        Some(a) => (true, a),
+        None => (false, attribute(si, SIGNING_CERTIFICATE)?),
+    };
+    let der = any.to_der().ok()?;
+    // SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), ... }
+    let (_, outer, _) = tlv(&der)?;
+    let (_, certs, _) = tlv(outer)?;
+    let (_, first, _) = tlv(certs)?;
+    let (tag, value, rest) = tlv(first)?;
+    let mut md = if v2 {
+        MessageDigest::sha256()
+    } else {
+        MessageDigest::sha1()
+    };
+    let hash_bytes = if tag == 0x30 {
+        // ESSCertIDv2 with an explicit hashAlgorithm.
+        let (_, oid, _) = tlv(value)?;
+        md = match oid {
+            [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01] => MessageDigest::sha256(),
+            [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02] => MessageDigest::sha384(),
+            [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03] => MessageDigest::sha512(),
+            _ => return None,
+        };
+        let (t, h, _) = tlv(rest)?;
+        (t == 0x04).then(|| h.to_vec())?
+    } else if tag == 0x04 {
+        value.to_vec()
+    } else {
+        return None;
+    };
+    Some((md, hash_bytes))
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| Timestamp::from(t).to_string())
+        .unwrap_or_default()
+}
+
+fn path_sub_indication(e: &PathError) -> SubIndication {
+    match e {
+        PathError::NoPath => SubIndication::NoCertificateChainFound,
+        PathError::Expired(_) => SubIndication::OutOfBoundsNoPoe,
+        PathError::NotYetValid(_) => SubIndication::NotYetValid,
+        PathError::Revoked(..) => SubIndication::Revoked,
+        PathError::RevocationUnknown(..) | PathError::RevocationStale(_) => SubIndication::TryLater,
+        _ => SubIndication::ChainConstraintsFailure,
+    }
+}
+
+fn verify_signer(
+    index: usize,
+    si: &SignerInfo,
+    content: &[u8],
+    econtent_type: &str,
+    store: &Store,
+    options: &VerifyOptions,
+) -> SignatureReport {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let digest_oid = si.digest_alg.oid.to_string();
+    let sig_oid = signature_oid(&si.signature_algorithm.oid.to_string(), &digest_oid);
+    let claimed = signing_time(si);
+    let validation_time = options.at.or(claimed).unwrap_or(now);
+    let mut r = SignatureReport {
+        index,
+        indication: super::Indication::TotalPassed,
+        sub_indication: None,
+        signer: None,
+        signing_time: claimed.map(rfc3339),
+        signing_time_source: if claimed.is_some() { "claimed" } else { "none" },
+        validation_time: rfc3339(validation_time),
+        digest_algorithm: digest_oid.clone(),
+        signature_algorithm: sig_oid.clone(),
+        chain: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let fail = |mut r: SignatureReport, sub: SubIndication, why: String| {
+        r.indication = sub.indication();
+        r.sub_indication = Some(sub);
+        r.errors.push(why);
+        r
+    };
+
+    let all_certs: Vec<Cert> = store
+        .certs
+        .iter()
+        .chain(store.anchors.iter())
+        .cloned()
+        .collect();
+    let Some(signer) = find_signer(&si.sid, &all_certs).cloned() else {
+        return fail(
+            r,
+            SubIndication::NoSigningCertificateFound,
+            "the signer's certificate is neither in the signature nor supplied".into(),
+        );
+    };
+    r.signer = Some(identity(&signer));
+
+    let Some(md) = digest(&digest_oid, options.algorithms.allow_sha1) else {
+        return fail(
+            r,
+            SubIndication::CryptoConstraintsFailureNoPoe,
+            format!("digest algorithm {digest_oid} is not accepted (SHA-1 and MD5 are refused)"),
+        );
+    };
+    let Ok(computed) = hash(md, content) else {
+        return fail(
+            r,
+            SubIndication::FormatFailure,
+            "the content could not be hashed".into(),
+        );
+    };
+
+    let signed_bytes: Vec<u8> = match &si.signed_attrs {
+        Some(attrs) => {
+            let Some(claimed_digest) = attribute(si, MESSAGE_DIGEST)
+                .and_then(|a| der::asn1::OctetString::from_der(&a.to_der().ok()?).ok())
+            else {
+                return fail(
+                    r,
+                    SubIndication::FormatFailure,
+                    "the message-digest attribute is missing".into(),
+                );
+            };
+            if claimed_digest.as_bytes() != &computed[..] {
+                return fail(
+                    r,
+                    SubIndication::HashFailure,
+                    "the signed data's digest differs from the one signed: the file was changed"
+                        .into(),
+                );
+            }
+            let content_type_ok = attribute(si, CONTENT_TYPE)
+                .and_then(|a| der::asn1::ObjectIdentifier::from_der(&a.to_der().ok()?).ok())
+                .is_some_and(|oid| oid.to_string() == econtent_type);
+            if !content_type_ok {
+                return fail(
+                    r,
+                    SubIndication::FormatFailure,
+                    "the content-type attribute is missing or differs from the content".into(),
+                );
+            }
+            match signing_certificate_hash(si) {
+                Some((md, expected)) => {
+                    if hash(md, &signer.der).map(|h| h.to_vec()).ok() != Some(expected) {
+                        return fail(r, SubIndication::SigConstraintsFailure, "the signing-certificate attribute names another certificate".into());
+                    }
+                }
+                None => r.warnings.push(
+                    "no signing-certificate(-v2) attribute binds the signer's certificate (CAdES requires one)".into(),
+                ),
+            }
+            match attrs.to_der() {
+                Ok(b) => b,
+                Err(e) => {
+                    return fail(
+                        r,
+                        SubIndication::FormatFailure,
+                        format!("signed attributes: {e}"),
+                    );
+                }
+            }
+        }
+        None => content.to_vec(),
+    };
+
+    let key = WorkingKey::new(
+        &signer.spki,
+        &signer.key_alg,
+        signer.key_params_absent,
+        None,
+    );
+    let params = si
+        .signature_algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.to_der().ok());
+    if let Err(e) = signed_data::verify(
+        &signed_bytes,
+        &sig_oid,
+        params.as_deref(),
+        si.signature.as_bytes(),
+        &key,
+        options.algorithms,
+    ) {
+        let sub = match e {
+            signed_data::SignatureError::Algorithm(_) => {
+                SubIndication::CryptoConstraintsFailureNoPoe
+            }
+            _ => SubIndication::SigCryptoFailure,
+        };
+        return fail(r, sub, format!("signature value: {e}"));
+    }
+
+    if !(signer.allows_usage(key_usage::DIGITAL_SIGNATURE)
+        || signer.allows_usage(key_usage::NON_REPUDIATION))
+    {
+        return fail(
+            r,
+            SubIndication::SigConstraintsFailure,
+            "the signer's certificate does not allow digital signatures (key usage)".into(),
+        );
+    }
+    if let Some(ekus) = &signer.ext_key_usage
+        && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str()))
+    {
+        return fail(
+            r,
+            SubIndication::SigConstraintsFailure,
+            "the signer's certificate is restricted to other purposes (extended key usage)".into(),
+        );
+    }
+
+    if options.at.is_none() {
+        if claimed.is_some() {
+            r.warnings.push(
+                "validated at the signing time the signer claims; no timestamp proves it".into(),
+            );
+        } else {
+            r.warnings
+                .push("no signing time: validated at the current time".into());
+        }
+    }
+    let params = ValidationParams {
+        time: validation_time,
+        user_initial_policy_set: Vec::new(),
+        initial_explicit_policy: false,
+        initial_policy_mapping_inhibit: false,
+        initial_any_policy_inhibit: false,
+        revocation: options.revocation,
+        algorithms: options.algorithms,
+    };
+    match validate(&signer, store, &params) {
+        Ok(path) => {
+            r.chain = path.certs.iter().map(identity).collect();
+            r.warnings.extend(path.warnings);
+            r
+        }
+        Err(e) => {
+            let sub = path_sub_indication(&e);
+            fail(r, sub, e.to_string())
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Digital signatures on submitted documents: verification of CMS/PKCS#7 signatures (and,
+//! later, PDF signatures), reported in the manner of ETSI EN 319 102-1.
+//!
+//! Owns: the validation report, the mapping of failures to ETSI indications, and the rules a
+//! signer's certificate must meet (key usage, extended key usage). Relies on `pki` for paths.
+//! Never reaches: the database, HTTP, the object store.
+
+pub mod cms;
+pub mod report;
+
+pub use report::{Indication, Report, SignatureReport, SubIndication};
+
+use crate::pki::{AlgorithmPolicy, RevocationMode, Store};
+
+/// What a verification is checked against.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Trust anchors, extra certificates and CRLs.
+    pub store: Store,
+    /// Revocation checking (`Soft` by default: unknown status is a warning).
+    pub revocation: RevocationMode,
+    /// Validate at this time (Unix seconds) instead of the signing time.
+    pub at: Option<i64>,
+    /// Accepted algorithms (SHA-1 refused by default).
+    pub algorithms: AlgorithmPolicy,
+}
+
+/// Input that cannot be verified at all (exit 3 in the CLI, 422 in the API).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Not a CMS SignedData structure.
+    #[error("not a CMS/PKCS#7 signature: {0}")]
+    NotCms(String),
+    /// A detached signature without the data it signs.
+    #[error("the signature is detached: give the signed file too")]
+    MissingContent,
+    /// No signer in the structure.
+    #[error("the CMS structure holds no signature")]
+    NoSignature,
+}

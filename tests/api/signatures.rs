@@ -1,0 +1,274 @@
+//! CMS signatures made by `openssl cms -sign` over a test PKI (tests/data/pki, made by
+//! scripts/make-test-pki.sh): each case gives its documented ETSI indication.
+
+use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
+use motcua::signature::{Indication, SubIndication, VerifyOptions, cms};
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
+
+fn options(revocation: RevocationMode) -> VerifyOptions {
+    let p = |f: &str| std::path::PathBuf::from(format!("{DIR}/{f}"));
+    let mut store = Store {
+        anchors: load::certs(&p("root-ca.pem")).unwrap(),
+        ..Store::default()
+    };
+    store
+        .crls
+        .extend(load::crls(&p("intermediate.crl.pem")).unwrap());
+    store.crls.extend(load::crls(&p("root.crl.der")).unwrap());
+    VerifyOptions {
+        store,
+        revocation,
+        at: None,
+        algorithms: AlgorithmPolicy::default(),
+    }
+}
+
+fn read(f: &str) -> Vec<u8> {
+    std::fs::read(format!("{DIR}/{f}")).unwrap()
+}
+
+fn verdict(signature: &str, content: &str) -> (Indication, Option<SubIndication>) {
+    let report = cms::verify(
+        &read(signature),
+        Some(&read(content)),
+        &options(RevocationMode::Require),
+    )
+    .unwrap();
+    (report.indication, report.sub_indication)
+}
+
+#[test]
+fn valid_business_and_citizen_signatures_pass_with_their_identities() {
+    for (file, tax_code) in [
+        ("document.txt.rsa.p7s", Some("0106869738")),
+        ("document.txt.rsa.pem.p7s", Some("0106869738")),
+        ("document.txt.rsa-nocades.p7s", Some("0106869738")),
+        ("document.txt.ecdsa.p7s", Some("0106869738-012")),
+        ("document.txt.citizen.p7s", None),
+    ] {
+        let report = cms::verify(
+            &read(file),
+            Some(&read("document.txt")),
+            &options(RevocationMode::Require),
+        )
+        .unwrap();
+        assert_eq!(
+            report.indication,
+            Indication::TotalPassed,
+            "{file}: {report:#?}"
+        );
+        let signer = report.signatures[0].signer.as_ref().unwrap();
+        assert_eq!(signer.tax_code.as_deref(), tax_code, "{file}");
+        assert_eq!(
+            report.signatures[0].chain.len(),
+            3,
+            "root, issuing CA, signer"
+        );
+        assert_eq!(report.signatures[0].signing_time_source, "claimed");
+    }
+    let citizen = cms::verify(
+        &read("document.txt.citizen.p7s"),
+        Some(&read("document.txt")),
+        &options(RevocationMode::Require),
+    )
+    .unwrap();
+    assert!(
+        citizen.signatures[0]
+            .signer
+            .as_ref()
+            .unwrap()
+            .subject
+            .contains("Nguyễn Văn An")
+    );
+    // Without the signing-certificate attribute, a warning says so.
+    let plain = cms::verify(
+        &read("document.txt.rsa-nocades.p7s"),
+        Some(&read("document.txt")),
+        &options(RevocationMode::Require),
+    )
+    .unwrap();
+    assert!(
+        plain.signatures[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("signing-certificate"))
+    );
+}
+
+#[test]
+fn every_broken_signature_gets_its_documented_indication() {
+    use Indication::*;
+    use SubIndication::*;
+    let cases = [
+        (
+            "document.txt.rsa.p7s",
+            "tampered.txt",
+            TotalFailed,
+            Some(HashFailure),
+        ),
+        (
+            "document.txt.revoked.p7s",
+            "document.txt",
+            TotalFailed,
+            Some(Revoked),
+        ),
+        (
+            "document.txt.wrong-usage.p7s",
+            "document.txt",
+            Indeterminate,
+            Some(SigConstraintsFailure),
+        ),
+        (
+            "document.txt.eku-server.p7s",
+            "document.txt",
+            Indeterminate,
+            Some(SigConstraintsFailure),
+        ),
+        (
+            "document.txt.short.p7s",
+            "document.txt",
+            Indeterminate,
+            Some(OutOfBoundsNoPoe),
+        ),
+        (
+            "document.txt.untrusted.p7s",
+            "document.txt",
+            Indeterminate,
+            Some(NoCertificateChainFound),
+        ),
+        (
+            "document.txt.under-not-a-ca.p7s",
+            "document.txt",
+            Indeterminate,
+            Some(ChainConstraintsFailure),
+        ),
+        (
+            "document.txt.rsa-sha1.p7s",
+            "document.txt",
+            Indeterminate,
+            Some(CryptoConstraintsFailureNoPoe),
+        ),
+    ];
+    for (sig, content, indication, sub) in cases {
+        assert_eq!(
+            verdict(sig, content),
+            (indication, sub),
+            "{sig} over {content}"
+        );
+    }
+}
+
+#[test]
+fn two_signers_are_each_reported() {
+    let report = cms::verify(
+        &read("document.txt.two-signers.p7s"),
+        Some(&read("document.txt")),
+        &options(RevocationMode::Require),
+    )
+    .unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed);
+    assert_eq!(report.signatures.len(), 2);
+}
+
+#[test]
+fn attached_content_and_missing_content() {
+    let attached = cms::verify(
+        &read("document.txt.rsa-attached.p7s"),
+        None,
+        &options(RevocationMode::Require),
+    )
+    .unwrap();
+    assert_eq!(attached.indication, Indication::TotalPassed);
+    assert_eq!(
+        cms::verify(
+            &read("document.txt.rsa.p7s"),
+            None,
+            &options(RevocationMode::Require)
+        )
+        .unwrap_err(),
+        motcua::signature::InputError::MissingContent
+    );
+    assert!(matches!(
+        cms::verify(b"not a signature", None, &options(RevocationMode::Require)),
+        Err(motcua::signature::InputError::NotCms(_))
+    ));
+}
+
+#[test]
+fn soft_revocation_warns_where_require_fails() {
+    let mut soft = options(RevocationMode::Soft);
+    soft.store.crls.clear();
+    let report = cms::verify(
+        &read("document.txt.rsa.p7s"),
+        Some(&read("document.txt")),
+        &soft,
+    )
+    .unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed);
+    assert!(
+        report.signatures[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("revocation status"))
+    );
+    let mut hard = options(RevocationMode::Require);
+    hard.store.crls.clear();
+    let report = cms::verify(
+        &read("document.txt.rsa.p7s"),
+        Some(&read("document.txt")),
+        &hard,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.indication, report.sub_indication),
+        (Indication::Indeterminate, Some(SubIndication::TryLater))
+    );
+}
+
+#[tokio::test]
+async fn the_cli_exit_code_follows_the_indication() {
+    let run = |sig: &'static str, content: &'static str| async move {
+        crate::support::binary()
+            .args(["verify", "--revocation", "require", "--trust"])
+            .arg(format!("{DIR}/root-ca.pem"))
+            .arg("--crl")
+            .arg(format!("{DIR}/intermediate.crl.pem"))
+            .arg("--crl")
+            .arg(format!("{DIR}/root.crl.pem"))
+            .arg("--detached")
+            .arg(format!("{DIR}/{sig}"))
+            .arg(format!("{DIR}/{content}"))
+            .output()
+            .await
+            .unwrap()
+    };
+    let ok = run("document.txt.rsa.p7s", "document.txt").await;
+    assert_eq!(ok.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        text.contains("HỢP LỆ / VALID") && text.contains("Mã số thuế / Tax code: 0106869738"),
+        "{text}"
+    );
+    assert_eq!(
+        run("document.txt.rsa.p7s", "tampered.txt")
+            .await
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run("document.txt.untrusted.p7s", "document.txt")
+            .await
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run("document.txt.rsa.p7s", "no-such-file")
+            .await
+            .status
+            .code(),
+        Some(3)
+    );
+}
