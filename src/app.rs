@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::auth::{NewToken, generate_token};
 use crate::config::{ServeSettings, StorageSettings, StoreSettings};
 use crate::db::{Db, redact_url};
+use crate::dossier::signatures::SignaturePolicy;
 use crate::dossier::{Catalogue, DossierService};
 use crate::http::{AppState, app};
 use crate::ledger::{Ledger, LogSigner};
@@ -77,6 +78,31 @@ pub fn catalogue(settings: &ServeSettings) -> anyhow::Result<Catalogue> {
     })
 }
 
+/// The trust store and rules for verifying business signatures.
+pub fn signature_policy(settings: &ServeSettings) -> anyhow::Result<SignaturePolicy> {
+    let s = &settings.signatures;
+    let mut store = crate::pki::Store::default();
+    if let Some(path) = &s.business_trust {
+        store.anchors = crate::pki::load::certs(path)
+            .with_context(|| format!("reading the business trust store {}", path.display()))?;
+        tracing::info!(anchors = store.anchors.len(), path = %path.display(), "business trust store");
+    } else {
+        tracing::warn!("no business trust store (--business-trust): no signature will be trusted");
+    }
+    if let Some(path) = &s.business_crls {
+        store.crls = crate::pki::load::crls(path)
+            .with_context(|| format!("reading CRLs {}", path.display()))?;
+    }
+    Ok(SignaturePolicy {
+        options: crate::signature::VerifyOptions {
+            store,
+            revocation: s.revocation,
+            at: None,
+            algorithms: crate::pki::AlgorithmPolicy::default(),
+        },
+    })
+}
+
 /// Opens the integrity log with this instance's signing key (created at first start).
 pub async fn open_ledger(settings: &ServeSettings, db: Db) -> anyhow::Result<Ledger> {
     let l = &settings.ledger;
@@ -98,7 +124,8 @@ pub async fn state(
         Arc::new(catalogue),
         settings.unit_code.clone(),
         settings.limits,
-    );
+    )
+    .with_signature_policy(signature_policy(settings)?);
     Ok(AppState {
         dossiers,
         db,

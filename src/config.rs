@@ -88,6 +88,18 @@ pub struct ServeArgs {
     /// [default: text]
     #[arg(long, env = "MOTCUA_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Trust anchors for business and citizen signers (public CA roots such as the national
+    /// root): a PEM/DER file or a folder. Signatures at intake and /api/v1/verify are validated
+    /// against it; without it no signature is trusted and paper originals are always required.
+    #[arg(long, env = "MOTCUA_BUSINESS_TRUST", value_name = "PATH")]
+    pub business_trust: Option<PathBuf>,
+    /// CRLs used when checking signers' revocation status: a file or a folder.
+    #[arg(long, env = "MOTCUA_BUSINESS_CRLS", value_name = "PATH")]
+    pub business_crls: Option<PathBuf>,
+    /// Revocation checking at intake: soft (unknown status is a warning), require or off.
+    /// [default: soft]
+    #[arg(long, env = "MOTCUA_INTAKE_REVOCATION", value_name = "MODE")]
+    pub intake_revocation: Option<String>,
     /// The log's Ed25519 signing key (PKCS#8 PEM). Created at first start when absent.
     /// Every instance of one deployment must use the same key. [default: DATA/ledger-key.pem]
     #[arg(long, env = "MOTCUA_LEDGER_KEY", value_name = "FILE")]
@@ -188,6 +200,9 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
     ledger_key: Option<PathBuf>,
+    business_trust: Option<PathBuf>,
+    business_crls: Option<PathBuf>,
+    intake_revocation: Option<String>,
     ledger_origin: Option<String>,
     checkpoint_interval_secs: Option<u64>,
     ledger_public: Option<bool>,
@@ -243,6 +258,19 @@ pub struct ServeSettings {
     pub orphan_grace: Duration,
     /// The integrity log.
     pub ledger: LedgerSettings,
+    /// Signature verification at intake.
+    pub signatures: SignatureSettings,
+}
+
+/// Settings of signature verification.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureSettings {
+    /// Business trust anchors (file or folder).
+    pub business_trust: Option<PathBuf>,
+    /// CRLs (file or folder).
+    pub business_crls: Option<PathBuf>,
+    /// Revocation mode at intake.
+    pub revocation: crate::pki::RevocationMode,
 }
 
 /// Settings of the integrity log.
@@ -376,7 +404,29 @@ impl ServeArgs {
             ),
             public: self.ledger_public.or(file.ledger_public).unwrap_or(false),
         };
+        let revocation = match self
+            .intake_revocation
+            .clone()
+            .or_else(|| file.intake_revocation.clone())
+            .as_deref()
+        {
+            None | Some("soft") => crate::pki::RevocationMode::Soft,
+            Some("require") => crate::pki::RevocationMode::Require,
+            Some("off") => crate::pki::RevocationMode::Off,
+            Some(other) => bail!("intake_revocation {other:?}: use soft, require or off"),
+        };
         Ok(ServeSettings {
+            signatures: SignatureSettings {
+                business_trust: self
+                    .business_trust
+                    .clone()
+                    .or_else(|| file.business_trust.clone()),
+                business_crls: self
+                    .business_crls
+                    .clone()
+                    .or_else(|| file.business_crls.clone()),
+                revocation,
+            },
             ledger,
             store,
             listen: self

@@ -561,7 +561,11 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
     };
     let outcome = match &args.detached {
         Some(sig) => match read(sig) {
-            Ok(sig) => motcua::signature::cms::verify(&sig, Some(&file), &options),
+            Ok(sig) => motcua::signature::cms::verify(
+                &sig,
+                Some(motcua::signature::cms::Content::Bytes(&file)),
+                &options,
+            ),
             Err(e) => return input_error(e),
         },
         None => match motcua::content::detect(&file) {

@@ -85,6 +85,10 @@ pub struct DossierRow {
     pub updated_at: String,
     /// Index of its `dossier_submitted` log entry.
     pub ledger_index: Option<i64>,
+    /// `waived` or `required` (paper originals).
+    pub originals: Option<String>,
+    /// Why originals are required.
+    pub originals_reason: Option<String>,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -139,7 +143,7 @@ pub struct DossierFilter {
 
 const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-    submitted_at, updated_at, ledger_index";
+    submitted_at, updated_at, ledger_index, originals, originals_reason";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app
@@ -325,5 +329,102 @@ impl Db {
             .fetch_one(self.pool())
             .await?;
         Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+}
+
+/// A signature report row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignatureReportRow {
+    /// UUID.
+    pub id: String,
+    /// Dossier.
+    pub dossier_id: String,
+    /// The signature file's document.
+    pub signature_document_id: String,
+    /// The signed file's document.
+    pub signed_document_id: Option<String>,
+    /// The report object.
+    pub report_sha256: String,
+    /// ETSI indication.
+    pub indication: String,
+    /// ETSI sub-indication.
+    pub sub_indication: Option<String>,
+    /// The signer's tax code, when valid.
+    pub signer_tax_code: Option<String>,
+    /// Instant.
+    pub created_at: String,
+    /// Its `signature_verified` log entry.
+    pub ledger_index: Option<i64>,
+}
+
+impl Tx {
+    /// Inserts a signature report row.
+    pub async fn insert_signature_report(&mut self, r: &SignatureReportRow) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO signature_reports (id, dossier_id, signature_document_id, \
+             signed_document_id, report_sha256, indication, sub_indication, signer_tax_code, \
+             created_at, ledger_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&r.id)
+        .bind(&r.dossier_id)
+        .bind(&r.signature_document_id)
+        .bind(r.signed_document_id.as_deref())
+        .bind(&r.report_sha256)
+        .bind(&r.indication)
+        .bind(r.sub_indication.as_deref())
+        .bind(r.signer_tax_code.as_deref())
+        .bind(&r.created_at)
+        .bind(r.ledger_index)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the originals decision on a dossier inserted in this transaction.
+    pub async fn set_originals(
+        &mut self,
+        dossier_id: &str,
+        originals: &str,
+        reason: Option<&str>,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE dossiers SET originals = $1, originals_reason = $2 WHERE id = $3")
+            .bind(originals)
+            .bind(reason)
+            .bind(dossier_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+}
+
+const SIGNATURE_COLUMNS: &str = "id, dossier_id, signature_document_id, signed_document_id, \
+    report_sha256, indication, sub_indication, signer_tax_code, created_at, ledger_index";
+
+impl Db {
+    /// A dossier's signature reports, oldest first.
+    pub async fn signature_reports_of(
+        &self,
+        dossier_id: &str,
+    ) -> Result<Vec<SignatureReportRow>, DbError> {
+        let sql = format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signature_reports WHERE dossier_id = $1 ORDER BY created_at, id"
+        );
+        Ok(
+            sqlx::query_as::<_, SignatureReportRow>(sqlx::AssertSqlSafe(sql))
+                .bind(dossier_id)
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// One signature report.
+    pub async fn signature_report(&self, id: &str) -> Result<Option<SignatureReportRow>, DbError> {
+        let sql = format!("SELECT {SIGNATURE_COLUMNS} FROM signature_reports WHERE id = $1");
+        Ok(
+            sqlx::query_as::<_, SignatureReportRow>(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 }

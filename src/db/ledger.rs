@@ -336,7 +336,7 @@ impl Db {
         Ok(sqlx::query_as::<_, super::DossierRow>(
             "SELECT id, code, procedure_code, status, applicant_kind, applicant_tax_code, \
              applicant_id_number, applicant_name, details, submitted_by, submitted_at, updated_at, \
-             ledger_index FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
+             ledger_index, originals, originals_reason FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)

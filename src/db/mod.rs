@@ -16,7 +16,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor as _};
 
-pub use dossiers::{DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier};
+pub use dossiers::{
+    DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,
+};
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
 pub use tokens::TokenRow;
 

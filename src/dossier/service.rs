@@ -9,7 +9,10 @@ use futures_util::Stream;
 
 use crate::auth::{Principal, Role};
 use crate::content::MediaType;
-use crate::db::{Db, DbError, DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier};
+use crate::db::{
+    Db, DbError, DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier,
+    SignatureReportRow,
+};
 use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::storage::{ByteStream, ObjectStore, Sha256Digest, StorageError, SweepReport};
 use crate::timestamp::Timestamp;
@@ -17,6 +20,7 @@ use crate::timestamp::Timestamp;
 use super::access::can_see;
 use super::catalogue::Catalogue;
 use super::intake::{self, IntakeError, IntakeLimits, PendingDossier};
+use super::signatures::{self, Originals, SignaturePolicy};
 use super::types::{Applicant, DossierCode, DossierStatus, IdNumber, TaxCode, UnitCode};
 
 /// A dossier as read back.
@@ -40,6 +44,41 @@ pub struct Dossier {
     pub updated_at: Timestamp,
     /// Its documents, in submission order (empty in listings).
     pub documents: Vec<Document>,
+    /// Whether paper originals are waived (decided at intake).
+    pub originals: Option<Originals>,
+    /// The verified signature files (empty in listings).
+    pub signatures: Vec<SignatureSummary>,
+}
+
+/// The outcome of one verified signature file.
+#[derive(Debug, Clone)]
+pub struct SignatureSummary {
+    /// Report id.
+    pub id: String,
+    /// The signature file.
+    pub signature_document_id: String,
+    /// The file it signs.
+    pub signed_document_id: Option<String>,
+    /// ETSI indication.
+    pub indication: String,
+    /// ETSI sub-indication.
+    pub sub_indication: Option<String>,
+    /// The signer's tax code.
+    pub signer_tax_code: Option<String>,
+    /// SHA-256 of the stored report.
+    pub report_sha256: String,
+}
+
+fn summary_from_row(r: SignatureReportRow) -> SignatureSummary {
+    SignatureSummary {
+        id: r.id,
+        signature_document_id: r.signature_document_id,
+        signed_document_id: r.signed_document_id,
+        indication: r.indication,
+        sub_indication: r.sub_indication,
+        signer_tax_code: r.signer_tax_code,
+        report_sha256: r.report_sha256,
+    }
 }
 
 /// A stored document's metadata.
@@ -127,6 +166,7 @@ pub struct DossierService {
     catalogue: Arc<Catalogue>,
     unit: UnitCode,
     limits: IntakeLimits,
+    signatures: Arc<SignaturePolicy>,
 }
 
 impl DossierService {
@@ -144,7 +184,26 @@ impl DossierService {
             catalogue,
             unit,
             limits,
+            signatures: Arc::new(SignaturePolicy {
+                options: crate::signature::VerifyOptions {
+                    store: crate::pki::Store::default(),
+                    revocation: crate::pki::RevocationMode::Soft,
+                    at: None,
+                    algorithms: crate::pki::AlgorithmPolicy::default(),
+                },
+            }),
         }
+    }
+
+    /// The options signatures are verified with (trust store, revocation mode).
+    pub fn signature_options(&self) -> &crate::signature::VerifyOptions {
+        &self.signatures.options
+    }
+
+    /// Verifies signatures at intake with this policy (trust store, revocation mode).
+    pub fn with_signature_policy(mut self, policy: SignaturePolicy) -> Self {
+        self.signatures = Arc::new(policy);
+        self
     }
 
     /// The catalogue.
@@ -198,6 +257,16 @@ impl DossierService {
         if pending.files.is_empty() {
             return Err(IntakeError::NoFiles);
         }
+        // Signatures first: their reports are objects, durable before the transaction.
+        let verified =
+            signatures::verify_at_intake(&self.store, &self.signatures, &pending.files).await?;
+        let trust_configured = !self.signatures.options.store.anchors.is_empty();
+        let originals = signatures::decide(
+            &pending.applicant,
+            &verified,
+            &pending.files,
+            trust_configured,
+        );
         let now = Timestamp::now();
         let now_text = now.to_string();
         let date = now.vietnam_date();
@@ -246,7 +315,8 @@ impl DossierService {
                 .text("dossier", id.clone())
                 .text("code", code.as_str())
                 .text("procedure", pending.procedure.code.clone())
-                .text("record_sha256", new_record_digest(&row).to_hex()),
+                .text("record_sha256", new_record_digest(&row).to_hex())
+                .text("originals", originals.as_str()),
         ];
         for d in &documents {
             drafts.push(
@@ -257,6 +327,28 @@ impl DossierService {
                     .number("size", d.size)
                     .text("media_type", d.media_type.as_str()),
             );
+        }
+        let report_ids: Vec<String> = verified
+            .iter()
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect();
+        for (v, report_id) in verified.iter().zip(&report_ids) {
+            let mut draft = EntryDraft::new(EntryKind::SignatureVerified)
+                .text("dossier", id.clone())
+                .text("signature_report", report_id.clone())
+                .text(
+                    "signature_document",
+                    documents[v.signature_index].id.clone(),
+                )
+                .text("report_sha256", v.object.sha256.to_hex())
+                .text("indication", v.report.indication.as_str());
+            if let Some(s) = v.signed_index {
+                draft = draft.text("signed_document", documents[s].id.clone());
+            }
+            if let Some(sub) = v.report.sub_indication {
+                draft = draft.text("sub_indication", sub.as_str());
+            }
+            drafts.push(draft);
         }
         let appended = ledger::append(&mut tx, &now, &drafts).await?;
         row.ledger_index = appended[0].index as i64;
@@ -276,6 +368,33 @@ impl DossierService {
                 ledger_index: entry.index as i64,
             })
             .await?;
+        }
+        tx.set_originals(&id, originals.as_str(), originals.reason.as_deref())
+            .await?;
+        let first_report_entry = 1 + documents.len();
+        let mut summaries = Vec::with_capacity(verified.len());
+        for (k, (v, report_id)) in verified.iter().zip(&report_ids).enumerate() {
+            let sha = v.object.sha256.to_hex();
+            tx.insert_object(&sha, v.object.size as i64, &now_text)
+                .await?;
+            let row = SignatureReportRow {
+                id: report_id.clone(),
+                dossier_id: id.clone(),
+                signature_document_id: documents[v.signature_index].id.clone(),
+                signed_document_id: v.signed_index.map(|s| documents[s].id.clone()),
+                report_sha256: sha,
+                indication: v.report.indication.as_str().to_owned(),
+                sub_indication: v.report.sub_indication.map(|s| s.as_str().to_owned()),
+                signer_tax_code: v
+                    .report
+                    .signatures
+                    .iter()
+                    .find_map(|s| s.signer.as_ref().and_then(|i| i.tax_code.clone())),
+                created_at: now_text.clone(),
+                ledger_index: Some(appended[first_report_entry + k].index as i64),
+            };
+            tx.insert_signature_report(&row).await?;
+            summaries.push(summary_from_row(row));
         }
         tx.commit().await?;
         let mut documents = documents;
@@ -299,6 +418,8 @@ impl DossierService {
             submitted_at: now,
             updated_at: now,
             documents,
+            originals: Some(originals),
+            signatures: summaries,
         })
     }
 
@@ -321,6 +442,13 @@ impl DossierService {
             .into_iter()
             .map(document_from_row)
             .collect::<Result<_, _>>()?;
+        dossier.signatures = self
+            .db
+            .signature_reports_of(&dossier.id)
+            .await?
+            .into_iter()
+            .map(summary_from_row)
+            .collect();
         Ok(dossier)
     }
 
@@ -425,6 +553,35 @@ impl DossierService {
         ledger::append(&mut tx, &Timestamp::now(), &[draft]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A signature report (JSON bytes), if the caller may see its dossier.
+    pub async fn signature_report(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<Vec<u8>, DossierError> {
+        let row = self
+            .db
+            .signature_report(id)
+            .await?
+            .ok_or(DossierError::NotFound)?;
+        // Access follows the dossier's.
+        self.get(principal, &row.dossier_id).await?;
+        let sha = Sha256Digest::from_hex(&row.report_sha256)
+            .map_err(|_| corrupt("report sha256", &row.report_sha256))?;
+        let mut stream = self.store.get(&sha, None).await?;
+        let mut out = Vec::new();
+        use futures_util::StreamExt as _;
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.map_err(|e| {
+                DossierError::Storage(StorageError::Io {
+                    context: "reading a signature report".into(),
+                    source: e,
+                })
+            })?);
+        }
+        Ok(out)
     }
 
     /// A document's bytes, or the range `start..end` of them.
@@ -541,6 +698,11 @@ fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {
         procedure: row.procedure_code,
         applicant,
         documents: Vec::new(),
+        originals: row.originals.as_deref().map(|o| Originals {
+            waived: o == "waived",
+            reason: row.originals_reason.clone(),
+        }),
+        signatures: Vec::new(),
     })
 }
 

@@ -12,6 +12,7 @@ mod error;
 mod ledger;
 mod openapi;
 mod ops;
+mod signatures;
 mod wire;
 
 use std::time::Instant;
@@ -62,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .merge(dossiers::router())
         .merge(documents::router())
         .merge(ledger::router())
+        .merge(signatures::router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(

@@ -32,6 +32,8 @@ use super::AppState;
         super::ledger::entries,
         super::ledger::inclusion,
         super::ledger::consistency,
+        super::signatures::report,
+        super::signatures::verify,
     ),
     modifiers(&BearerAuth)
 )]

@@ -35,6 +35,36 @@ pub struct DossierJson {
     /// Its documents in submission order (omitted in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<DocumentJson>>,
+    /// `waived` when a valid signature by the applicant covers the dossier, else `required`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub originals: Option<&'static str>,
+    /// Why paper originals are required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub originals_reason: Option<String>,
+    /// The verified signature files (omitted in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures: Option<Vec<SignatureJson>>,
+}
+
+/// A verified signature file.
+#[derive(Serialize, ToSchema)]
+pub struct SignatureJson {
+    /// Report id.
+    pub id: String,
+    /// The signature (.p7s) document.
+    pub signature_document_id: String,
+    /// The document it signs.
+    pub signed_document_id: Option<String>,
+    /// ETSI EN 319 102-1 indication: TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE.
+    pub indication: String,
+    /// ETSI sub-indication.
+    pub sub_indication: Option<String>,
+    /// The signer's tax code (from UID=MST:...), when valid.
+    pub signer_tax_code: Option<String>,
+    /// SHA-256 of the stored report.
+    pub report_sha256: String,
+    /// Where to read the full report.
+    pub report_url: String,
 }
 
 /// The applicant.
@@ -174,6 +204,23 @@ impl DossierJson {
             submitted_at: d.submitted_at.to_string(),
             updated_at: d.updated_at.to_string(),
             documents: with_documents.then(|| d.documents.iter().map(DocumentJson::from).collect()),
+            originals: d.originals.as_ref().map(|o| o.as_str()),
+            originals_reason: d.originals.as_ref().and_then(|o| o.reason.clone()),
+            signatures: with_documents.then(|| {
+                d.signatures
+                    .iter()
+                    .map(|s| SignatureJson {
+                        report_url: format!("/api/v1/signature-reports/{}", s.id),
+                        id: s.id.clone(),
+                        signature_document_id: s.signature_document_id.clone(),
+                        signed_document_id: s.signed_document_id.clone(),
+                        indication: s.indication.clone(),
+                        sub_indication: s.sub_indication.clone(),
+                        signer_tax_code: s.signer_tax_code.clone(),
+                        report_sha256: s.report_sha256.clone(),
+                    })
+                    .collect()
+            }),
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum EntryKind {
     DocumentStored,
     /// An archivist read a record (the reader's token id and the record's id).
     RecordRead,
+    /// A signature was verified (the signature and signed documents, the report's SHA-256, the
+    /// indication).
+    SignatureVerified,
 }
 
 impl EntryKind {
@@ -28,6 +31,7 @@ impl EntryKind {
             Self::DossierSubmitted => "dossier_submitted",
             Self::DocumentStored => "document_stored",
             Self::RecordRead => "record_read",
+            Self::SignatureVerified => "signature_verified",
         }
     }
 }

@@ -19,11 +19,13 @@ const MAX_PATHS_TRIED: usize = 64;
 const MAX_CRL_SIGNER_DEPTH: usize = 2;
 
 /// How revocation is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RevocationMode {
     /// Every certificate's status must be established.
     Require,
-    /// Status that cannot be established is a warning.
+    /// Status that cannot be established is a warning (the default: Vietnamese rules ask for a
+    /// warning when revocation information cannot be had).
+    #[default]
     Soft,
     /// No revocation checking.
     Off,

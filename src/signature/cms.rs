@@ -81,6 +81,49 @@ fn signature_oid(sig_alg: &str, digest_alg: &str) -> String {
     }
 }
 
+/// The signed content, as bytes, or as digests computed beforehand (keyed by digest algorithm
+/// OID) when the content is large and already hashed while it was stored.
+#[derive(Debug, Clone, Copy)]
+pub enum Content<'a> {
+    /// The bytes.
+    Bytes(&'a [u8]),
+    /// Digests by algorithm OID.
+    Digests(&'a std::collections::HashMap<String, Vec<u8>>),
+}
+
+fn der_of(p7s: &[u8]) -> Vec<u8> {
+    if String::from_utf8_lossy(&p7s[..p7s.len().min(64)]).contains("-----BEGIN CMS") {
+        crate::pki::pem_or_der(p7s, "CMS")
+    } else {
+        crate::pki::pem_or_der(p7s, "PKCS7")
+    }
+}
+
+/// The digest algorithms (OIDs) a signature's signers use: what to hash the content with
+/// before calling [`verify`] with [`Content::Digests`].
+pub fn digest_algorithms(p7s: &[u8]) -> Result<Vec<String>, InputError> {
+    let ci = parse_content_info(&der_of(p7s))?;
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| InputError::NotCms(e.to_string()))?;
+    let mut out: Vec<String> = sd
+        .signer_infos
+        .0
+        .iter()
+        .map(|si| si.digest_alg.oid.to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The hash function of a digest algorithm OID, whatever the policy (for computing digests
+/// ahead of verification; the policy is applied in [`verify`]).
+pub fn message_digest(oid: &str) -> Option<MessageDigest> {
+    digest(oid, true)
+}
+
 fn parse_content_info(der: &[u8]) -> Result<ContentInfo, InputError> {
     match ContentInfo::from_der(der) {
         Ok(ci) => Ok(ci),
@@ -100,14 +143,10 @@ fn parse_content_info(der: &[u8]) -> Result<ContentInfo, InputError> {
 /// encapsulate it.
 pub fn verify(
     p7s: &[u8],
-    detached: Option<&[u8]>,
+    detached: Option<Content<'_>>,
     options: &VerifyOptions,
 ) -> Result<Report, InputError> {
-    let mut der = crate::pki::pem_or_der(p7s, "PKCS7");
-    if der.starts_with(b"-----BEGIN CMS") {
-        der = crate::pki::pem_or_der(p7s, "CMS");
-    }
-    let ci = parse_content_info(&der)?;
+    let ci = parse_content_info(&der_of(p7s))?;
     if ci.content_type.to_string() != SIGNED_DATA {
         return Err(InputError::NotCms(format!(
             "content type {} is not signedData",
@@ -123,8 +162,8 @@ pub fn verify(
         .econtent
         .as_ref()
         .map(|any| any.value().to_vec());
-    let content: &[u8] = match (&encapsulated, detached) {
-        (Some(c), _) => c,
+    let content: Content<'_> = match (&encapsulated, detached) {
+        (Some(c), _) => Content::Bytes(c),
         (None, Some(d)) => d,
         (None, None) => return Err(InputError::MissingContent),
     };
@@ -150,7 +189,7 @@ pub fn verify(
         .0
         .iter()
         .enumerate()
-        .map(|(i, si)| verify_signer(i, si, content, &econtent_type, &store, options))
+        .map(|(i, si)| verify_signer(i, si, &content, &econtent_type, &store, options))
         .collect();
     Ok(Report::new("CMS", reports))
 }
@@ -245,7 +284,7 @@ fn path_sub_indication(e: &PathError) -> SubIndication {
 fn verify_signer(
     index: usize,
     si: &SignerInfo,
-    content: &[u8],
+    content: &Content<'_>,
     econtent_type: &str,
     store: &Store,
     options: &VerifyOptions,
@@ -298,12 +337,27 @@ fn verify_signer(
             format!("digest algorithm {digest_oid} is not accepted (SHA-1 and MD5 are refused)"),
         );
     };
-    let Ok(computed) = hash(md, content) else {
-        return fail(
-            r,
-            SubIndication::FormatFailure,
-            "the content could not be hashed".into(),
-        );
+    let computed: Vec<u8> = match content {
+        Content::Bytes(b) => match hash(md, b) {
+            Ok(h) => h.to_vec(),
+            Err(_) => {
+                return fail(
+                    r,
+                    SubIndication::FormatFailure,
+                    "the content could not be hashed".into(),
+                );
+            }
+        },
+        Content::Digests(d) => match d.get(&digest_oid) {
+            Some(h) => h.clone(),
+            None => {
+                return fail(
+                    r,
+                    SubIndication::FormatFailure,
+                    format!("no {digest_oid} digest of the content was computed"),
+                );
+            }
+        },
     };
 
     let signed_bytes: Vec<u8> = match &si.signed_attrs {
@@ -356,7 +410,16 @@ fn verify_signer(
                 }
             }
         }
-        None => content.to_vec(),
+        None => match content {
+            Content::Bytes(b) => b.to_vec(),
+            Content::Digests(_) => {
+                return fail(
+                    r,
+                    SubIndication::FormatFailure,
+                    "a signature without signed attributes needs the whole content".into(),
+                );
+            }
+        },
     };
 
     let key = WorkingKey::new(

@@ -131,6 +131,9 @@ pub struct Report {
     pub sub_indication: Option<SubIndication>,
     /// Each signature.
     pub signatures: Vec<SignatureReport>,
+    /// Problems with the file as a whole (unreadable signature, no signed file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 impl Report {
@@ -157,6 +160,18 @@ impl Report {
             indication,
             sub_indication,
             signatures,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The report for a file whose signature cannot be read at all.
+    pub fn unreadable(format: &'static str, message: String) -> Self {
+        Self {
+            format,
+            indication: Indication::Indeterminate,
+            sub_indication: Some(SubIndication::FormatFailure),
+            signatures: Vec::new(),
+            errors: vec![message],
         }
     }
 
@@ -176,6 +191,9 @@ impl Report {
                 .map(|s| format!(", {}", s.as_str()))
                 .unwrap_or_default()
         ));
+        for e in &self.errors {
+            out.push_str(&format!("Lỗi / Error: {e}\n"));
+        }
         for s in &self.signatures {
             let (vi, en) = verdict(s.indication);
             out.push_str(&format!(

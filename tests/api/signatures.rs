@@ -31,7 +31,7 @@ fn read(f: &str) -> Vec<u8> {
 fn verdict(signature: &str, content: &str) -> (Indication, Option<SubIndication>) {
     let report = cms::verify(
         &read(signature),
-        Some(&read(content)),
+        Some(cms::Content::Bytes(&read(content))),
         &options(RevocationMode::Require),
     )
     .unwrap();
@@ -49,7 +49,7 @@ fn valid_business_and_citizen_signatures_pass_with_their_identities() {
     ] {
         let report = cms::verify(
             &read(file),
-            Some(&read("document.txt")),
+            Some(cms::Content::Bytes(&read("document.txt"))),
             &options(RevocationMode::Require),
         )
         .unwrap();
@@ -69,7 +69,7 @@ fn valid_business_and_citizen_signatures_pass_with_their_identities() {
     }
     let citizen = cms::verify(
         &read("document.txt.citizen.p7s"),
-        Some(&read("document.txt")),
+        Some(cms::Content::Bytes(&read("document.txt"))),
         &options(RevocationMode::Require),
     )
     .unwrap();
@@ -84,7 +84,7 @@ fn valid_business_and_citizen_signatures_pass_with_their_identities() {
     // Without the signing-certificate attribute, a warning says so.
     let plain = cms::verify(
         &read("document.txt.rsa-nocades.p7s"),
-        Some(&read("document.txt")),
+        Some(cms::Content::Bytes(&read("document.txt"))),
         &options(RevocationMode::Require),
     )
     .unwrap();
@@ -163,7 +163,7 @@ fn every_broken_signature_gets_its_documented_indication() {
 fn two_signers_are_each_reported() {
     let report = cms::verify(
         &read("document.txt.two-signers.p7s"),
-        Some(&read("document.txt")),
+        Some(cms::Content::Bytes(&read("document.txt"))),
         &options(RevocationMode::Require),
     )
     .unwrap();
@@ -201,7 +201,7 @@ fn soft_revocation_warns_where_require_fails() {
     soft.store.crls.clear();
     let report = cms::verify(
         &read("document.txt.rsa.p7s"),
-        Some(&read("document.txt")),
+        Some(cms::Content::Bytes(&read("document.txt"))),
         &soft,
     )
     .unwrap();
@@ -216,7 +216,7 @@ fn soft_revocation_warns_where_require_fails() {
     hard.store.crls.clear();
     let report = cms::verify(
         &read("document.txt.rsa.p7s"),
-        Some(&read("document.txt")),
+        Some(cms::Content::Bytes(&read("document.txt"))),
         &hard,
     )
     .unwrap();

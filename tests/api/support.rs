@@ -82,6 +82,19 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         }
     };
     ServeSettings {
+        signatures: motcua::config::SignatureSettings {
+            business_trust: Some(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki/root-ca.pem").into(),
+            ),
+            business_crls: Some(
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/data/pki/intermediate.crl.pem"
+                )
+                .into(),
+            ),
+            revocation: motcua::pki::RevocationMode::Soft,
+        },
         ledger: LedgerSettings {
             key_file: dir.path().join("ledger-key.pem"),
             origin: "motcua/TEST".into(),

@@ -1,0 +1,245 @@
+//! Signatures at intake: every submitted `.p7s` is verified against the business trust store,
+//! its report kept as an object, and the dossier's paper originals are waived when a signature
+//! is TOTAL_PASSED and its signer is the applicant (same tax code; for a citizen, the same
+//! identification number).
+//!
+//! A `.p7s` part signs the file it names (`giay-de-nghi.pdf.p7s` signs `giay-de-nghi.pdf`), else
+//! the file part just before it. Digests are taken from the stored objects (SHA-256 is already
+//! known from storage), so large signed files are never read into memory.
+
+use std::collections::HashMap;
+
+use futures_util::StreamExt as _;
+use openssl::hash::Hasher;
+
+use crate::content::MediaType;
+use crate::pki::identity::Identifier;
+use crate::signature::{Indication, Report, VerifyOptions, cms};
+use crate::storage::{ObjectStore, StorageError, StoredObject};
+
+use super::intake::ReceivedFile;
+use super::types::Applicant;
+
+/// A signature file larger than this is not a signature anyone meant (CMS signatures with their
+/// certificates are a few KiB); it is reported unreadable without being read.
+const MAX_SIGNATURE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// SHA-256's OID: the digest storage already computed.
+const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+
+/// How intake verifies signatures.
+#[derive(Debug, Clone)]
+pub struct SignaturePolicy {
+    /// Trust store (business CAs), revocation mode, algorithms.
+    pub options: VerifyOptions,
+}
+
+/// One verified signature file.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The signature file's position among the dossier's files.
+    pub signature_index: usize,
+    /// The signed file's position, when one was found.
+    pub signed_index: Option<usize>,
+    /// The report.
+    pub report: Report,
+    /// Where the report (JSON) is stored.
+    pub object: StoredObject,
+}
+
+/// The decision on paper originals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Originals {
+    /// Whether they are waived.
+    pub waived: bool,
+    /// Why they are required (None when waived).
+    pub reason: Option<String>,
+}
+
+impl Originals {
+    /// `waived` or `required`.
+    pub fn as_str(&self) -> &'static str {
+        if self.waived { "waived" } else { "required" }
+    }
+}
+
+fn signed_file_for(index: usize, files: &[ReceivedFile]) -> Option<usize> {
+    let name = &files[index].filename;
+    let stem = [".p7s", ".p7m", ".P7S", ".P7M"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext));
+    if let Some(stem) = stem
+        && let Some(i) = files
+            .iter()
+            .position(|f| f.media_type != MediaType::Cms && f.filename == stem)
+    {
+        return Some(i);
+    }
+    (0..index)
+        .rev()
+        .find(|&i| files[i].media_type != MediaType::Cms)
+}
+
+async fn read_small(
+    store: &ObjectStore,
+    object: &StoredObject,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    if object.size > MAX_SIGNATURE_BYTES {
+        return Ok(None);
+    }
+    let mut stream = store.get(&object.sha256, None).await?;
+    let mut out = Vec::with_capacity(object.size as usize);
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.map_err(|e| StorageError::Io {
+            context: "reading a signature".into(),
+            source: e,
+        })?);
+    }
+    Ok(Some(out))
+}
+
+async fn digest_of(
+    store: &ObjectStore,
+    object: &StoredObject,
+    oid: &str,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    if oid == SHA256 {
+        return Ok(Some(object.sha256.as_bytes().to_vec()));
+    }
+    let Some(md) = cms::message_digest(oid) else {
+        return Ok(None);
+    };
+    let io = |e: std::io::Error| StorageError::Io {
+        context: "hashing a signed document".into(),
+        source: e,
+    };
+    let mut hasher = Hasher::new(md).map_err(|e| io(std::io::Error::other(e)))?;
+    let mut stream = store.get(&object.sha256, None).await?;
+    while let Some(chunk) = stream.next().await {
+        hasher
+            .update(&chunk.map_err(io)?)
+            .map_err(|e| io(std::io::Error::other(e)))?;
+    }
+    Ok(Some(
+        hasher
+            .finish()
+            .map_err(|e| io(std::io::Error::other(e)))?
+            .to_vec(),
+    ))
+}
+
+/// Verifies every signature file among `files`, storing each report.
+pub async fn verify_at_intake(
+    store: &ObjectStore,
+    policy: &SignaturePolicy,
+    files: &[ReceivedFile],
+) -> Result<Vec<Verified>, StorageError> {
+    let mut out = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        if file.media_type != MediaType::Cms {
+            continue;
+        }
+        let signed_index = signed_file_for(i, files);
+        let report = match (read_small(store, &file.object).await?, signed_index) {
+            (None, _) => Report::unreadable(
+                "CMS",
+                "the signature file is too large to be a signature".into(),
+            ),
+            (Some(p7s), signed) => {
+                let mut digests = HashMap::new();
+                if let Some(s) = signed {
+                    for oid in cms::digest_algorithms(&p7s).unwrap_or_default() {
+                        if let Some(d) = digest_of(store, &files[s].object, &oid).await? {
+                            digests.insert(oid, d);
+                        }
+                    }
+                }
+                let content = signed.map(|_| cms::Content::Digests(&digests));
+                match cms::verify(&p7s, content, &policy.options) {
+                    Ok(r) => r,
+                    Err(crate::signature::InputError::MissingContent) => Report::unreadable(
+                        "CMS",
+                        "the signature is detached and no file in the dossier precedes or is named by it".into(),
+                    ),
+                    Err(e) => Report::unreadable("CMS", e.to_string()),
+                }
+            }
+        };
+        let json = serde_json::to_vec_pretty(&report).expect("reports serialise");
+        let object = store.put_bytes(bytes::Bytes::from(json)).await?;
+        out.push(Verified {
+            signature_index: i,
+            signed_index,
+            report,
+            object,
+        });
+    }
+    Ok(out)
+}
+
+fn signer_is_applicant(report: &Report, applicant: &Applicant) -> bool {
+    report.signatures.iter().any(|s| {
+        s.indication == Indication::TotalPassed
+            && s.signer.as_ref().is_some_and(|signer| match applicant {
+                Applicant::Business { tax_code, .. } => {
+                    signer.tax_code.as_deref() == Some(tax_code.as_str())
+                }
+                Applicant::Citizen { id_number, .. } => signer.identifiers.iter().any(|i| {
+                    matches!(i, Identifier::Cccd { number } | Identifier::Cmnd { number } if number == id_number.as_str())
+                }),
+            })
+    })
+}
+
+/// Decides whether paper originals are waived.
+pub fn decide(
+    applicant: &Applicant,
+    verified: &[Verified],
+    files: &[ReceivedFile],
+    trust_configured: bool,
+) -> Originals {
+    if verified.iter().any(|v| {
+        v.report.indication == Indication::TotalPassed && signer_is_applicant(&v.report, applicant)
+    }) {
+        return Originals {
+            waived: true,
+            reason: None,
+        };
+    }
+    let has_pdf = files.iter().any(|f| f.media_type == MediaType::Pdf);
+    let reason = if verified.is_empty() {
+        if has_pdf {
+            "no detached signature (.p7s) was submitted; signatures inside PDF files are not yet \
+             verified at intake"
+                .to_owned()
+        } else {
+            "no digitally signed file was submitted".to_owned()
+        }
+    } else if !trust_configured {
+        "no business trust store is configured, so no signature can be trusted".to_owned()
+    } else if let Some(v) = verified
+        .iter()
+        .find(|v| v.report.indication == Indication::TotalPassed)
+    {
+        let signer = v.report.signatures[0]
+            .signer
+            .as_ref()
+            .and_then(|s| s.tax_code.clone())
+            .unwrap_or_else(|| "none".into());
+        format!("the signature is valid, but the signer (tax code {signer}) is not the applicant")
+    } else {
+        let v = &verified[0];
+        format!(
+            "the signature is not valid: {}{}",
+            v.report.indication.as_str(),
+            v.report
+                .sub_indication
+                .map(|s| format!(" / {}", s.as_str()))
+                .unwrap_or_default()
+        )
+    };
+    Originals {
+        waived: false,
+        reason: Some(reason),
+    }
+}

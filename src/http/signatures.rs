@@ -1,0 +1,146 @@
+//! `/api/v1/signature-reports/{id}` (a stored verification report) and `/api/v1/verify` (verify
+//! a signature now, without filing anything).
+
+use axum::Router;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{get, post};
+use futures_util::StreamExt as _;
+use utoipa::ToSchema;
+
+use crate::signature::cms;
+
+use super::error::multipart_error;
+use super::{ApiError, AppState, Caller, ErrorBody, json};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signature-reports/{id}", get(report))
+        .route("/verify", post(verify))
+}
+
+/// A stored signature verification report (ETSI EN 319 102-1 indications).
+#[utoipa::path(get, path = "/api/v1/signature-reports/{id}", tag = "signatures",
+    params(("id" = String, Path, description = "Report id")),
+    responses(
+        (status = 200, description = "The report: indication, sub_indication, signatures[] with signer, signing time, chain, errors, warnings"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn report(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::not_found("signature report"));
+    }
+    let bytes = state.dossiers.signature_report(&principal, &id).await?;
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
+/// The multipart form of a verification.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct VerifyForm {
+    /// The signed file, or a CMS signature that encapsulates its content.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A detached CMS signature (.p7s) over `file`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    signature: Option<Vec<u8>>,
+}
+
+/// Signatures to verify are small; signed files are bounded by the per-file limit.
+const MAX_SIGNATURE_PART: usize = 4 * 1024 * 1024;
+
+async fn read_part(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|e| multipart_error(&e))?;
+        if out.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file_too_large",
+                format!("the part is larger than {limit} bytes"),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// Verify a signature against the business trust store, without filing anything.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "signatures",
+    request_body(content = VerifyForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The report (indication TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE)"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "missing_part, unverifiable (not a CMS signature, PDF signatures not yet supported, detached signature without its file)", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn verify(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            format!("expected a multipart/form-data body: {}", r.body_text()),
+        )
+    })?;
+    let file_limit = usize::try_from(state.dossiers.limits().max_file_size).unwrap_or(usize::MAX);
+    let (mut file, mut signature) = (None, None);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
+        match field.name() {
+            Some("file") => file = Some(read_part(field, file_limit).await?),
+            Some("signature") => signature = Some(read_part(field, MAX_SIGNATURE_PART).await?),
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unexpected_part",
+                    format!(
+                        "unexpected part {:?}: send \"file\" and optionally \"signature\"",
+                        other.unwrap_or("")
+                    ),
+                ));
+            }
+        }
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_part",
+            "a part named \"file\" is required",
+        )
+    })?;
+    let unverifiable =
+        |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unverifiable", m);
+    let options = state.dossiers.signature_options();
+    let outcome = match &signature {
+        Some(sig) => cms::verify(sig, Some(cms::Content::Bytes(&file)), options),
+        None if crate::content::detect(&file) == Some(crate::content::MediaType::Pdf) => {
+            return Err(unverifiable(
+                "PDF signatures are not verified yet; send a CMS signature (.p7s)".into(),
+            ));
+        }
+        None => cms::verify(&file, None, options),
+    };
+    let report = outcome.map_err(|e| unverifiable(e.to_string()))?;
+    Ok(json(StatusCode::OK, report))
+}
