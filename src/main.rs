@@ -570,11 +570,7 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
         },
         None => match motcua::content::detect(&file) {
             Some(motcua::content::MediaType::Pdf) => {
-                return input_error(
-                    "PDF signatures are not verified yet (coming with PAdES support); \
-                     give a CMS signature"
-                        .into(),
-                );
+                motcua::signature::pades::verify(&file, &options)
             }
             _ => motcua::signature::cms::verify(&file, None, &options),
         },

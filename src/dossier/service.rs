@@ -261,12 +261,7 @@ impl DossierService {
         let verified =
             signatures::verify_at_intake(&self.store, &self.signatures, &pending.files).await?;
         let trust_configured = !self.signatures.options.store.anchors.is_empty();
-        let originals = signatures::decide(
-            &pending.applicant,
-            &verified,
-            &pending.files,
-            trust_configured,
-        );
+        let originals = signatures::decide(&pending.applicant, &verified, trust_configured);
         let now = Timestamp::now();
         let now_text = now.to_string();
         let date = now.vietnam_date();

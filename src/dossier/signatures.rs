@@ -3,6 +3,7 @@
 //! is TOTAL_PASSED and its signer is the applicant (same tax code; for a citizen, the same
 //! identification number).
 //!
+//! Signed PDFs are verified too (PAdES), each signature inside them.
 //! A `.p7s` part signs the file it names (`giay-de-nghi.pdf.p7s` signs `giay-de-nghi.pdf`), else
 //! the file part just before it. Digests are taken from the stored objects (SHA-256 is already
 //! known from storage), so large signed files are never read into memory.
@@ -136,6 +137,12 @@ pub async fn verify_at_intake(
 ) -> Result<Vec<Verified>, StorageError> {
     let mut out = Vec::new();
     for (i, file) in files.iter().enumerate() {
+        if file.media_type == MediaType::Pdf {
+            if let Some(v) = verify_pdf(store, policy, i, file).await? {
+                out.push(v);
+            }
+            continue;
+        }
         if file.media_type != MediaType::Cms {
             continue;
         }
@@ -177,6 +184,50 @@ pub async fn verify_at_intake(
     Ok(out)
 }
 
+/// PDFs up to this size are checked for signatures at intake (they are read into memory).
+const MAX_PDF_VERIFY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Verifies the signatures inside a PDF; `None` for a PDF without any.
+async fn verify_pdf(
+    store: &ObjectStore,
+    policy: &SignaturePolicy,
+    index: usize,
+    file: &ReceivedFile,
+) -> Result<Option<Verified>, StorageError> {
+    if file.object.size > MAX_PDF_VERIFY_BYTES {
+        return Ok(None);
+    }
+    let mut stream = store.get(&file.object.sha256, None).await?;
+    let mut bytes = Vec::with_capacity(file.object.size as usize);
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|e| StorageError::Io {
+            context: "reading a PDF".into(),
+            source: e,
+        })?);
+    }
+    let options = policy.options.clone();
+    let report =
+        tokio::task::spawn_blocking(move || crate::signature::pades::verify(&bytes, &options))
+            .await
+            .map_err(|e| StorageError::Io {
+                context: "verifying a PDF".into(),
+                source: std::io::Error::other(e),
+            })?;
+    let report = match report {
+        Ok(r) => r,
+        Err(crate::signature::InputError::NoSignature) => return Ok(None),
+        Err(e) => Report::unreadable("PAdES", e.to_string()),
+    };
+    let json = serde_json::to_vec_pretty(&report).expect("reports serialise");
+    let object = store.put_bytes(bytes::Bytes::from(json)).await?;
+    Ok(Some(Verified {
+        signature_index: index,
+        signed_index: Some(index),
+        report,
+        object,
+    }))
+}
+
 fn signer_is_applicant(report: &Report, applicant: &Applicant) -> bool {
     report.signatures.iter().any(|s| {
         s.indication == Indication::TotalPassed
@@ -192,12 +243,7 @@ fn signer_is_applicant(report: &Report, applicant: &Applicant) -> bool {
 }
 
 /// Decides whether paper originals are waived.
-pub fn decide(
-    applicant: &Applicant,
-    verified: &[Verified],
-    files: &[ReceivedFile],
-    trust_configured: bool,
-) -> Originals {
+pub fn decide(applicant: &Applicant, verified: &[Verified], trust_configured: bool) -> Originals {
     if verified.iter().any(|v| {
         v.report.indication == Indication::TotalPassed && signer_is_applicant(&v.report, applicant)
     }) {
@@ -206,15 +252,8 @@ pub fn decide(
             reason: None,
         };
     }
-    let has_pdf = files.iter().any(|f| f.media_type == MediaType::Pdf);
     let reason = if verified.is_empty() {
-        if has_pdf {
-            "no detached signature (.p7s) was submitted; signatures inside PDF files are not yet \
-             verified at intake"
-                .to_owned()
-        } else {
-            "no digitally signed file was submitted".to_owned()
-        }
+        "no digitally signed file was submitted (a signed PDF or a .p7s signature)".to_owned()
     } else if !trust_configured {
         "no business trust store is configured, so no signature can be trusted".to_owned()
     } else if let Some(v) = verified

@@ -49,7 +49,8 @@ async fn report(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct VerifyForm {
-    /// The signed file, or a CMS signature that encapsulates its content.
+    /// A signed PDF, the file a detached signature signs, or a CMS signature that encapsulates
+    /// its content.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// A detached CMS signature (.p7s) over `file`.
@@ -86,7 +87,7 @@ async fn read_part(
         (status = 200, description = "The report (indication TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE)"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 422, description = "missing_part, unverifiable (not a CMS signature, PDF signatures not yet supported, detached signature without its file)", body = ErrorBody)),
+        (status = 422, description = "missing_part, unverifiable (neither a signed PDF nor a CMS signature, or a detached signature without its file)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn verify(
     State(state): State<AppState>,
@@ -135,9 +136,7 @@ async fn verify(
     let outcome = match &signature {
         Some(sig) => cms::verify(sig, Some(cms::Content::Bytes(&file)), options),
         None if crate::content::detect(&file) == Some(crate::content::MediaType::Pdf) => {
-            return Err(unverifiable(
-                "PDF signatures are not verified yet; send a CMS signature (.p7s)".into(),
-            ));
+            crate::signature::pades::verify(&file, options)
         }
         None => cms::verify(&file, None, options),
     };

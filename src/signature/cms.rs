@@ -146,6 +146,17 @@ pub fn verify(
     detached: Option<Content<'_>>,
     options: &VerifyOptions,
 ) -> Result<Report, InputError> {
+    verify_claimed(p7s, detached, options, None)
+}
+
+/// [`verify`], with a signing time claimed outside the CMS (a PDF signature's /M) used when the
+/// signature has no signing-time attribute.
+pub fn verify_claimed(
+    p7s: &[u8],
+    detached: Option<Content<'_>>,
+    options: &VerifyOptions,
+    claimed_elsewhere: Option<i64>,
+) -> Result<Report, InputError> {
     let ci = parse_content_info(&der_of(p7s))?;
     if ci.content_type.to_string() != SIGNED_DATA {
         return Err(InputError::NotCms(format!(
@@ -183,19 +194,33 @@ pub fn verify(
         return Err(InputError::NoSignature);
     }
     let mut store = options.store.clone();
-    store.certs.extend(embedded.iter().cloned());
+    // The signature's own certificates first: they are what the signer meant.
+    let supplied = std::mem::take(&mut store.certs);
+    store.certs = embedded.iter().cloned().chain(supplied).collect();
     let reports = sd
         .signer_infos
         .0
         .iter()
         .enumerate()
-        .map(|(i, si)| verify_signer(i, si, &content, &econtent_type, &store, options))
+        .map(|(i, si)| {
+            verify_signer(
+                i,
+                si,
+                &content,
+                &econtent_type,
+                &store,
+                options,
+                claimed_elsewhere,
+            )
+        })
         .collect();
     Ok(Report::new("CMS", reports))
 }
 
-fn find_signer<'a>(sid: &SignerIdentifier, certs: &'a [Cert]) -> Option<&'a Cert> {
-    match sid {
+/// The signer's certificate: among those the identifier matches (a key may have several
+/// certificates), the one the ESS signing-certificate attribute names, else the first.
+fn find_signer<'a>(si: &SignerInfo, certs: &'a [Cert]) -> Option<&'a Cert> {
+    let candidates: Vec<&Cert> = match &si.sid {
         SignerIdentifier::IssuerAndSerialNumber(isn) => {
             let issuer_der = isn.issuer.to_der().ok()?;
             let (_, issuer) = x509_parser::x509::X509Name::from_der(&issuer_der).ok()?;
@@ -203,13 +228,25 @@ fn find_signer<'a>(sid: &SignerIdentifier, certs: &'a [Cert]) -> Option<&'a Cert
             let serial = isn.serial_number.as_bytes();
             certs
                 .iter()
-                .find(|c| c.issuer == issuer && c.serial == serial)
+                .filter(|c| c.issuer == issuer && c.serial == serial)
+                .collect()
         }
         SignerIdentifier::SubjectKeyIdentifier(ski) => {
             let ski = ski.0.as_bytes();
-            certs.iter().find(|c| c.ski.as_deref() == Some(ski))
+            certs
+                .iter()
+                .filter(|c| c.ski.as_deref() == Some(ski))
+                .collect()
         }
+    };
+    if let Some((md, expected)) = signing_certificate_hash(si)
+        && let Some(c) = candidates
+            .iter()
+            .find(|c| hash(md, &c.der).map(|h| h.to_vec()).ok().as_ref() == Some(&expected))
+    {
+        return Some(c);
     }
+    candidates.first().copied()
 }
 
 fn attribute<'a>(si: &'a SignerInfo, oid: &str) -> Option<&'a der::Any> {
@@ -288,11 +325,12 @@ fn verify_signer(
     econtent_type: &str,
     store: &Store,
     options: &VerifyOptions,
+    claimed_elsewhere: Option<i64>,
 ) -> SignatureReport {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let digest_oid = si.digest_alg.oid.to_string();
     let sig_oid = signature_oid(&si.signature_algorithm.oid.to_string(), &digest_oid);
-    let claimed = signing_time(si);
+    let claimed = signing_time(si).or(claimed_elsewhere);
     let validation_time = options.at.or(claimed).unwrap_or(now);
     let mut r = SignatureReport {
         index,
@@ -321,7 +359,7 @@ fn verify_signer(
         .chain(store.anchors.iter())
         .cloned()
         .collect();
-    let Some(signer) = find_signer(&si.sid, &all_certs).cloned() else {
+    let Some(signer) = find_signer(si, &all_certs).cloned() else {
         return fail(
             r,
             SubIndication::NoSigningCertificateFound,

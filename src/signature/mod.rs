@@ -6,6 +6,7 @@
 //! Never reaches: the database, HTTP, the object store.
 
 pub mod cms;
+pub mod pades;
 pub mod report;
 
 pub use report::{Indication, Report, SignatureReport, SubIndication};
@@ -34,7 +35,10 @@ pub enum InputError {
     /// A detached signature without the data it signs.
     #[error("the signature is detached: give the signed file too")]
     MissingContent,
-    /// No signer in the structure.
-    #[error("the CMS structure holds no signature")]
+    /// No signature in the file.
+    #[error("the file holds no signature")]
     NoSignature,
+    /// A PDF that cannot be read.
+    #[error("{0}")]
+    NotPdf(String),
 }

@@ -179,7 +179,7 @@ async fn originals_stay_required_with_the_reason() {
         unsigned["originals_reason"]
             .as_str()
             .unwrap()
-            .contains("no detached signature")
+            .contains("no digitally signed file")
     );
     assert_eq!(unsigned["signatures"].as_array().unwrap().len(), 0);
 }

@@ -12,6 +12,7 @@ mod intake_signatures;
 mod large_upload;
 pub mod ledger;
 mod ops;
+mod pdf_signatures;
 mod pkits;
 mod restart;
 mod signatures;
