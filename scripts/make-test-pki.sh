@@ -421,3 +421,6 @@ mkdir -p "$out_final"
 cp -- "$out"/* "$out_final/"
 echo "wrote $(find "$out_final" -type f | wc -l) files to ${out_final#"$repo"/}" \
     "($(cat "$out_final"/* | wc -c) bytes)"
+
+# OCSP material under the issuing CA.
+"$repo/scripts/make-test-ocsp.sh"

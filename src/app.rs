@@ -99,6 +99,7 @@ pub fn signature_policy(settings: &ServeSettings) -> anyhow::Result<SignaturePol
             revocation: s.revocation,
             at: None,
             algorithms: crate::pki::AlgorithmPolicy::default(),
+            ocsp: true,
         },
     })
 }

@@ -310,6 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 initial_any_policy_inhibit: inhibit_any_policy,
                 revocation,
                 algorithms: motcua::pki::AlgorithmPolicy { allow_sha1 },
+                ocsp: true,
             };
             let outcome = motcua::pki::validate(&ee, &store, &params);
             let subject = motcua::pki::identity::identity(&ee);
@@ -558,6 +559,7 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
         revocation,
         at,
         algorithms: motcua::pki::AlgorithmPolicy::default(),
+        ocsp: true,
     };
     let outcome = match &args.detached {
         Some(sig) => match read(sig) {

@@ -190,6 +190,7 @@ impl DossierService {
                     revocation: crate::pki::RevocationMode::Soft,
                     at: None,
                     algorithms: crate::pki::AlgorithmPolicy::default(),
+                    ocsp: true,
                 },
             }),
         }

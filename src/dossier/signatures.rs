@@ -161,8 +161,19 @@ pub async fn verify_at_intake(
                         }
                     }
                 }
-                let content = signed.map(|_| cms::Content::Digests(&digests));
-                match cms::verify(&p7s, content, &policy.options) {
+                let options = policy.options.clone();
+                let has_content = signed.is_some();
+                // Verification may ask OCSP responders: blocking network I/O, off the runtime.
+                let outcome = tokio::task::spawn_blocking(move || {
+                    let content = has_content.then_some(cms::Content::Digests(&digests));
+                    cms::verify(&p7s, content, &options)
+                })
+                .await
+                .map_err(|e| StorageError::Io {
+                    context: "verifying a signature".into(),
+                    source: std::io::Error::other(e),
+                })?;
+                match outcome {
                     Ok(r) => r,
                     Err(crate::signature::InputError::MissingContent) => Report::unreadable(
                         "CMS",

@@ -132,14 +132,17 @@ async fn verify(
     })?;
     let unverifiable =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unverifiable", m);
-    let options = state.dossiers.signature_options();
-    let outcome = match &signature {
-        Some(sig) => cms::verify(sig, Some(cms::Content::Bytes(&file)), options),
+    let options = state.dossiers.signature_options().clone();
+    // Verification may ask OCSP responders: blocking network I/O, off the runtime.
+    let outcome = tokio::task::spawn_blocking(move || match &signature {
+        Some(sig) => cms::verify(sig, Some(cms::Content::Bytes(&file)), &options),
         None if crate::content::detect(&file) == Some(crate::content::MediaType::Pdf) => {
-            crate::signature::pades::verify(&file, options)
+            crate::signature::pades::verify(&file, &options)
         }
-        None => cms::verify(&file, None, options),
-    };
+        None => cms::verify(&file, None, &options),
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     let report = outcome.map_err(|e| unverifiable(e.to_string()))?;
     Ok(json(StatusCode::OK, report))
 }

@@ -101,6 +101,8 @@ pub struct Cert {
     pub crl_dps: Vec<DistributionPoint>,
     /// freshestCRL (delta CRL distribution points) present.
     pub has_freshest_crl: bool,
+    /// OCSP responder URLs from authorityInfoAccess.
+    pub ocsp_urls: Vec<String>,
     /// Critical extensions this validator does not understand.
     pub unknown_critical: Vec<String>,
     /// Extensions that failed to parse (a malformed certificate).
@@ -175,6 +177,7 @@ impl Cert {
             inhibit_any_policy: None,
             crl_dps: Vec::new(),
             has_freshest_crl: false,
+            ocsp_urls: Vec::new(),
             unknown_critical: Vec::new(),
             malformed_extensions: Vec::new(),
             der: der.clone(),
@@ -292,6 +295,15 @@ impl Cert {
                             dp.relative = rel;
                             dp.full_names.clear();
                             dp.crl_issuer = issuers;
+                        }
+                    }
+                }
+                ParsedExtension::AuthorityInfoAccess(aia) => {
+                    for d in &aia.accessdescs {
+                        if d.access_method.to_id_string() == "1.3.6.1.5.5.7.48.1"
+                            && let x509_parser::extensions::GeneralName::URI(u) = d.access_location
+                        {
+                            cert.ocsp_urls.push(u.to_owned());
                         }
                     }
                 }

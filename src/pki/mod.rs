@@ -7,6 +7,7 @@
 pub mod cert;
 pub mod identity;
 pub mod name;
+pub mod ocsp;
 pub mod policy;
 pub mod signed_data;
 pub mod validate;

@@ -48,6 +48,8 @@ pub struct ValidationParams {
     pub revocation: RevocationMode,
     /// Accepted signature algorithms.
     pub algorithms: AlgorithmPolicy,
+    /// Ask OCSP responders named in certificates (network access) before falling back to CRLs.
+    pub ocsp: bool,
 }
 
 /// Why a path is not valid. Ordered roughly from generic to specific (see [`PathError::rank`]).
@@ -534,6 +536,17 @@ fn check_revocation(
     ctx: &Ctx,
 ) -> Result<(), PathError> {
     let who = format!("the certificate {}", cert.subject);
+    // OCSP first, when the certificate names a responder: it is the freshest word.
+    let mut ocsp_problem = None;
+    if params.ocsp && !cert.ocsp_urls.is_empty() {
+        match super::ocsp::check(cert, issuer, &store.anchors, &store.certs) {
+            Ok(super::ocsp::OcspAnswer::Good) => return Ok(()),
+            Ok(super::ocsp::OcspAnswer::Revoked(reason)) => {
+                return Err(PathError::Revoked(who, reason));
+            }
+            Err(e) => ocsp_problem = Some(e),
+        }
+    }
     // Without distribution points, the cert's issuer is the implicit one, for all reasons.
     let implicit = vec![super::cert::DistributionPoint::default()];
     let dps = if cert.crl_dps.is_empty() {
@@ -661,7 +674,11 @@ fn check_revocation(
     } else if stale {
         Err(PathError::RevocationStale(who))
     } else {
-        Err(PathError::RevocationUnknown(who, last_problem))
+        let problem = match ocsp_problem {
+            Some(o) => format!("{o}; CRLs: {last_problem}"),
+            None => last_problem,
+        };
+        Err(PathError::RevocationUnknown(who, problem))
     }
 }
 

@@ -525,6 +525,7 @@ fn verify_signer(
         initial_any_policy_inhibit: false,
         revocation: options.revocation,
         algorithms: options.algorithms,
+        ocsp: options.ocsp,
     };
     match validate(&signer, store, &params) {
         Ok(path) => {

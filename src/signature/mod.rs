@@ -24,6 +24,8 @@ pub struct VerifyOptions {
     pub at: Option<i64>,
     /// Accepted algorithms (SHA-1 refused by default).
     pub algorithms: AlgorithmPolicy,
+    /// Ask OCSP responders named in certificates (network access).
+    pub ocsp: bool,
 }
 
 /// Input that cannot be verified at all (exit 3 in the CLI, 422 in the API).

@@ -11,6 +11,7 @@ mod intake;
 mod intake_signatures;
 mod large_upload;
 pub mod ledger;
+mod ocsp;
 mod ops;
 mod pdf_signatures;
 mod pkits;

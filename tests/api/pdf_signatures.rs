@@ -22,6 +22,7 @@ fn options() -> VerifyOptions {
         revocation: RevocationMode::Soft,
         at: None,
         algorithms: AlgorithmPolicy::default(),
+        ocsp: false,
     }
 }
 

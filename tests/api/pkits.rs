@@ -46,6 +46,7 @@ fn run(case: &Value) -> Result<(), String> {
             RevocationMode::Require
         },
         algorithms: AlgorithmPolicy { allow_sha1: true },
+        ocsp: false,
     };
     let ee = cert(case["cert"].as_str().unwrap());
     let outcome = validate(&ee, &store, &params);

@@ -21,6 +21,7 @@ fn options(revocation: RevocationMode) -> VerifyOptions {
         revocation,
         at: None,
         algorithms: AlgorithmPolicy::default(),
+        ocsp: true,
     }
 }
 

@@ -1,0 +1,242 @@
+//! OCSP (RFC 6960): asks the responder named in a certificate's authorityInfoAccess for its
+//! status, with a nonce, and accepts the answer only when it is signed by the issuing CA or a
+//! responder it delegated (EKU OCSPSigning) chaining to our trust anchors, is fresh, names this
+//! certificate, and echoes the nonce. Plain HTTP only (as OCSP responders are), with time and
+//! size budgets.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, ToSocketAddrs as _};
+use std::time::Duration;
+
+use foreign_types::ForeignTypeRef as _;
+use openssl::hash::MessageDigest;
+use openssl::ocsp::{
+    OcspCertId, OcspCertStatus, OcspFlag, OcspRequest, OcspResponse, OcspResponseStatus,
+};
+use openssl::stack::Stack;
+use openssl::x509::X509;
+use openssl::x509::store::X509StoreBuilder;
+
+use super::cert::Cert;
+
+// libcrypto functions the openssl crates do not wrap (OpenSSL's ocsp.h, present in 1.0 to 3.x).
+unsafe extern "C" {
+    fn OCSP_request_add1_nonce(
+        req: *mut openssl_sys::OCSP_REQUEST,
+        val: *mut u8,
+        len: std::ffi::c_int,
+    ) -> std::ffi::c_int;
+    fn OCSP_check_nonce(
+        req: *mut openssl_sys::OCSP_REQUEST,
+        bs: *mut openssl_sys::OCSP_BASICRESP,
+    ) -> std::ffi::c_int;
+}
+
+/// Seconds to wait for a responder, to connect and to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest response read (responses are a few KiB).
+const MAX_RESPONSE: usize = 256 * 1024;
+/// Slack allowed on thisUpdate/nextUpdate for clock skew, seconds.
+const SKEW: u32 = 300;
+
+/// What the responder said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OcspAnswer {
+    /// Not revoked.
+    Good,
+    /// Revoked, with the reason's name.
+    Revoked(String),
+}
+
+/// POSTs an OCSP request over HTTP and returns the body.
+fn post(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("unsupported OCSP URL {url} (only http://)"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let hostport = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = hostport
+        .to_socket_addrs()
+        .map_err(|e| format!("{authority}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{authority}: no address"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| format!("{authority}: {e}"))?;
+    stream
+        .set_read_timeout(Some(TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/ocsp-request\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| e.to_string())?;
+    stream.write_all(body).map_err(|e| e.to_string())?;
+    // Read the head, then exactly Content-Length bytes (some responders keep the connection
+    // open), or to the end when no length is given.
+    let mut response = Vec::new();
+    let mut buf = [0u8; 8192];
+    let split = loop {
+        if let Some(i) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream
+            .read(&mut buf)
+            .map_err(|e| format!("{authority}: {e}"))?;
+        if n == 0 || response.len() > MAX_RESPONSE {
+            return Err("malformed HTTP response".into());
+        }
+        response.extend_from_slice(&buf[..n]);
+    };
+    let head_text = String::from_utf8_lossy(&response[..split]).into_owned();
+    let mut lines = head_text.lines();
+    if lines.next().and_then(|l| l.split_whitespace().nth(1)) != Some("200") {
+        return Err(format!(
+            "the responder answered {}",
+            head_text.lines().next().unwrap_or("")
+        ));
+    }
+    let length = lines.find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())?
+    });
+    let mut body = response[split + 4..].to_vec();
+    match length {
+        Some(len) if len > MAX_RESPONSE => return Err("the OCSP response is too large".into()),
+        Some(len) => {
+            while body.len() < len {
+                let n = stream
+                    .read(&mut buf)
+                    .map_err(|e| format!("{authority}: {e}"))?;
+                if n == 0 {
+                    return Err("the OCSP response was cut short".into());
+                }
+                body.extend_from_slice(&buf[..n]);
+            }
+            body.truncate(len);
+        }
+        None => {
+            stream
+                .take((MAX_RESPONSE + 1) as u64)
+                .read_to_end(&mut body)
+                .map_err(|e| format!("{authority}: {e}"))?;
+            if body.len() > MAX_RESPONSE {
+                return Err("the OCSP response is too large".into());
+            }
+        }
+    }
+    Ok(body)
+}
+
+fn reason(code: i32) -> &'static str {
+    match code {
+        1 => "keyCompromise",
+        2 => "cACompromise",
+        3 => "affiliationChanged",
+        4 => "superseded",
+        5 => "cessationOfOperation",
+        6 => "certificateHold",
+        9 => "privilegeWithdrawn",
+        10 => "aACompromise",
+        _ => "unspecified",
+    }
+}
+
+/// Asks the certificate's OCSP responders, in order, until one gives a usable answer.
+/// `anchors` and `certs` are what the responder's own certificate may chain through.
+pub fn check(
+    cert: &Cert,
+    issuer: &Cert,
+    anchors: &[Cert],
+    certs: &[Cert],
+) -> Result<OcspAnswer, String> {
+    if cert.ocsp_urls.is_empty() {
+        return Err("the certificate names no OCSP responder".into());
+    }
+    let mut last = String::new();
+    for url in &cert.ocsp_urls {
+        match ask(url, cert, issuer, anchors, certs) {
+            Ok(a) => return Ok(a),
+            Err(e) => last = format!("OCSP {url}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+fn ask(
+    url: &str,
+    cert: &Cert,
+    issuer: &Cert,
+    anchors: &[Cert],
+    certs: &[Cert],
+) -> Result<OcspAnswer, String> {
+    let e = |e: openssl::error::ErrorStack| e.to_string();
+    let subject = X509::from_der(&cert.der).map_err(e)?;
+    let issuer_x = X509::from_der(&issuer.der).map_err(e)?;
+    let id = OcspCertId::from_cert(MessageDigest::sha1(), &subject, &issuer_x).map_err(e)?;
+    let mut request = OcspRequest::new().map_err(e)?;
+    request.add_id(id).map_err(e)?;
+    // SAFETY: the request is a valid OCSP_REQUEST owned by `request`; a NULL value asks OpenSSL
+    // for a random nonce of the default length.
+    let added = unsafe { OCSP_request_add1_nonce(request.as_ptr(), std::ptr::null_mut(), -1) };
+    if added != 1 {
+        return Err("could not add a nonce".into());
+    }
+    let der = request.to_der().map_err(e)?;
+    let body = post(url, &der)?;
+    let response = OcspResponse::from_der(&body)
+        .map_err(|_| "the answer is not an OCSP response".to_string())?;
+    if response.status() != OcspResponseStatus::SUCCESSFUL {
+        return Err(format!(
+            "the responder refused (status {})",
+            response.status().as_raw()
+        ));
+    }
+    let basic = response.basic().map_err(e)?;
+    // SAFETY: both pointers are valid for the duration of the call.
+    let nonce = unsafe { OCSP_check_nonce(request.as_ptr(), basic.as_ptr()) };
+    if nonce != 1 {
+        return Err("the response does not echo our nonce (a replay?)".into());
+    }
+    let mut store = X509StoreBuilder::new().map_err(e)?;
+    for a in anchors {
+        store
+            .add_cert(X509::from_der(&a.der).map_err(e)?)
+            .map_err(e)?;
+    }
+    let store = store.build();
+    let mut chain = Stack::new().map_err(e)?;
+    chain.push(issuer_x.clone()).map_err(e)?;
+    for c in certs {
+        chain.push(X509::from_der(&c.der).map_err(e)?).map_err(e)?;
+    }
+    basic
+        .verify(&chain, &store, OcspFlag::empty())
+        .map_err(|err| format!("the response's signature or signer is not acceptable: {err}"))?;
+    let id = OcspCertId::from_cert(MessageDigest::sha1(), &subject, &issuer_x).map_err(e)?;
+    let status = basic
+        .find_status(&id)
+        .ok_or("the response does not mention this certificate")?;
+    status
+        .check_validity(SKEW, None)
+        .map_err(|_| "the response is not fresh".to_string())?;
+    match status.status {
+        OcspCertStatus::GOOD => Ok(OcspAnswer::Good),
+        OcspCertStatus::REVOKED => Ok(OcspAnswer::Revoked(reason(status.reason.as_raw()).into())),
+        _ => Err("the responder does not know this certificate".into()),
+    }
+}
