@@ -424,3 +424,4 @@ echo "wrote $(find "$out_final" -type f | wc -l) files to ${out_final#"$repo"/}"
 
 # OCSP material under the issuing CA.
 "$repo/scripts/make-test-ocsp.sh"
+"$repo/scripts/make-test-tsa.sh"

@@ -211,6 +211,7 @@ pub fn verify_claimed(
                 &store,
                 options,
                 claimed_elsewhere,
+                Purpose::Document,
             )
         })
         .collect();
@@ -301,6 +302,136 @@ fn signing_certificate_hash(si: &SignerInfo) -> Option<(MessageDigest, Vec<u8>)>
     Some((md, hash_bytes))
 }
 
+const SIGNATURE_TIMESTAMP: &str = "1.2.840.113549.1.9.16.2.14";
+const TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
+const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+
+/// The genTime of a valid RFC 3161 signature timestamp on this signer, `None` when there is no
+/// timestamp, `Some(Err)` when there is one that does not hold.
+fn signature_timestamp(
+    si: &SignerInfo,
+    store: &Store,
+    options: &VerifyOptions,
+) -> Option<Result<i64, String>> {
+    let any = si
+        .unsigned_attrs
+        .as_ref()?
+        .iter()
+        .find(|a| a.oid.to_string() == SIGNATURE_TIMESTAMP)
+        .and_then(|a| a.values.iter().next())?;
+    Some(check_timestamp(
+        any,
+        si.signature.as_bytes(),
+        store,
+        options,
+    ))
+}
+
+fn check_timestamp(
+    any: &der::Any,
+    signature_value: &[u8],
+    store: &Store,
+    options: &VerifyOptions,
+) -> Result<i64, String> {
+    let der = any.to_der().map_err(|e| e.to_string())?;
+    let ci = parse_content_info(&der).map_err(|e| e.to_string())?;
+    let sd: SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
+    if sd.encap_content_info.econtent_type.to_string() != TST_INFO {
+        return Err("the token does not hold a TSTInfo".into());
+    }
+    let tst = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|a| a.value().to_vec())
+        .ok_or("the token holds no TSTInfo")?;
+    // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, ... }
+    let (_, fields, _) = tlv(&tst).ok_or("malformed TSTInfo")?;
+    let (_, _, rest) = tlv(fields).ok_or("malformed TSTInfo")?; // version
+    let (_, _, rest) = tlv(rest).ok_or("malformed TSTInfo")?; // policy
+    let (_, imprint, rest) = tlv(rest).ok_or("malformed TSTInfo")?;
+    let (_, _, rest) = tlv(rest).ok_or("malformed TSTInfo")?; // serialNumber
+    let (tag, gen_time, _) = tlv(rest).ok_or("malformed TSTInfo")?;
+    if tag != 0x18 {
+        return Err("malformed genTime".into());
+    }
+    let (_, alg, hashed) = tlv(imprint).ok_or("malformed messageImprint")?;
+    let (_, alg_oid, _) = tlv(alg).ok_or("malformed messageImprint")?;
+    let (_, hashed, _) = tlv(hashed).ok_or("malformed messageImprint")?;
+    let oid = der::asn1::ObjectIdentifier::from_bytes(alg_oid)
+        .map_err(|_| "malformed imprint algorithm")?
+        .to_string();
+    let md =
+        digest(&oid, options.algorithms.allow_sha1).ok_or("the imprint's hash is not accepted")?;
+    if hash(md, signature_value)
+        .map_err(|e| e.to_string())?
+        .to_vec()
+        != hashed
+    {
+        return Err("the timestamp is over another signature value".into());
+    }
+    let generated = generalized_time(gen_time).ok_or("malformed genTime")?;
+    // The TSA's own signature and certificate, valid at genTime.
+    let mut tsa_store = store.clone();
+    for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
+        if let CertificateChoices::Certificate(c) = c
+            && let Some(cert) = c.to_der().ok().and_then(|d| Cert::parse(&d).ok())
+        {
+            tsa_store.certs.insert(0, cert);
+        }
+    }
+    let mut tsa_options = options.clone();
+    tsa_options.at = Some(generated);
+    let si = sd
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or("the token has no signer")?;
+    let report = verify_signer(
+        0,
+        si,
+        &Content::Bytes(&tst),
+        TST_INFO,
+        &tsa_store,
+        &tsa_options,
+        None,
+        Purpose::Timestamp,
+    );
+    if report.indication != super::Indication::TotalPassed {
+        return Err(format!(
+            "the TSA's signature does not hold: {}",
+            report.errors.join("; ")
+        ));
+    }
+    Ok(generated)
+}
+
+/// GeneralizedTime `YYYYMMDDHHMMSS[.f*]Z` as Unix seconds.
+fn generalized_time(bytes: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_suffix('Z')?;
+    let whole = text.split('.').next()?;
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| whole[r].parse::<u32>().ok();
+    let date = time::Date::from_calendar_date(
+        i32::try_from(n(0..4)?).ok()?,
+        time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?,
+        u8::try_from(n(6..8)?).ok()?,
+    )
+    .ok()?;
+    let t = date
+        .with_hms(
+            u8::try_from(n(8..10)?).ok()?,
+            u8::try_from(n(10..12)?).ok()?,
+            u8::try_from(n(12..14)?).ok()?,
+        )
+        .ok()?;
+    Some(t.assume_utc().unix_timestamp())
+}
+
 fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .map(|t| Timestamp::from(t).to_string())
@@ -318,6 +449,14 @@ fn path_sub_indication(e: &PathError) -> SubIndication {
     }
 }
 
+/// What a signer signs: a document, or (a TSA) a timestamp token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Document,
+    Timestamp,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn verify_signer(
     index: usize,
     si: &SignerInfo,
@@ -326,19 +465,41 @@ fn verify_signer(
     store: &Store,
     options: &VerifyOptions,
     claimed_elsewhere: Option<i64>,
+    purpose: Purpose,
 ) -> SignatureReport {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let digest_oid = si.digest_alg.oid.to_string();
     let sig_oid = signature_oid(&si.signature_algorithm.oid.to_string(), &digest_oid);
     let claimed = signing_time(si).or(claimed_elsewhere);
-    let validation_time = options.at.or(claimed).unwrap_or(now);
+    // A signature timestamp (RFC 3161 token over the signature value) proves the time.
+    let mut timestamp_problem = None;
+    let stamped = if purpose == Purpose::Document {
+        match signature_timestamp(si, store, options) {
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                timestamp_problem = Some(e);
+                None
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    let signing = stamped.or(claimed);
+    let validation_time = options.at.or(signing).unwrap_or(now);
     let mut r = SignatureReport {
         index,
         indication: super::Indication::TotalPassed,
         sub_indication: None,
         signer: None,
-        signing_time: claimed.map(rfc3339),
-        signing_time_source: if claimed.is_some() { "claimed" } else { "none" },
+        signing_time: signing.map(rfc3339),
+        signing_time_source: if stamped.is_some() {
+            "timestamp"
+        } else if claimed.is_some() {
+            "claimed"
+        } else {
+            "none"
+        },
         validation_time: rfc3339(validation_time),
         digest_algorithm: digest_oid.clone(),
         signature_algorithm: sig_oid.clone(),
@@ -497,9 +658,14 @@ fn verify_signer(
             "the signer's certificate does not allow digital signatures (key usage)".into(),
         );
     }
-    if let Some(ekus) = &signer.ext_key_usage
-        && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str()))
-    {
+    let eku_ok = match (purpose, &signer.ext_key_usage) {
+        (Purpose::Document, None) => true,
+        (Purpose::Document, Some(ekus)) => ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str())),
+        // RFC 3161 §2.3: a TSA's certificate has the single EKU id-kp-timeStamping.
+        (Purpose::Timestamp, Some(ekus)) => ekus.iter().any(|e| e == TIME_STAMPING),
+        (Purpose::Timestamp, None) => false,
+    };
+    if !eku_ok {
         return fail(
             r,
             SubIndication::SigConstraintsFailure,
@@ -507,7 +673,12 @@ fn verify_signer(
         );
     }
 
-    if options.at.is_none() {
+    if let Some(p) = timestamp_problem {
+        r.warnings.push(format!(
+            "the signature timestamp is not valid and was ignored: {p}"
+        ));
+    }
+    if options.at.is_none() && stamped.is_none() && purpose == Purpose::Document {
         if claimed.is_some() {
             r.warnings.push(
                 "validated at the signing time the signer claims; no timestamp proves it".into(),

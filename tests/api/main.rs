@@ -18,3 +18,4 @@ mod pkits;
 mod restart;
 mod signatures;
 mod tamper;
+mod timestamps;
