@@ -28,6 +28,12 @@ missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [[ -e /usr/include/openssl/ssl.h ]] || missing+=(libssl-dev)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+# pyHanko signs PDFs in the interoperability tests (pinned; from PyPI).
+if ! command -v pyhanko >/dev/null 2>&1; then
+    header "installing pyHanko"
+    python3 -m pip install -q "pyhanko==0.38.0" "pyhanko-cli==0.6.0"
+fi
+
 if ((${#missing[@]})); then
     header "installing ${missing[*]}"
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"

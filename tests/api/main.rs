@@ -15,6 +15,7 @@ mod ocsp;
 mod ops;
 mod pdf_signatures;
 mod pkits;
+mod pyhanko;
 mod restart;
 mod signatures;
 mod tamper;

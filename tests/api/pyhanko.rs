@@ -1,0 +1,138 @@
+//! Interoperability: PDFs signed by pyHanko (installed by scripts/test.sh) with the test PKI's
+//! keys verify in motcua with the signer's identity; a changed byte, a revoked signer, or content
+//! changed in a later revision are never reported valid.
+
+use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
+use motcua::signature::{Indication, SubIndication, VerifyOptions, pades};
+
+const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
+const PDF: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/pyhanko/pdf/minimal.pdf"
+);
+
+/// Signs `input` with pyHanko's CLI as `signer`, in a new field.
+fn pyhanko_sign(input: &[u8], signer: &str, field: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (inp, out) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&inp, input).unwrap();
+    let result = std::process::Command::new("pyhanko")
+        .args(["sign", "addsig", "--field", field, "pemder"])
+        .arg("--key")
+        .arg(format!("{PKI}/signer-{signer}.key.pem"))
+        .arg("--cert")
+        .arg(format!("{PKI}/signer-{signer}.pem"))
+        .arg("--chain")
+        .arg(format!("{PKI}/intermediate-ca.pem"))
+        .arg("--no-pass")
+        .arg(&inp)
+        .arg(&out)
+        .output()
+        .expect("pyHanko is required for these tests: scripts/test.sh installs it");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    std::fs::read(out).unwrap()
+}
+
+fn options() -> VerifyOptions {
+    let mut store = Store {
+        anchors: load::certs(format!("{PKI}/root-ca.pem").as_ref()).unwrap(),
+        ..Store::default()
+    };
+    store
+        .crls
+        .extend(load::crls(format!("{PKI}/root.crl.der").as_ref()).unwrap());
+    store
+        .crls
+        .extend(load::crls(format!("{PKI}/intermediate.crl.der").as_ref()).unwrap());
+    VerifyOptions {
+        store,
+        revocation: RevocationMode::Require,
+        at: None,
+        algorithms: AlgorithmPolicy::default(),
+        ocsp: false,
+    }
+}
+
+#[test]
+fn pdfs_signed_by_pyhanko_verify_with_the_signers_identity() {
+    for (signer, tax_code) in [
+        ("rsa", Some("0106869738")),
+        ("ecdsa", Some("0106869738-012")),
+        ("citizen", None),
+    ] {
+        let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), signer, "Sig1");
+        let report = pades::verify(&signed, &options()).unwrap();
+        assert_eq!(
+            report.indication,
+            Indication::TotalPassed,
+            "{signer}: {report:#?}"
+        );
+        assert_eq!(
+            report.signatures[0]
+                .signer
+                .as_ref()
+                .unwrap()
+                .tax_code
+                .as_deref(),
+            tax_code,
+            "{signer}"
+        );
+    }
+}
+
+#[test]
+fn a_revoked_signer_or_a_changed_byte_fails() {
+    let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), "revoked", "Sig1");
+    let report = pades::verify(&signed, &options()).unwrap();
+    assert_eq!(
+        (report.indication, report.sub_indication),
+        (Indication::TotalFailed, Some(SubIndication::Revoked))
+    );
+
+    let mut flipped = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
+    flipped[12] ^= 0x01;
+    let report = pades::verify(&flipped, &options()).unwrap();
+    assert_eq!(
+        (report.indication, report.sub_indication),
+        (Indication::TotalFailed, Some(SubIndication::HashFailure))
+    );
+}
+
+/// A later revision that replaces the first page's content, saved incrementally (lopdf).
+fn change_page_content(signed: &[u8]) -> Vec<u8> {
+    use lopdf::{Dictionary, IncrementalDocument, Object, Stream};
+    let mut inc: IncrementalDocument = signed.try_into().unwrap();
+    let page = *inc
+        .get_prev_documents()
+        .get_pages()
+        .values()
+        .next()
+        .unwrap();
+    inc.opt_clone_object_to_new_document(page).unwrap();
+    let content = inc.new_document.add_object(Stream::new(
+        Dictionary::new(),
+        b"BT /F1 24 Tf 72 700 Td (PAID IN FULL) Tj ET".to_vec(),
+    ));
+    inc.new_document
+        .get_object_mut(page)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap()
+        .set("Contents", Object::Reference(content));
+    let mut out = Vec::new();
+    inc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn content_changed_after_signing_is_never_confirmed() {
+    let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
+    let changed = change_page_content(&signed);
+    assert!(changed.len() > signed.len() && changed.starts_with(&signed));
+    let report = pades::verify(&changed, &options()).unwrap();
+    assert_ne!(report.indication, Indication::TotalPassed, "{report:#?}");
+}
