@@ -9,6 +9,8 @@
 //! later revisions, whose changes must then be analysed (not implemented yet: such signatures are
 //! reported as not fully verified).
 
+pub mod changes;
+
 use lopdf::{Document, Object, xref::XrefEntry};
 
 /// Hostile input costs bounded work: files above this are not parsed for signatures.

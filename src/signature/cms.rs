@@ -506,6 +506,9 @@ fn verify_signer(
         chain: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
+        byte_range: None,
+        covers_whole_file: None,
+        modifications: None,
     };
     let fail = |mut r: SignatureReport, sub: SubIndication, why: String| {
         r.indication = sub.indication();

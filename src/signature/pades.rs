@@ -4,10 +4,57 @@
 //! the changes after it are unchecked.
 
 use crate::pdf;
+use crate::pdf::changes::{self, ChangeClass};
 
 use super::cms::{self, Content};
 use super::report::{Indication, Report, SignatureReport, SubIndication};
 use super::{InputError, VerifyOptions};
+
+/// Judges what later revisions changed after a signature that is otherwise valid.
+fn apply_changes(report: &mut SignatureReport, bytes: &[u8], signed_end: u64) {
+    let mut fail = |indication, sub, why: String| {
+        report.indication = indication;
+        report.sub_indication = Some(sub);
+        report.errors.push(why);
+    };
+    match changes::analyse(bytes, signed_end) {
+        Err(e) => fail(
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            format!("the revisions after this signature cannot be analysed: {e}"),
+        ),
+        Ok(c) => {
+            report.modifications = Some(c.class);
+            match c.class {
+                ChangeClass::None | ChangeClass::LtvAdditions | ChangeClass::SignaturesAndForms => {
+                    if c.class != ChangeClass::None {
+                        report.warnings.push(format!(
+                            "later revisions only added permitted content: {}",
+                            c.details.join("; ")
+                        ));
+                    }
+                }
+                ChangeClass::Annotations => fail(
+                    Indication::Indeterminate,
+                    SubIndication::SigConstraintsFailure,
+                    format!(
+                        "annotations were added after this signature: {}",
+                        c.details.join("; ")
+                    ),
+                ),
+                ChangeClass::Other => fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!(
+                        "the document was changed after this signature, which no longer stands for \
+                         what is shown: {}",
+                        c.details.join("; ")
+                    ),
+                ),
+            }
+        }
+    }
+}
 
 const ACCEPTED_SUB_FILTERS: &[&str] = &["ETSI.CAdES.detached", "adbe.pkcs7.detached"];
 
@@ -25,6 +72,9 @@ fn unusable(index: usize, why: String, sub: SubIndication) -> SignatureReport {
         chain: Vec::new(),
         errors: vec![why],
         warnings: Vec::new(),
+        byte_range: None,
+        covers_whole_file: None,
+        modifications: None,
     }
 }
 
@@ -80,14 +130,12 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Report, InputErro
             },
             Err(e) => unusable(index, e.to_string(), SubIndication::FormatFailure),
         };
-        if !sig.covers_whole_file && report.indication == Indication::TotalPassed {
-            report.indication = Indication::Indeterminate;
-            report.sub_indication = Some(SubIndication::SigConstraintsFailure);
-            report.errors.push(
-                "the file was changed after this signature (incremental updates); what changed \
-                 is not yet analysed, so the signature is not confirmed for the document shown"
-                    .into(),
-            );
+        report.byte_range = Some(sig.byte_range.clone());
+        report.covers_whole_file = Some(sig.covers_whole_file);
+        if sig.covers_whole_file {
+            report.modifications = Some(ChangeClass::None);
+        } else if report.indication == Indication::TotalPassed {
+            apply_changes(&mut report, bytes, sig.signed_end);
         }
         reports.push(report);
     }

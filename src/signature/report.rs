@@ -81,9 +81,12 @@ impl SubIndication {
     /// The indication this sub-indication belongs to.
     pub fn indication(self) -> Indication {
         match self {
-            Self::HashFailure | Self::SigCryptoFailure | Self::Revoked | Self::NotYetValid => {
-                Indication::TotalFailed
-            }
+            // ETSI EN 319 102-1 §5.1.3, Table 5.
+            Self::FormatFailure
+            | Self::HashFailure
+            | Self::SigCryptoFailure
+            | Self::Revoked
+            | Self::NotYetValid => Indication::TotalFailed,
             _ => Indication::Indeterminate,
         }
     }
@@ -117,6 +120,16 @@ pub struct SignatureReport {
     pub errors: Vec<String>,
     /// What holds only with reservations.
     pub warnings: Vec<String>,
+    /// For a PDF signature: its /ByteRange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte_range: Option<Vec<i64>>,
+    /// For a PDF signature: whether the signed revision is the whole file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covers_whole_file: Option<bool>,
+    /// For a PDF signature: what later revisions changed (`none`, `ltv_additions`,
+    /// `signatures_and_forms`, `annotations`, `other`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modifications: Option<crate::pdf::changes::ChangeClass>,
 }
 
 /// A whole file's report.

@@ -2,6 +2,7 @@
 //! keys verify in motcua with the signer's identity; a changed byte, a revoked signer, or content
 //! changed in a later revision are never reported valid.
 
+use motcua::pdf::changes::ChangeClass;
 use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
 use motcua::signature::{Indication, SubIndication, VerifyOptions, pades};
 
@@ -134,5 +135,40 @@ fn content_changed_after_signing_is_never_confirmed() {
     let changed = change_page_content(&signed);
     assert!(changed.len() > signed.len() && changed.starts_with(&signed));
     let report = pades::verify(&changed, &options()).unwrap();
-    assert_ne!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert_eq!(
+        (report.indication, report.sub_indication),
+        (Indication::TotalFailed, Some(SubIndication::FormatFailure)),
+        "{report:#?}"
+    );
+    assert_eq!(report.signatures[0].modifications, Some(ChangeClass::Other));
+    assert!(
+        report.signatures[0].errors[0].contains("no longer stands"),
+        "{:?}",
+        report.signatures[0].errors
+    );
+}
+
+#[test]
+fn a_second_signature_added_later_leaves_the_first_standing() {
+    let first = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
+    let both = pyhanko_sign(&first, "ecdsa", "Sig2");
+    let report = pades::verify(&both, &options()).unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signatures.len(), 2);
+    assert_eq!(report.signatures[0].covers_whole_file, Some(false));
+    assert_eq!(
+        report.signatures[0].modifications,
+        Some(ChangeClass::SignaturesAndForms)
+    );
+    assert_eq!(report.signatures[1].modifications, Some(ChangeClass::None));
+    // ... but content changed after both is caught for both.
+    let changed = change_page_content(&both);
+    let report = pades::verify(&changed, &options()).unwrap();
+    assert!(
+        report
+            .signatures
+            .iter()
+            .all(|s| s.indication == Indication::TotalFailed),
+        "{report:#?}"
+    );
 }
