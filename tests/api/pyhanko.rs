@@ -172,3 +172,103 @@ fn a_second_signature_added_later_leaves_the_first_standing() {
         "{report:#?}"
     );
 }
+
+/// Applies `edit` to a copy of the document as a new incremental revision.
+fn revise(signed: &[u8], edit: impl FnOnce(&mut lopdf::IncrementalDocument)) -> Vec<u8> {
+    let mut inc: lopdf::IncrementalDocument = signed.try_into().unwrap();
+    edit(&mut inc);
+    let mut out = Vec::new();
+    inc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn actions_pages_and_annotations_added_after_signing_are_caught() {
+    use lopdf::{Object, dictionary};
+    let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
+    let root = |inc: &lopdf::IncrementalDocument| {
+        inc.get_prev_documents()
+            .trailer
+            .get(b"Root")
+            .unwrap()
+            .as_reference()
+            .unwrap()
+    };
+
+    let with_action = revise(&signed, |inc| {
+        let id = root(inc);
+        inc.opt_clone_object_to_new_document(id).unwrap();
+        let action = inc.new_document.add_object(
+            dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert('x')") },
+        );
+        inc.new_document
+            .get_object_mut(id)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap()
+            .set("OpenAction", Object::Reference(action));
+    });
+    let with_page = revise(&signed, |inc| {
+        let pages = inc
+            .get_prev_documents()
+            .catalog()
+            .unwrap()
+            .get(b"Pages")
+            .unwrap()
+            .as_reference()
+            .unwrap();
+        inc.opt_clone_object_to_new_document(pages).unwrap();
+        let page = inc.new_document.add_object(dictionary! { "Type" => "Page", "Parent" => Object::Reference(pages), "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] });
+        let node = inc
+            .new_document
+            .get_object_mut(pages)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap();
+        let mut kids = node.get(b"Kids").unwrap().as_array().unwrap().clone();
+        kids.push(Object::Reference(page));
+        node.set("Kids", kids);
+        node.set("Count", 2);
+    });
+    let with_note = revise(&signed, |inc| {
+        let page = *inc
+            .get_prev_documents()
+            .get_pages()
+            .values()
+            .next()
+            .unwrap();
+        inc.opt_clone_object_to_new_document(page).unwrap();
+        let note = inc.new_document.add_object(dictionary! { "Type" => "Annot", "Subtype" => "FreeText", "Rect" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => Object::string_literal("VOID") });
+        let dict = inc
+            .new_document
+            .get_object_mut(page)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap();
+        let mut annots = dict
+            .get(b"Annots")
+            .ok()
+            .and_then(|a| a.as_array().ok().cloned())
+            .unwrap_or_default();
+        annots.push(Object::Reference(note));
+        dict.set("Annots", annots);
+    });
+    for (name, bytes, class) in [
+        ("open action", with_action, ChangeClass::Other),
+        ("added page", with_page, ChangeClass::Other),
+        ("free-text annotation", with_note, ChangeClass::Annotations),
+    ] {
+        let report = pades::verify(&bytes, &options()).unwrap();
+        assert_ne!(
+            report.indication,
+            Indication::TotalPassed,
+            "{name}: {report:#?}"
+        );
+        assert_eq!(
+            report.signatures[0].modifications,
+            Some(class),
+            "{name}: {:?}",
+            report.signatures[0].errors
+        );
+    }
+}
