@@ -266,6 +266,19 @@ pub fn pdf_date(text: &str) -> Option<i64> {
     Some(local - offset)
 }
 
+/// The two byte ranges a signature covers, without copying.
+pub fn signed_parts<'a>(bytes: &'a [u8], byte_range: &[i64]) -> Option<[&'a [u8]; 2]> {
+    let [_, b, c, d] = byte_range else {
+        return None;
+    };
+    let (b, c, d) = (
+        usize::try_from(*b).ok()?,
+        usize::try_from(*c).ok()?,
+        usize::try_from(*d).ok()?,
+    );
+    Some([bytes.get(..b)?, bytes.get(c..c.checked_add(d)?)?])
+}
+
 /// The bytes a signature covers: the signed revision without the /Contents gap.
 pub fn signed_bytes(bytes: &[u8], byte_range: &[i64]) -> Option<Vec<u8>> {
     let [_, b, c, d] = byte_range else {

@@ -197,6 +197,67 @@ pub fn verify(
     policy: AlgorithmPolicy,
 ) -> Result<(), SignatureError> {
     let scheme = scheme(alg, policy)?;
+    // Verifying the same signature over the same bytes with the same key always gives the same
+    // answer, so successes are remembered (chains and CRLs repeat across documents). The key is
+    // a SHA-256 over everything the answer depends on: safe, and much cheaper than a verify.
+    let memo = memo_key(data, alg, params, signature, key);
+    if VERIFIED.lock().map(|m| m.contains(&memo)).unwrap_or(false) {
+        return Ok(());
+    }
+    let outcome = verify_uncached(data, scheme, params, signature, key, policy);
+    if outcome.is_ok()
+        && let Ok(mut m) = VERIFIED.lock()
+    {
+        if m.len() >= MAX_VERIFIED {
+            m.clear();
+        }
+        m.insert(memo);
+    }
+    outcome
+}
+
+/// Remembered successful verifications: bounded; cleared when full.
+static VERIFIED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+    std::sync::LazyLock::new(Default::default);
+/// At most this many remembered verifications (32 bytes each).
+const MAX_VERIFIED: usize = 65_536;
+
+fn memo_key(
+    data: &[u8],
+    alg: &str,
+    params: Option<&[u8]>,
+    signature: &[u8],
+    key: &WorkingKey,
+) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        alg.as_bytes(),
+        params.unwrap_or_default(),
+        signature,
+        &key.spki,
+        data,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    if let Some(p) = &key.inherited {
+        for part in [&p.p, &p.q, &p.g] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+    }
+    h.finalize().into()
+}
+
+fn verify_uncached(
+    data: &[u8],
+    scheme: Scheme,
+    params: Option<&[u8]>,
+    signature: &[u8],
+    key: &WorkingKey,
+    policy: AlgorithmPolicy,
+) -> Result<(), SignatureError> {
     let pkey = key.pkey()?;
     let key_err = |e: openssl::error::ErrorStack| SignatureError::Key(e.to_string());
     let ok = match scheme {

@@ -87,6 +87,8 @@ fn signature_oid(sig_alg: &str, digest_alg: &str) -> String {
 pub enum Content<'a> {
     /// The bytes.
     Bytes(&'a [u8]),
+    /// The bytes, in consecutive parts (a PDF's byte ranges), hashed without copying.
+    Parts(&'a [&'a [u8]]),
     /// Digests by algorithm OID.
     Digests(&'a std::collections::HashMap<String, Vec<u8>>),
 }
@@ -540,6 +542,24 @@ fn verify_signer(
         );
     };
     let computed: Vec<u8> = match content {
+        Content::Parts(parts) => {
+            let hashed = openssl::hash::Hasher::new(md).and_then(|mut h| {
+                for p in parts.iter() {
+                    h.update(p)?;
+                }
+                h.finish()
+            });
+            match hashed {
+                Ok(h) => h.to_vec(),
+                Err(_) => {
+                    return fail(
+                        r,
+                        SubIndication::FormatFailure,
+                        "the content could not be hashed".into(),
+                    );
+                }
+            }
+        }
         Content::Bytes(b) => match hash(md, b) {
             Ok(h) => h.to_vec(),
             Err(_) => {
@@ -614,6 +634,7 @@ fn verify_signer(
         }
         None => match content {
             Content::Bytes(b) => b.to_vec(),
+            Content::Parts(parts) => parts.concat(),
             Content::Digests(_) => {
                 return fail(
                     r,

@@ -102,7 +102,7 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Report, InputErro
             ));
             continue;
         }
-        let (Some(der), Some(signed)) = (&sig.cms, pdf::signed_bytes(bytes, &sig.byte_range))
+        let (Some(der), Some(signed)) = (&sig.cms, pdf::signed_parts(bytes, &sig.byte_range))
         else {
             reports.push(unusable(
                 index,
@@ -113,7 +113,7 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Report, InputErro
         };
         let mut report = match cms::verify_claimed(
             der,
-            Some(Content::Bytes(&signed)),
+            Some(Content::Parts(&signed)),
             options,
             sig.claimed_time,
         ) {
