@@ -14,7 +14,9 @@ pub mod validate;
 
 pub use cert::{Cert, Crl};
 pub use signed_data::AlgorithmPolicy;
-pub use validate::{PathError, RevocationMode, Store, ValidPath, ValidationParams, validate};
+pub use validate::{
+    Evidence, PathError, RevocationMode, Store, ValidPath, ValidationParams, validate,
+};
 
 /// Input that is not a certificate or CRL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

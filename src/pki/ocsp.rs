@@ -156,14 +156,15 @@ fn reason(code: i32) -> &'static str {
     }
 }
 
-/// Asks the certificate's OCSP responders, in order, until one gives a usable answer.
+/// Asks the certificate's OCSP responders, in order, until one gives a usable answer; returns
+/// the answer and the response's DER (kept as evidence).
 /// `anchors` and `certs` are what the responder's own certificate may chain through.
 pub fn check(
     cert: &Cert,
     issuer: &Cert,
     anchors: &[Cert],
     certs: &[Cert],
-) -> Result<OcspAnswer, String> {
+) -> Result<(OcspAnswer, Vec<u8>), String> {
     if cert.ocsp_urls.is_empty() {
         return Err("the certificate names no OCSP responder".into());
     }
@@ -183,7 +184,7 @@ fn ask(
     issuer: &Cert,
     anchors: &[Cert],
     certs: &[Cert],
-) -> Result<OcspAnswer, String> {
+) -> Result<(OcspAnswer, Vec<u8>), String> {
     let e = |e: openssl::error::ErrorStack| e.to_string();
     let subject = X509::from_der(&cert.der).map_err(e)?;
     let issuer_x = X509::from_der(&issuer.der).map_err(e)?;
@@ -235,8 +236,11 @@ fn ask(
         .check_validity(SKEW, None)
         .map_err(|_| "the response is not fresh".to_string())?;
     match status.status {
-        OcspCertStatus::GOOD => Ok(OcspAnswer::Good),
-        OcspCertStatus::REVOKED => Ok(OcspAnswer::Revoked(reason(status.reason.as_raw()).into())),
+        OcspCertStatus::GOOD => Ok((OcspAnswer::Good, body.clone())),
+        OcspCertStatus::REVOKED => Ok((
+            OcspAnswer::Revoked(reason(status.reason.as_raw()).into()),
+            body.clone(),
+        )),
         _ => Err("the responder does not know this certificate".into()),
     }
 }

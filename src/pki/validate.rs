@@ -145,6 +145,30 @@ pub struct ValidPath {
     pub certs: Vec<Cert>,
     /// Warnings (soft revocation failures).
     pub warnings: Vec<String>,
+    /// The revocation information the decision rests on.
+    pub evidence: Vec<Evidence>,
+}
+
+/// A CRL or OCSP response used to establish a certificate's status, kept with the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Evidence {
+    /// The certificate whose status it gave.
+    pub certificate: String,
+    /// `crl` or `ocsp`.
+    pub source: &'static str,
+    /// Its DER encoding, base64.
+    pub der_b64: String,
+}
+
+impl Evidence {
+    fn new(cert: &Cert, source: &'static str, der: &[u8]) -> Self {
+        use base64::Engine as _;
+        Self {
+            certificate: cert.subject.display().to_owned(),
+            source,
+            der_b64: base64::engine::general_purpose::STANDARD.encode(der),
+        }
+    }
 }
 
 fn label(c: &Cert, i: usize, n: usize) -> String {
@@ -178,6 +202,7 @@ pub fn validate(
         return Ok(ValidPath {
             certs: vec![ee.clone()],
             warnings: Vec::new(),
+            evidence: Vec::new(),
         });
     }
     validate_in(ee, store, params, &Ctx::default())
@@ -320,6 +345,7 @@ fn check_path(
     let mut working_issuer: Name = anchor.subject.clone();
     let mut max_path_length = n;
     let mut warnings = Vec::new();
+    let mut evidence = Vec::new();
     let user_set: Vec<String> = if params.user_initial_policy_set.is_empty() {
         vec![ANY_POLICY.into()]
     } else {
@@ -467,7 +493,7 @@ fn check_path(
             let issuer = if k == 0 { anchor } else { &path[k - 1] };
             let who = label(cert, k + 1, n);
             match check_revocation(cert, issuer, anchor, path, store, params, ctx) {
-                Ok(()) => {}
+                Ok(used) => evidence.extend(used),
                 Err(e @ PathError::Revoked(..)) => return Err(e),
                 Err(e) if params.revocation == RevocationMode::Soft => {
                     warnings.push(format!("{who}: {e}"))
@@ -479,7 +505,11 @@ fn check_path(
 
     let mut certs = vec![anchor.clone()];
     certs.extend(path.iter().cloned());
-    Ok(ValidPath { certs, warnings })
+    Ok(ValidPath {
+        certs,
+        warnings,
+        evidence,
+    })
 }
 
 /// State carried into the validation of CRL signers' own paths.
@@ -534,14 +564,17 @@ fn check_revocation(
     store: &Store,
     params: &ValidationParams,
     ctx: &Ctx,
-) -> Result<(), PathError> {
+) -> Result<Vec<Evidence>, PathError> {
     let who = format!("the certificate {}", cert.subject);
+    let mut used = Vec::new();
     // OCSP first, when the certificate names a responder: it is the freshest word.
     let mut ocsp_problem = None;
     if params.ocsp && !cert.ocsp_urls.is_empty() {
         match super::ocsp::check(cert, issuer, &store.anchors, &store.certs) {
-            Ok(super::ocsp::OcspAnswer::Good) => return Ok(()),
-            Ok(super::ocsp::OcspAnswer::Revoked(reason)) => {
+            Ok((super::ocsp::OcspAnswer::Good, response)) => {
+                return Ok(vec![Evidence::new(cert, "ocsp", &response)]);
+            }
+            Ok((super::ocsp::OcspAnswer::Revoked(reason), _)) => {
                 return Err(PathError::Revoked(who, reason));
             }
             Err(e) => ocsp_problem = Some(e),
@@ -667,10 +700,14 @@ fn check_revocation(
                 return Err(PathError::Revoked(who, reason_name(reason).into()));
             }
             reasons_mask |= interim;
+            used.push(Evidence::new(cert, "crl", &crl.der));
+            if let Some(d) = delta {
+                used.push(Evidence::new(cert, "crl", &d.der));
+            }
         }
     }
     if reasons_mask == ALL_REASONS {
-        Ok(())
+        Ok(used)
     } else if stale {
         Err(PathError::RevocationStale(who))
     } else {

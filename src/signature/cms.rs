@@ -508,6 +508,7 @@ fn verify_signer(
         chain: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
+        revocation_evidence: Vec::new(),
         byte_range: None,
         covers_whole_file: None,
         modifications: None,
@@ -725,6 +726,7 @@ fn verify_signer(
     match validate(&signer, store, &params) {
         Ok(path) => {
             r.chain = path.certs.iter().map(identity).collect();
+            r.revocation_evidence = path.evidence;
             r.warnings.extend(path.warnings);
             r
         }

@@ -72,6 +72,7 @@ fn unusable(index: usize, why: String, sub: SubIndication) -> SignatureReport {
         chain: Vec::new(),
         errors: vec![why],
         warnings: Vec::new(),
+        revocation_evidence: Vec::new(),
         byte_range: None,
         covers_whole_file: None,
         modifications: None,

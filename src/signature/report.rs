@@ -120,6 +120,9 @@ pub struct SignatureReport {
     pub errors: Vec<String>,
     /// What holds only with reservations.
     pub warnings: Vec<String>,
+    /// The CRLs and OCSP responses the revocation decisions rest on (DER, base64).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revocation_evidence: Vec<crate::pki::Evidence>,
     /// For a PDF signature: its /ByteRange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub byte_range: Option<Vec<i64>>,

@@ -122,6 +122,20 @@ fn ocsp_answers_decide_and_silence_is_not_a_yes() {
         (Indication::TotalPassed, None),
         "{errors:?}"
     );
+    // The OCSP response is kept as evidence, beside the root's CRL for the issuing CA.
+    let data = b"OCSP test document".to_vec();
+    let report = cms::verify(
+        &sign("signer-ocsp-good", &data),
+        Some(cms::Content::Bytes(&data)),
+        &options(),
+    )
+    .unwrap();
+    let sources: Vec<&str> = report.signatures[0]
+        .revocation_evidence
+        .iter()
+        .map(|e| e.source)
+        .collect();
+    assert_eq!(sources, ["crl", "ocsp"]);
     let (indication, sub, errors) = verdict("signer-ocsp-revoked");
     assert_eq!(
         (indication, sub),

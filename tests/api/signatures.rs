@@ -67,6 +67,14 @@ fn valid_business_and_citizen_signatures_pass_with_their_identities() {
             "root, issuing CA, signer"
         );
         assert_eq!(report.signatures[0].signing_time_source, "claimed");
+        // The CRLs used (the root's for the issuing CA, the issuing CA's for the signer) are kept.
+        let evidence = &report.signatures[0].revocation_evidence;
+        assert_eq!(evidence.len(), 2, "{file}");
+        assert!(
+            evidence
+                .iter()
+                .all(|e| e.source == "crl" && !e.der_b64.is_empty())
+        );
     }
     let citizen = cms::verify(
         &read("document.txt.citizen.p7s"),
