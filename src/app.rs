@@ -93,15 +93,23 @@ pub fn signature_policy(settings: &ServeSettings) -> anyhow::Result<SignaturePol
         store.crls = crate::pki::load::crls(path)
             .with_context(|| format!("reading CRLs {}", path.display()))?;
     }
-    Ok(SignaturePolicy {
-        options: crate::signature::VerifyOptions {
-            store,
-            revocation: s.revocation,
-            at: None,
-            algorithms: crate::pki::AlgorithmPolicy::default(),
-            ocsp: true,
-        },
-    })
+    let options = crate::signature::VerifyOptions {
+        store,
+        revocation: s.revocation,
+        at: None,
+        algorithms: crate::pki::AlgorithmPolicy::default(),
+        ocsp: true,
+    };
+    let agency = match &s.agency_trust {
+        None => None,
+        Some(path) => {
+            let mut agency = options.clone();
+            agency.store.anchors = crate::pki::load::certs(path)
+                .with_context(|| format!("reading the agency trust store {}", path.display()))?;
+            Some(agency)
+        }
+    };
+    Ok(SignaturePolicy { options, agency })
 }
 
 /// Opens the integrity log with this instance's signing key (created at first start).

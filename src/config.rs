@@ -96,6 +96,10 @@ pub struct ServeArgs {
     /// CRLs used when checking signers' revocation status: a file or a folder.
     #[arg(long, env = "MOTCUA_BUSINESS_CRLS", value_name = "PATH")]
     pub business_crls: Option<PathBuf>,
+    /// Trust anchors for government and agency signers (the state CA roots), kept apart from
+    /// the business ones: `POST /api/v1/verify?trust=agency` checks against them.
+    #[arg(long, env = "MOTCUA_AGENCY_TRUST", value_name = "PATH")]
+    pub agency_trust: Option<PathBuf>,
     /// Revocation checking at intake: soft (unknown status is a warning), require or off.
     /// [default: soft]
     #[arg(long, env = "MOTCUA_INTAKE_REVOCATION", value_name = "MODE")]
@@ -202,6 +206,7 @@ struct FileConfig {
     ledger_key: Option<PathBuf>,
     business_trust: Option<PathBuf>,
     business_crls: Option<PathBuf>,
+    agency_trust: Option<PathBuf>,
     intake_revocation: Option<String>,
     ledger_origin: Option<String>,
     checkpoint_interval_secs: Option<u64>,
@@ -269,6 +274,8 @@ pub struct SignatureSettings {
     pub business_trust: Option<PathBuf>,
     /// CRLs (file or folder).
     pub business_crls: Option<PathBuf>,
+    /// Agency trust anchors (file or folder).
+    pub agency_trust: Option<PathBuf>,
     /// Revocation mode at intake.
     pub revocation: crate::pki::RevocationMode,
 }
@@ -425,6 +432,10 @@ impl ServeArgs {
                     .business_crls
                     .clone()
                     .or_else(|| file.business_crls.clone()),
+                agency_trust: self
+                    .agency_trust
+                    .clone()
+                    .or_else(|| file.agency_trust.clone()),
                 revocation,
             },
             ledger,

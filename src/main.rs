@@ -76,6 +76,10 @@ struct VerifyArgs {
     /// Print one JSON report on stdout.
     #[arg(long)]
     json: bool,
+    /// Without --trust, use the agency trust store (MOTCUA_AGENCY_TRUST) instead of the
+    /// business one (MOTCUA_BUSINESS_TRUST).
+    #[arg(long)]
+    agency: bool,
     /// A detached signature (.p7s) over FILE.
     #[arg(long, value_name = "SIGNATURE")]
     detached: Option<std::path::PathBuf>,
@@ -540,8 +544,13 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
         Some(Err(e)) => return input_error(format!("--at: {e}")),
     };
     let mut trust = args.trust.clone();
+    let default_store = if args.agency {
+        "MOTCUA_AGENCY_TRUST"
+    } else {
+        "MOTCUA_BUSINESS_TRUST"
+    };
     if trust.is_empty()
-        && let Ok(p) = std::env::var("MOTCUA_BUSINESS_TRUST")
+        && let Ok(p) = std::env::var(default_store)
     {
         trust.push(p.into());
     }

@@ -192,6 +192,7 @@ impl DossierService {
                     algorithms: crate::pki::AlgorithmPolicy::default(),
                     ocsp: true,
                 },
+                agency: None,
             }),
         }
     }
@@ -199,6 +200,11 @@ impl DossierService {
     /// The options signatures are verified with (trust store, revocation mode).
     pub fn signature_options(&self) -> &crate::signature::VerifyOptions {
         &self.signatures.options
+    }
+
+    /// The options with the agency trust store, when one is configured.
+    pub fn agency_signature_options(&self) -> Option<&crate::signature::VerifyOptions> {
+        self.signatures.agency.as_ref()
     }
 
     /// Verifies signatures at intake with this policy (trust store, revocation mode).

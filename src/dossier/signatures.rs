@@ -33,6 +33,8 @@ const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 pub struct SignaturePolicy {
     /// Trust store (business CAs), revocation mode, algorithms.
     pub options: VerifyOptions,
+    /// The same, with the agency trust anchors instead, when configured.
+    pub agency: Option<VerifyOptions>,
 }
 
 /// One verified signature file.

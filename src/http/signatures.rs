@@ -80,8 +80,18 @@ async fn read_part(
     Ok(out)
 }
 
-/// Verify a signature against the business trust store, without filing anything.
-#[utoipa::path(post, path = "/api/v1/verify", tag = "signatures",
+/// Which trust store a verification uses.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyParams {
+    /// `business` (default: business and citizen signers) or `agency` (government signers).
+    trust: Option<String>,
+}
+
+/// Verify a signature against the business (or, with `?trust=agency`, the agency) trust store,
+/// without filing anything.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "signatures", params(VerifyParams),
     request_body(content = VerifyForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "The report (indication TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE)"),
@@ -92,8 +102,30 @@ async fn read_part(
 async fn verify(
     State(state): State<AppState>,
     Caller(_caller): Caller,
+    params: Result<axum::extract::Query<VerifyParams>, axum::extract::rejection::QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    let axum::extract::Query(params) =
+        params.map_err(|r| ApiError::invalid_query(r.body_text()))?;
+    let options = match params.trust.as_deref() {
+        None | Some("business") => state.dossiers.signature_options().clone(),
+        Some("agency") => state
+            .dossiers
+            .agency_signature_options()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unverifiable",
+                    "no agency trust store is configured (MOTCUA_AGENCY_TRUST)",
+                )
+            })?,
+        Some(other) => {
+            return Err(ApiError::invalid_query(format!(
+                "trust {other:?}: use business or agency"
+            )));
+        }
+    };
     let mut multipart = multipart.map_err(|r| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -132,7 +164,6 @@ async fn verify(
     })?;
     let unverifiable =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unverifiable", m);
-    let options = state.dossiers.signature_options().clone();
     // Verification may ask OCSP responders: blocking network I/O, off the runtime.
     let outcome = tokio::task::spawn_blocking(move || match &signature {
         Some(sig) => cms::verify(sig, Some(cms::Content::Bytes(&file)), &options),

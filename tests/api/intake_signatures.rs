@@ -244,3 +244,66 @@ async fn the_verify_endpoint_checks_without_filing() {
         .unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn the_agency_trust_store_is_separate() {
+    let doc = pdf("agency");
+    let sig = sign("rsa", &doc);
+    let verify_form = || {
+        Form::new()
+            .part("file", Part::bytes(doc.clone()).file_name("a.pdf"))
+            .part("signature", Part::bytes(sig.clone()).file_name("a.pdf.p7s"))
+    };
+    // Without an agency store, asking for it is refused; with one, it is used.
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Officer).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/verify?trust=agency"))
+        .bearer_auth(&token)
+        .multipart(verify_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await, (422, "unverifiable".into()));
+    let r = app
+        .client
+        .post(app.url("/api/v1/verify?trust=nonsense"))
+        .bearer_auth(&token)
+        .multipart(verify_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await, (400, "invalid_query".into()));
+
+    let agency = TestApp::spawn_with(|s| {
+        s.signatures.business_trust = None;
+        s.signatures.agency_trust = Some(format!("{PKI}/root-ca.pem").into());
+    })
+    .await;
+    let token = agency.token(Role::Officer).await;
+    let r = agency
+        .client
+        .post(agency.url("/api/v1/verify?trust=agency"))
+        .bearer_auth(&token)
+        .multipart(verify_form())
+        .send()
+        .await
+        .unwrap();
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["indication"], "TOTAL_PASSED", "{report}");
+    // The business store (empty here) does not trust it.
+    let r = agency
+        .client
+        .post(agency.url("/api/v1/verify"))
+        .bearer_auth(&token)
+        .multipart(verify_form())
+        .send()
+        .await
+        .unwrap();
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(
+        report["sub_indication"], "NO_CERTIFICATE_CHAIN_FOUND",
+        "{report}"
+    );
+}

@@ -93,6 +93,7 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
                 )
                 .into(),
             ),
+            agency_trust: None,
             revocation: motcua::pki::RevocationMode::Soft,
         },
         ledger: LedgerSettings {
