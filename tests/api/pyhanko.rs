@@ -272,3 +272,64 @@ fn actions_pages_and_annotations_added_after_signing_are_caught() {
         );
     }
 }
+
+/// The signature dictionary of a signed document.
+fn signature_object(doc: &lopdf::Document) -> lopdf::ObjectId {
+    *doc.objects
+        .iter()
+        .find(|(_, o)| o.as_dict().is_ok_and(|d| d.get(b"ByteRange").is_ok()))
+        .unwrap()
+        .0
+}
+
+#[test]
+fn signature_dictionaries_rewritten_in_a_later_revision_are_refused() {
+    use lopdf::Object;
+    let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
+    // Universal signature forgery: the signature's /Contents emptied in a later revision.
+    let emptied = revise(&signed, |inc| {
+        let id = signature_object(inc.get_prev_documents());
+        inc.opt_clone_object_to_new_document(id).unwrap();
+        inc.new_document
+            .get_object_mut(id)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap()
+            .set("Contents", Object::string_literal(""));
+    });
+    // Signature wrapping: the very same dictionary written again later, so that the /ByteRange
+    // gap no longer is its /Contents.
+    let moved = revise(&signed, |inc| {
+        let id = signature_object(inc.get_prev_documents());
+        inc.opt_clone_object_to_new_document(id).unwrap();
+    });
+    // A /ByteRange rewritten to cover less.
+    let narrowed = revise(&signed, |inc| {
+        let id = signature_object(inc.get_prev_documents());
+        inc.opt_clone_object_to_new_document(id).unwrap();
+        let d = inc
+            .new_document
+            .get_object_mut(id)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap();
+        d.set("ByteRange", vec![0.into(), 10.into(), 20.into(), 30.into()]);
+    });
+    for (name, bytes) in [
+        ("emptied /Contents", emptied),
+        ("moved dictionary", moved),
+        ("narrowed range", narrowed),
+    ] {
+        let report = pades::verify(&bytes, &options()).unwrap();
+        assert_eq!(
+            report.indication,
+            Indication::TotalFailed,
+            "{name}: {report:#?}"
+        );
+        assert_eq!(
+            report.sub_indication,
+            Some(SubIndication::FormatFailure),
+            "{name}"
+        );
+    }
+}
