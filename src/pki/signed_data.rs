@@ -179,11 +179,19 @@ fn pss_digest(
     } else {
         return Err(SignatureError::Algorithm("RSASSA-PSS with SHA-1".into()));
     };
-    // saltLength [2] INTEGER: "a2 03 02 01 xx"; default 20.
-    let salt = p
-        .windows(5)
-        .find(|w| w[0] == 0xa2 && w[1] == 0x03 && w[2] == 0x02 && w[3] == 0x01)
-        .map_or(20, |w| i32::from(w[4]));
+    // saltLength [2] EXPLICIT INTEGER (default 20), read from the parameters' SEQUENCE.
+    let mut salt = 20i32;
+    if let Some((0x30, mut fields, _)) = super::cert::tlv(p) {
+        while let Some((tag, value, rest)) = super::cert::tlv(fields) {
+            fields = rest;
+            if tag == 0xa2
+                && let Some((0x02, int, _)) = super::cert::tlv(value)
+                && int.len() <= 4
+            {
+                salt = int.iter().fold(0i32, |acc, b| (acc << 8) | i32::from(*b));
+            }
+        }
+    }
     Ok((md, salt))
 }
 

@@ -281,3 +281,158 @@ async fn the_cli_exit_code_follows_the_indication() {
         Some(3)
     );
 }
+
+/// A signer certificate made on the fly under the test issuing CA, with the key given.
+fn issue(key: &openssl::pkey::PKey<openssl::pkey::Private>, cn: &str) -> openssl::x509::X509 {
+    use openssl::x509::extension::{BasicConstraints, KeyUsage};
+    use openssl::x509::{X509, X509NameBuilder};
+    let ca = X509::from_pem(&read("intermediate-ca.pem")).unwrap();
+    let ca_key =
+        openssl::pkey::PKey::private_key_from_pem(&read("intermediate-ca.key.pem")).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("C", "VN").unwrap();
+    name.append_entry_by_text("CN", cn).unwrap();
+    name.append_entry_by_text("UID", "MST:0106869738").unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(
+        &openssl::bn::BigNum::from_u32(rand_serial())
+            .unwrap()
+            .to_asn1_integer()
+            .unwrap(),
+    )
+    .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(ca.subject_name()).unwrap();
+    b.set_pubkey(key).unwrap();
+    b.set_not_before(&openssl::asn1::Asn1Time::from_str("20260101000000Z").unwrap())
+        .unwrap();
+    b.set_not_after(&openssl::asn1::Asn1Time::from_str("20460101000000Z").unwrap())
+        .unwrap();
+    b.append_extension(BasicConstraints::new().critical().build().unwrap())
+        .unwrap();
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .non_repudiation()
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    b.sign(&ca_key, openssl::hash::MessageDigest::sha256())
+        .unwrap();
+    b.build()
+}
+
+fn rand_serial() -> u32 {
+    let mut b = [0u8; 4];
+    openssl::rand::rand_bytes(&mut b).unwrap();
+    u32::from_be_bytes(b) | 1
+}
+
+#[test]
+fn ecdsa_p521_and_rsa_pss_signatures_verify() {
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    let data = b"algorithms".to_vec();
+    let chain = {
+        let mut s = openssl::stack::Stack::new().unwrap();
+        s.push(openssl::x509::X509::from_pem(&read("intermediate-ca.pem")).unwrap())
+            .unwrap();
+        s
+    };
+    // ECDSA on P-521.
+    let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::SECP521R1).unwrap();
+    let key =
+        openssl::pkey::PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+    let cert = issue(&key, "P-521 signer");
+    let p7s = CmsContentInfo::sign(
+        Some(&cert),
+        Some(&key),
+        Some(&chain),
+        Some(&data),
+        CMSOptions::DETACHED | CMSOptions::BINARY,
+    )
+    .unwrap()
+    .to_der()
+    .unwrap();
+    let report = cms::verify(
+        &p7s,
+        Some(cms::Content::Bytes(&data)),
+        &options(RevocationMode::Off),
+    )
+    .unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+
+    // RSASSA-PSS, signed by the openssl command line.
+    let dir = tempfile::tempdir().unwrap();
+    let rsa = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let cert = issue(&rsa, "PSS signer");
+    std::fs::write(dir.path().join("c.pem"), cert.to_pem().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("k.pem"),
+        rsa.private_key_to_pem_pkcs8().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("d"), &data).unwrap();
+    std::fs::write(dir.path().join("chain.pem"), read("intermediate-ca.pem")).unwrap();
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            "d",
+            "-signer",
+            "c.pem",
+            "-inkey",
+            "k.pem",
+            "-keyopt",
+            "rsa_padding_mode:pss",
+            "-md",
+            "sha256",
+            "-certfile",
+            "chain.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "s.p7s",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p7s = std::fs::read(dir.path().join("s.p7s")).unwrap();
+    let report = cms::verify(
+        &p7s,
+        Some(cms::Content::Bytes(&data)),
+        &options(RevocationMode::Off),
+    )
+    .unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert_eq!(
+        report.signatures[0].signature_algorithm,
+        "1.2.840.113549.1.1.10"
+    );
+}
+
+#[test]
+fn a_signature_before_the_certificate_is_valid_is_not_yet_valid() {
+    let mut opts = options(RevocationMode::Off);
+    opts.at = Some(1_748_736_000); // 2025-06-01, before the test PKI's 2026-01-01
+    let report = cms::verify(
+        &read("document.txt.rsa.p7s"),
+        Some(cms::Content::Bytes(&read("document.txt"))),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.indication, report.sub_indication),
+        (Indication::TotalFailed, Some(SubIndication::NotYetValid))
+    );
+}
