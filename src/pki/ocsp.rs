@@ -168,14 +168,61 @@ pub fn check(
     if cert.ocsp_urls.is_empty() {
         return Err("the certificate names no OCSP responder".into());
     }
+    let key = cache_key(cert, issuer);
+    if let Some(hit) = cached(&key) {
+        return Ok(hit);
+    }
     let mut last = String::new();
     for url in &cert.ocsp_urls {
         match ask(url, cert, issuer, anchors, certs) {
-            Ok(a) => return Ok(a),
+            Ok((answer, der, ttl)) => {
+                remember(key, &answer, &der, ttl);
+                return Ok((answer, der));
+            }
             Err(e) => last = format!("OCSP {url}: {e}"),
         }
     }
     Err(last)
+}
+
+/// Answers are remembered for at most this long, and never past their nextUpdate.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+/// At most this many remembered answers.
+const CACHE_ENTRIES: usize = 10_000;
+
+type Cached = (OcspAnswer, Vec<u8>, std::time::Instant);
+static CACHE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<[u8; 32], Cached>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn cache_key(cert: &Cert, issuer: &Cert) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update((cert.der.len() as u64).to_be_bytes());
+    h.update(&cert.der);
+    h.update(&issuer.der);
+    h.finalize().into()
+}
+
+fn cached(key: &[u8; 32]) -> Option<(OcspAnswer, Vec<u8>)> {
+    let cache = CACHE.lock().ok()?;
+    let (answer, der, until) = cache.get(key)?;
+    (std::time::Instant::now() < *until).then(|| (answer.clone(), der.clone()))
+}
+
+fn remember(key: [u8; 32], answer: &OcspAnswer, der: &[u8], ttl: Duration) {
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            (
+                answer.clone(),
+                der.to_vec(),
+                std::time::Instant::now() + ttl,
+            ),
+        );
+    }
 }
 
 fn ask(
@@ -184,7 +231,7 @@ fn ask(
     issuer: &Cert,
     anchors: &[Cert],
     certs: &[Cert],
-) -> Result<(OcspAnswer, Vec<u8>), String> {
+) -> Result<(OcspAnswer, Vec<u8>, Duration), String> {
     let e = |e: openssl::error::ErrorStack| e.to_string();
     let subject = X509::from_der(&cert.der).map_err(e)?;
     let issuer_x = X509::from_der(&issuer.der).map_err(e)?;
@@ -235,11 +282,27 @@ fn ask(
     status
         .check_validity(SKEW, None)
         .map_err(|_| "the response is not fresh".to_string())?;
+    // Remember the answer until its nextUpdate, at most CACHE_TTL.
+    let ttl = status
+        .next_update()
+        .and_then(|next| {
+            let now = openssl::asn1::Asn1Time::days_from_now(0).ok()?;
+            // SAFETY: ASN1_GENERALIZEDTIME and ASN1_TIME are both ASN1_STRING in OpenSSL, and
+            // ASN1_TIME_diff accepts either; the reference lives as long as `basic`.
+            let next: &openssl::asn1::Asn1TimeRef = unsafe {
+                openssl::asn1::Asn1TimeRef::from_ptr(next.as_ptr() as *mut openssl_sys::ASN1_TIME)
+            };
+            let diff = now.diff(next).ok()?;
+            let secs = i64::from(diff.days) * 86_400 + i64::from(diff.secs);
+            u64::try_from(secs).ok().map(Duration::from_secs)
+        })
+        .map_or(CACHE_TTL, |d| d.min(CACHE_TTL));
     match status.status {
-        OcspCertStatus::GOOD => Ok((OcspAnswer::Good, body.clone())),
+        OcspCertStatus::GOOD => Ok((OcspAnswer::Good, body.clone(), ttl)),
         OcspCertStatus::REVOKED => Ok((
             OcspAnswer::Revoked(reason(status.reason.as_raw()).into()),
             body.clone(),
+            ttl,
         )),
         _ => Err("the responder does not know this certificate".into()),
     }

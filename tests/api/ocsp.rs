@@ -146,4 +146,10 @@ fn ocsp_answers_decide_and_silence_is_not_a_yes() {
         errors.iter().any(|e| e.contains("keyCompromise")),
         "{errors:?}"
     );
+
+    // Answers are remembered for a while (bounded by nextUpdate): with the responder gone, the
+    // good answer still holds.
+    drop(_responder);
+    let (indication, _, errors) = verdict("signer-ocsp-good");
+    assert_eq!(indication, Indication::TotalPassed, "{errors:?}");
 }
