@@ -122,6 +122,11 @@ fn classify_new(
             ChangeClass::SignaturesAndForms,
             format!("object {} is a signature", id.0),
         ),
+        // /Type is optional in a signature dictionary.
+        (None, None) if d.get(b"ByteRange").is_ok() && d.get(b"Contents").is_ok() => (
+            ChangeClass::SignaturesAndForms,
+            format!("object {} is a signature", id.0),
+        ),
         (_, Some("Widget")) if is_signature_field(d, after) => (
             ChangeClass::SignaturesAndForms,
             format!("object {} is a signature field", id.0),
@@ -138,9 +143,15 @@ fn classify_new(
             ChangeClass::SignaturesAndForms,
             format!("object {} is an appearance resource", id.0),
         ),
-        (Some("Annot") | None, Some(_)) => (
+        // An annotation has a rectangle on a page; other subtyped objects (images, fonts) are
+        // resources of the appearances above.
+        (Some("Annot") | None, Some(_)) if d.get(b"Rect").is_ok() => (
             ChangeClass::Annotations,
             format!("object {} is an annotation", id.0),
+        ),
+        (None, Some(_)) => (
+            ChangeClass::SignaturesAndForms,
+            format!("object {} is an appearance resource", id.0),
         ),
         (None, None) if d.is_empty() || d.get(b"Font").is_ok() || d.get(b"ProcSet").is_ok() => (
             ChangeClass::SignaturesAndForms,
@@ -356,7 +367,13 @@ fn classify_changed(
         );
     }
     if is_signature_field(b, after) || is_form_field(b) {
-        if only(&["V", "AP", "AS", "Kids", "MK"]) {
+        // Signing software also sets a signature widget's flags (/F, e.g. Print).
+        let allowed: &[&str] = if is_signature_field(b, after) {
+            &["V", "AP", "AS", "Kids", "MK", "F"]
+        } else {
+            &["V", "AP", "AS", "Kids", "MK"]
+        };
+        if only(allowed) {
             return (
                 ChangeClass::SignaturesAndForms,
                 format!("form field {} was filled or signed", id.0),
