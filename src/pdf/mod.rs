@@ -15,6 +15,10 @@ use lopdf::{Document, Object, xref::XrefEntry};
 
 /// Hostile input costs bounded work: files above this are not parsed for signatures.
 pub const MAX_PDF_BYTES: usize = 256 * 1024 * 1024;
+/// Arrays and dictionaries nested deeper than this are refused before parsing: a recursive
+/// parser would otherwise exhaust the stack (which no `catch_unwind` can catch). Real documents
+/// stay far below (ISO 32000-1 Annex C's implementation limits suggest 28).
+pub const MAX_NESTING: usize = 256;
 
 /// Why a PDF's signatures cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,9 +91,69 @@ fn hex_value(raw: &[u8]) -> Option<Vec<u8>> {
     hex::decode(digits).ok()
 }
 
+/// The deepest nesting of arrays and dictionaries, outside strings, comments and stream data.
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                let mut level = 0usize;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 1,
+                        b'(' => level += 1,
+                        b')' => {
+                            level -= 1;
+                            if level == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' => depth = depth.saturating_sub(1),
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                max = max.max(depth);
+                i += 1;
+            }
+            b'>' if bytes.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b's' if bytes[i..].starts_with(b"stream") && !bytes[..i].ends_with(b"end") => {
+                // Skip stream data up to its endstream.
+                match bytes[i + 6..].windows(9).position(|w| w == b"endstream") {
+                    Some(p) => i += 6 + p + 8,
+                    None => return max,
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    max
+}
+
 fn load(bytes: &[u8]) -> Result<Document, PdfError> {
     if bytes.len() > MAX_PDF_BYTES {
         return Err(PdfError::TooLarge(MAX_PDF_BYTES));
+    }
+    if nesting_depth(bytes) > MAX_NESTING {
+        return Err(PdfError::Unreadable(format!(
+            "arrays or dictionaries are nested deeper than {MAX_NESTING}"
+        )));
     }
     // lopdf must never take the process down on hostile input.
     std::panic::catch_unwind(|| Document::load_mem(bytes))

@@ -130,3 +130,16 @@ fn every_malformed_sample_is_parsed_or_refused_without_a_panic_or_a_hang() {
         }
     }
 }
+
+#[test]
+fn absurdly_deep_nesting_is_refused_before_parsing() {
+    // A stack-exhausting recursion would abort the process; it must be refused instead.
+    for open in ["[", "<<"] {
+        let mut bytes = b"%PDF-1.7\n1 0 obj\n".to_vec();
+        bytes.extend(open.repeat(200_000).as_bytes());
+        bytes.extend_from_slice(b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+        assert!(motcua::pdf::signatures(&bytes).is_err(), "{open}");
+    }
+    // Ordinary documents pass the budget.
+    assert!(motcua::pdf::signatures(&read("minimal.pdf")).is_ok());
+}
