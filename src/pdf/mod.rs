@@ -52,6 +52,9 @@ pub struct PdfSignature {
     pub claimed_time: Option<i64>,
     /// /Name, /Reason, /Location as given.
     pub name: Option<String>,
+    /// For a certification signature (DocMDP), the permitted changes: 1 none, 2 form filling
+    /// and signing, 3 also annotations (ISO 32000-1 §12.8.2.2).
+    pub docmdp: Option<i64>,
 }
 
 fn text(o: &Object) -> Option<String> {
@@ -60,6 +63,38 @@ fn text(o: &Object) -> Option<String> {
         Object::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
         _ => None,
     }
+}
+
+/// The /P of a DocMDP transform in the signature's /Reference, when there is one.
+fn docmdp(doc: &Document, sig: &lopdf::Dictionary) -> Option<i64> {
+    let resolve = |o: &Object| -> Option<Object> {
+        match o {
+            Object::Reference(id) => doc.get_object(*id).ok().cloned(),
+            other => Some(other.clone()),
+        }
+    };
+    let Object::Array(refs) = resolve(sig.get(b"Reference").ok()?)? else {
+        return None;
+    };
+    for r in refs {
+        let Some(Object::Dictionary(d)) = resolve(&r) else {
+            continue;
+        };
+        if d.get(b"TransformMethod").ok().and_then(text).as_deref() == Some("DocMDP") {
+            let p = d
+                .get(b"TransformParams")
+                .ok()
+                .and_then(resolve)
+                .and_then(|t| {
+                    t.as_dict()
+                        .ok()
+                        .and_then(|t| t.get(b"P").ok())
+                        .and_then(|p| p.as_i64().ok())
+                });
+            return Some(p.unwrap_or(2));
+        }
+    }
+    None
 }
 
 /// The length of a DER value starting at `der[0]`, if its header is well-formed.
@@ -199,6 +234,7 @@ pub fn signatures(bytes: &[u8]) -> Result<Vec<PdfSignature>, PdfError> {
                 .ok()
                 .and_then(text)
                 .and_then(|t| pdf_date(&t)),
+            docmdp: docmdp(&doc, dict),
             name: dict.get(b"Name").ok().and_then(text),
         };
         match check_range(bytes, &doc, number, &byte_range) {

@@ -11,7 +11,7 @@ use super::report::{Indication, Report, SignatureReport, SubIndication};
 use super::{InputError, VerifyOptions};
 
 /// Judges what later revisions changed after a signature that is otherwise valid.
-fn apply_changes(report: &mut SignatureReport, bytes: &[u8], signed_end: u64) {
+fn apply_changes(report: &mut SignatureReport, bytes: &[u8], signed_end: u64, docmdp: Option<i64>) {
     let mut fail = |indication, sub, why: String| {
         report.indication = indication;
         report.sub_indication = Some(sub);
@@ -25,7 +25,33 @@ fn apply_changes(report: &mut SignatureReport, bytes: &[u8], signed_end: u64) {
         ),
         Ok(c) => {
             report.modifications = Some(c.class);
+            // A certification signature's DocMDP permissions narrow what may follow it.
+            let permitted = match docmdp {
+                Some(1) => ChangeClass::LtvAdditions,
+                Some(3) => ChangeClass::Annotations,
+                _ => ChangeClass::SignaturesAndForms,
+            };
+            if docmdp.is_some() && c.class > permitted && c.class != ChangeClass::Other {
+                fail(
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    format!(
+                        "the document was certified (DocMDP P={}) and later changes go beyond \
+                         what it permits: {}",
+                        docmdp.unwrap_or(2),
+                        c.details.join("; ")
+                    ),
+                );
+                return;
+            }
+            let annotations_permitted = docmdp == Some(3);
             match c.class {
+                ChangeClass::Annotations if annotations_permitted => {
+                    report.warnings.push(format!(
+                        "annotations were added, as the certification permits: {}",
+                        c.details.join("; ")
+                    ));
+                }
                 ChangeClass::None | ChangeClass::LtvAdditions | ChangeClass::SignaturesAndForms => {
                     if c.class != ChangeClass::None {
                         report.warnings.push(format!(
@@ -136,7 +162,7 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Report, InputErro
         if sig.covers_whole_file {
             report.modifications = Some(ChangeClass::None);
         } else if report.indication == Indication::TotalPassed {
-            apply_changes(&mut report, bytes, sig.signed_end);
+            apply_changes(&mut report, bytes, sig.signed_end, sig.docmdp);
         }
         reports.push(report);
     }

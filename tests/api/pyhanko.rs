@@ -14,11 +14,17 @@ const PDF: &str = concat!(
 
 /// Signs `input` with pyHanko's CLI as `signer`, in a new field.
 fn pyhanko_sign(input: &[u8], signer: &str, field: &str) -> Vec<u8> {
+    pyhanko_sign_with(input, signer, field, &[])
+}
+
+fn pyhanko_sign_with(input: &[u8], signer: &str, field: &str, extra: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let (inp, out) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
     std::fs::write(&inp, input).unwrap();
     let result = std::process::Command::new("pyhanko")
-        .args(["sign", "addsig", "--field", field, "pemder"])
+        .args(["sign", "addsig", "--field", field])
+        .args(extra)
+        .arg("pemder")
         .arg("--key")
         .arg(format!("{PKI}/signer-{signer}.key.pem"))
         .arg("--cert")
@@ -332,4 +338,49 @@ fn signature_dictionaries_rewritten_in_a_later_revision_are_refused() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_certification_signature_limits_what_may_follow() {
+    // Certified (DocMDP P=2): another signature may follow, an annotation may not.
+    let certified = pyhanko_sign_with(&std::fs::read(PDF).unwrap(), "rsa", "Sig1", &["--certify"]);
+    assert_eq!(
+        motcua::pdf::signatures(&certified).unwrap()[0].docmdp,
+        Some(2)
+    );
+    let signed_again = pyhanko_sign(&certified, "ecdsa", "Sig2");
+    let report = pades::verify(&signed_again, &options()).unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+
+    let annotated = revise(&certified, |inc| {
+        use lopdf::{Object, dictionary};
+        let page = *inc
+            .get_prev_documents()
+            .get_pages()
+            .values()
+            .next()
+            .unwrap();
+        inc.opt_clone_object_to_new_document(page).unwrap();
+        let note = inc.new_document.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Text", "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()] });
+        let dict = inc
+            .new_document
+            .get_object_mut(page)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap();
+        let mut annots = dict
+            .get(b"Annots")
+            .ok()
+            .and_then(|a| a.as_array().ok().cloned())
+            .unwrap_or_default();
+        annots.push(Object::Reference(note));
+        dict.set("Annots", annots);
+    });
+    let report = pades::verify(&annotated, &options()).unwrap();
+    assert_eq!(report.indication, Indication::TotalFailed, "{report:#?}");
+    assert!(
+        report.signatures[0].errors[0].contains("DocMDP"),
+        "{:?}",
+        report.signatures[0].errors
+    );
 }
