@@ -83,6 +83,21 @@ fn is_signature_field(d: &Dictionary, doc: &Document) -> bool {
     }
 }
 
+/// Whether a signature field (or its parent field) holds a signature value.
+fn signed(d: &Dictionary, doc: &Document) -> bool {
+    if d.get(b"V").is_ok() {
+        return true;
+    }
+    match d.get(b"Parent") {
+        Ok(Object::Reference(id)) => doc
+            .get_object(*id)
+            .ok()
+            .and_then(dict_of)
+            .is_some_and(|p| p.get(b"V").is_ok()),
+        _ => false,
+    }
+}
+
 fn is_form_field(d: &Dictionary) -> bool {
     d.get(b"FT").is_ok() || d.get(b"T").is_ok() && d.get(b"Kids").is_ok()
 }
@@ -127,6 +142,19 @@ fn classify_new(
             ChangeClass::SignaturesAndForms,
             format!("object {} is a signature", id.0),
         ),
+        // A signature field added without a signature but with an appearance can paint over the
+        // page (the "sneaky signature" attack): it counts as an annotation.
+        (_, Some("Widget"))
+            if is_signature_field(d, after) && d.get(b"AP").is_ok() && !signed(d, after) =>
+        {
+            (
+                ChangeClass::Annotations,
+                format!(
+                    "object {} is an unsigned signature field with an appearance",
+                    id.0
+                ),
+            )
+        }
         (_, Some("Widget")) if is_signature_field(d, after) => (
             ChangeClass::SignaturesAndForms,
             format!("object {} is a signature field", id.0),

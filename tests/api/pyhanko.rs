@@ -384,3 +384,48 @@ fn a_certification_signature_limits_what_may_follow() {
         report.signatures[0].errors
     );
 }
+
+#[test]
+fn an_unsigned_signature_field_painted_over_the_page_is_caught() {
+    use lopdf::{Dictionary, Object, Stream, dictionary};
+    let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
+    // The "sneaky signature" attack: a new signature field, no signature, an appearance that
+    // covers the page.
+    let sneaky = revise(&signed, |inc| {
+        let page = *inc
+            .get_prev_documents()
+            .get_pages()
+            .values()
+            .next()
+            .unwrap();
+        let overlay = inc.new_document.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] },
+            b"1 1 1 rg 0 0 595 842 re f".to_vec(),
+        ));
+        let widget = inc.new_document.add_object(dictionary! {
+            "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig", "T" => Object::string_literal("Sig9"),
+            "Rect" => vec![0.into(), 0.into(), 595.into(), 842.into()], "P" => Object::Reference(page),
+            "AP" => Dictionary::from_iter(vec![("N", Object::Reference(overlay))]),
+        });
+        inc.opt_clone_object_to_new_document(page).unwrap();
+        let dict = inc
+            .new_document
+            .get_object_mut(page)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap();
+        let mut annots = dict
+            .get(b"Annots")
+            .ok()
+            .and_then(|a| a.as_array().ok().cloned())
+            .unwrap_or_default();
+        annots.push(Object::Reference(widget));
+        dict.set("Annots", annots);
+    });
+    let report = pades::verify(&sneaky, &options()).unwrap();
+    assert_ne!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert_eq!(
+        report.signatures[0].modifications,
+        Some(ChangeClass::Annotations)
+    );
+}
