@@ -8,6 +8,7 @@
 pub mod cms;
 pub mod pades;
 pub mod report;
+pub mod sign;
 
 pub use report::{Indication, Report, SignatureReport, SubIndication};
 

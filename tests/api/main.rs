@@ -18,5 +18,6 @@ mod pkits;
 mod pyhanko;
 mod restart;
 mod signatures;
+mod signing;
 mod tamper;
 mod timestamps;

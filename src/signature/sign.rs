@@ -1,0 +1,180 @@
+//! Making signatures: CAdES-style detached CMS (for PAdES, SubFilter ETSI.CAdES.detached) with
+//! the signed attributes ETSI EN 319 142-1 asks for — content-type, message-digest and
+//! signing-certificate-v2, and no signing-time (the claimed time goes in the PDF's /M) — and
+//! PDF signing as an incremental update. The private key stays in OpenSSL's `PKey`.
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
+use der::{Any, Decode, Encode};
+use openssl::hash::{MessageDigest, hash};
+use openssl::pkey::{Id, PKey, Private};
+use openssl::sign::Signer;
+use openssl::x509::X509;
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
+/// Signing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// A key, certificate or encoding problem.
+    #[error("signing: {0}")]
+    Failed(String),
+    /// The PDF cannot be signed.
+    #[error("the PDF cannot be signed: {0}")]
+    Pdf(String),
+}
+
+fn failed<E: std::fmt::Display>(e: E) -> SignError {
+    SignError::Failed(e.to_string())
+}
+
+/// A signing identity: the private key, its certificate and the chain to include.
+pub struct SigningIdentity {
+    key: PKey<Private>,
+    cert: X509,
+    chain: Vec<X509>,
+}
+
+impl std::fmt::Debug for SigningIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningIdentity").finish_non_exhaustive()
+    }
+}
+
+impl SigningIdentity {
+    /// An identity from a key, its certificate and intermediates (PEM).
+    pub fn from_pem(key: &[u8], cert: &[u8], chain: &[u8]) -> Result<Self, SignError> {
+        let key = PKey::private_key_from_pem(key).map_err(failed)?;
+        let cert = X509::from_pem(cert).map_err(failed)?;
+        if !cert.public_key().map_err(failed)?.public_eq(&key) {
+            return Err(SignError::Failed(
+                "the key does not belong to the certificate".into(),
+            ));
+        }
+        let chain = if chain.is_empty() {
+            Vec::new()
+        } else {
+            X509::stack_from_pem(chain).map_err(failed)?
+        };
+        Ok(Self { key, cert, chain })
+    }
+}
+
+const ID_DATA: &str = "1.2.840.113549.1.7.1";
+const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+
+fn oid(s: &str) -> Result<ObjectIdentifier, SignError> {
+    ObjectIdentifier::new(s).map_err(failed)
+}
+
+fn attribute(oid_text: &str, value_der: &[u8]) -> Result<Attribute, SignError> {
+    Ok(Attribute {
+        oid: oid(oid_text)?,
+        values: SetOfVec::try_from(vec![Any::from_der(value_der).map_err(failed)?])
+            .map_err(failed)?,
+    })
+}
+
+/// A detached CMS SignedData over the concatenation of `parts`, CAdES-BES style (no signing
+/// time), SHA-256.
+pub fn cades_detached(identity: &SigningIdentity, parts: &[&[u8]]) -> Result<Vec<u8>, SignError> {
+    let mut hasher = openssl::hash::Hasher::new(MessageDigest::sha256()).map_err(failed)?;
+    for p in parts {
+        hasher.update(p).map_err(failed)?;
+    }
+    let digest = hasher.finish().map_err(failed)?;
+    let cert_der = identity.cert.to_der().map_err(failed)?;
+    let cert_hash = hash(MessageDigest::sha256(), &cert_der).map_err(failed)?;
+    // SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }, ESSCertIDv2 with the
+    // default hash (SHA-256) and no issuerSerial: 30 L 30 L 30 L 04 20 <hash> (RFC 5035).
+    let mut ess = vec![0x04, 0x20];
+    ess.extend_from_slice(&cert_hash);
+    let wrap = |inner: Vec<u8>| -> Vec<u8> {
+        let mut v = vec![0x30, inner.len() as u8];
+        v.extend(inner);
+        v
+    };
+    let signing_certificate = wrap(wrap(wrap(ess)));
+    let signed_attrs: SetOfVec<Attribute> = SetOfVec::try_from(vec![
+        attribute(
+            "1.2.840.113549.1.9.3",
+            &oid(ID_DATA)?.to_der().map_err(failed)?,
+        )?,
+        attribute(
+            "1.2.840.113549.1.9.4",
+            &OctetString::new(digest.to_vec())
+                .map_err(failed)?
+                .to_der()
+                .map_err(failed)?,
+        )?,
+        attribute("1.2.840.113549.1.9.16.2.47", &signing_certificate)?,
+    ])
+    .map_err(failed)?;
+    let to_sign = signed_attrs.to_der().map_err(failed)?;
+    let (signature, sig_alg) = match identity.key.id() {
+        Id::RSA => {
+            let mut s = Signer::new(MessageDigest::sha256(), &identity.key).map_err(failed)?;
+            s.update(&to_sign).map_err(failed)?;
+            (s.sign_to_vec().map_err(failed)?, "1.2.840.113549.1.1.11")
+        }
+        Id::EC => {
+            let mut s = Signer::new(MessageDigest::sha256(), &identity.key).map_err(failed)?;
+            s.update(&to_sign).map_err(failed)?;
+            (s.sign_to_vec().map_err(failed)?, "1.2.840.10045.4.3.2")
+        }
+        other => return Err(SignError::Failed(format!("unsupported key type {other:?}"))),
+    };
+    let certificate = Certificate::from_der(&cert_der).map_err(failed)?;
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: certificate.tbs_certificate.issuer.clone(),
+            serial_number: certificate.tbs_certificate.serial_number.clone(),
+        }),
+        digest_alg: AlgorithmIdentifierOwned {
+            oid: oid(SHA256)?,
+            parameters: None,
+        },
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: AlgorithmIdentifierOwned {
+            oid: oid(sig_alg)?,
+            parameters: (sig_alg == "1.2.840.113549.1.1.11")
+                .then(|| Any::from_der(&[0x05, 0x00]).expect("NULL")),
+        },
+        signature: OctetString::new(signature).map_err(failed)?,
+        unsigned_attrs: None,
+    };
+    let mut certs = vec![CertificateChoices::Certificate(certificate)];
+    for c in &identity.chain {
+        certs.push(CertificateChoices::Certificate(
+            Certificate::from_der(&c.to_der().map_err(failed)?).map_err(failed)?,
+        ));
+    }
+    let signed_data = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![AlgorithmIdentifierOwned {
+            oid: oid(SHA256)?,
+            parameters: None,
+        }])
+        .map_err(failed)?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: oid(ID_DATA)?,
+            econtent: None,
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(failed)?)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info]).map_err(failed)?),
+    };
+    ContentInfo {
+        content_type: oid(SIGNED_DATA)?,
+        content: Any::encode_from(&signed_data).map_err(failed)?,
+    }
+    .to_der()
+    .map_err(failed)
+}
