@@ -178,3 +178,176 @@ pub fn cades_detached(identity: &SigningIdentity, parts: &[&[u8]]) -> Result<Vec
     .to_der()
     .map_err(failed)
 }
+
+/// Bytes reserved for the CMS signature in /Contents (hex-encoded in the file: twice this).
+const CONTENTS_RESERVED: usize = 16 * 1024;
+/// The /ByteRange placeholder: wide enough for files up to 10 GB, rewritten in place.
+const RANGE_PLACEHOLDER: i64 = 9_999_999_999;
+
+/// A PDF date with the offset, e.g. `D:20261128071200+07'00'` (ISO 32000-1 §7.9.4).
+pub fn pdf_date(t: time::OffsetDateTime) -> String {
+    let o = t.offset();
+    let (h, m) = (o.whole_hours(), o.minutes_past_hour());
+    format!(
+        "D:{:04}{:02}{:02}{:02}{:02}{:02}{}{:02}'{:02}'",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        if h < 0 || m < 0 { '-' } else { '+' },
+        h.abs(),
+        m.abs()
+    )
+}
+
+/// Signs a PDF (PAdES B-B, SubFilter ETSI.CAdES.detached) as an incremental update: an
+/// invisible signature field `field` on the first page, the claimed time `time` in /M.
+pub fn sign_pdf(
+    input: &[u8],
+    identity: &SigningIdentity,
+    time: time::OffsetDateTime,
+    field: &str,
+) -> Result<Vec<u8>, SignError> {
+    use lopdf::{Dictionary, IncrementalDocument, Object, StringFormat, dictionary};
+    let pdf = |e: lopdf::Error| SignError::Pdf(e.to_string());
+    let mut inc: IncrementalDocument = input.try_into().map_err(pdf)?;
+    let prev = inc.get_prev_documents();
+    let page = *prev
+        .get_pages()
+        .values()
+        .next()
+        .ok_or_else(|| SignError::Pdf("the document has no page".into()))?;
+    let catalog_id = prev
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(pdf)?;
+    let acroform = prev.catalog().map_err(pdf)?.get(b"AcroForm").ok().cloned();
+    let annots = prev
+        .get_object(page)
+        .and_then(Object::as_dict)
+        .map_err(pdf)?
+        .get(b"Annots")
+        .ok()
+        .cloned();
+
+    let sig = inc.new_document.add_object(dictionary! {
+        "Type" => "Sig",
+        "Filter" => "Adobe.PPKLite",
+        "SubFilter" => "ETSI.CAdES.detached",
+        "ByteRange" => vec![0.into(), RANGE_PLACEHOLDER.into(), RANGE_PLACEHOLDER.into(), RANGE_PLACEHOLDER.into()],
+        "Contents" => Object::String(vec![0u8; CONTENTS_RESERVED], StringFormat::Hexadecimal),
+        "M" => Object::string_literal(pdf_date(time)),
+    });
+    let widget = inc.new_document.add_object(dictionary! {
+        "Type" => "Annot",
+        "Subtype" => "Widget",
+        "FT" => "Sig",
+        "T" => Object::string_literal(field),
+        "V" => Object::Reference(sig),
+        "Rect" => vec![0.into(), 0.into(), 0.into(), 0.into()],
+        "F" => 132,
+        "P" => Object::Reference(page),
+    });
+    // The page lists the widget among its annotations.
+    match annots {
+        Some(Object::Reference(array_id)) => {
+            inc.opt_clone_object_to_new_document(array_id)
+                .map_err(pdf)?;
+            if let Ok(Object::Array(a)) = inc.new_document.get_object_mut(array_id) {
+                a.push(Object::Reference(widget));
+            }
+        }
+        other => {
+            let mut list = match other {
+                Some(Object::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            list.push(Object::Reference(widget));
+            inc.opt_clone_object_to_new_document(page).map_err(pdf)?;
+            inc.new_document
+                .get_object_mut(page)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf)?
+                .set("Annots", list);
+        }
+    }
+    // The form lists the field; SigFlags 3: signatures exist, append only.
+    let add_field = |form: &mut Dictionary| {
+        let mut fields = match form.get(b"Fields") {
+            Ok(Object::Array(a)) => a.clone(),
+            _ => Vec::new(),
+        };
+        fields.push(Object::Reference(widget));
+        form.set("Fields", fields);
+        form.set("SigFlags", 3);
+    };
+    match acroform {
+        Some(Object::Reference(form_id)) => {
+            inc.opt_clone_object_to_new_document(form_id).map_err(pdf)?;
+            add_field(
+                inc.new_document
+                    .get_object_mut(form_id)
+                    .and_then(Object::as_dict_mut)
+                    .map_err(pdf)?,
+            );
+        }
+        other => {
+            let mut form = match other {
+                Some(Object::Dictionary(d)) => d,
+                _ => Dictionary::new(),
+            };
+            add_field(&mut form);
+            inc.opt_clone_object_to_new_document(catalog_id)
+                .map_err(pdf)?;
+            inc.new_document
+                .get_object_mut(catalog_id)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf)?
+                .set("AcroForm", form);
+        }
+    }
+    let mut out = Vec::new();
+    inc.save_to(&mut out)
+        .map_err(|e| SignError::Pdf(e.to_string()))?;
+
+    // Fix the byte range, then sign everything but the /Contents hex string.
+    let appended = input.len().min(out.len());
+    let find = |needle: &[u8], from: usize| -> Option<usize> {
+        out[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
+    };
+    let placeholder = RANGE_PLACEHOLDER.to_string();
+    let first = find(placeholder.as_bytes(), appended)
+        .ok_or_else(|| SignError::Pdf("no /ByteRange written".into()))?;
+    let open = out[..first]
+        .iter()
+        .rposition(|b| *b == b'[')
+        .ok_or_else(|| SignError::Pdf("malformed /ByteRange".into()))?;
+    let close = find(b"]", first).ok_or_else(|| SignError::Pdf("malformed /ByteRange".into()))?;
+    let mut hex_zeros = vec![b'<'];
+    hex_zeros.extend(std::iter::repeat_n(b'0', CONTENTS_RESERVED * 2));
+    hex_zeros.push(b'>');
+    let a =
+        find(&hex_zeros, appended).ok_or_else(|| SignError::Pdf("no /Contents written".into()))?;
+    let b = a + hex_zeros.len();
+    let range = format!("[0 {a} {b} {}]", out.len() - b);
+    let width = close + 1 - open;
+    if range.len() > width {
+        return Err(SignError::Pdf("the /ByteRange does not fit".into()));
+    }
+    out[open..=close].copy_from_slice(format!("{range:<width$}").as_bytes());
+    let cms = cades_detached(identity, &[&out[..a], &out[b..]])?;
+    if cms.len() > CONTENTS_RESERVED {
+        return Err(SignError::Pdf(
+            "the signature is larger than the space reserved".into(),
+        ));
+    }
+    let hex = hex::encode(&cms);
+    out[a + 1..a + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(out)
+}
