@@ -28,6 +28,11 @@ missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 [[ -e /usr/include/openssl/ssl.h ]] || missing+=(libssl-dev)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+# Independent PDF validators for what motcua signs: poppler's pdfsig (trust from an NSS
+# database made with certutil) and qpdf --check.
+command -v pdfsig >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 # pyHanko signs PDFs in the interoperability tests (pinned; from PyPI).
 if ! command -v pyhanko >/dev/null 2>&1; then
     header "installing pyHanko"
