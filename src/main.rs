@@ -46,6 +46,9 @@ enum Command {
     /// Verify a signed file: a CMS/PKCS#7 signature with its content, or a detached one with
     /// --detached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 unreadable input.
     Verify(VerifyArgs),
+    /// Sign a PDF with a key (PAdES B-B, SubFilter ETSI.CAdES.detached, invisible signature,
+    /// incremental update). Exit 0 when OUT is written, 3 when an input is unusable.
+    Sign(SignArgs),
     /// Certificates: validate one against trust anchors (RFC 5280).
     #[command(subcommand)]
     Cert(CertCommand),
@@ -85,6 +88,30 @@ struct VerifyArgs {
     detached: Option<std::path::PathBuf>,
     /// The signed file (or the signature itself when it encapsulates its content).
     file: std::path::PathBuf,
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    /// The private key: a PEM file, or a PKCS#12 file (.p12/.pfx) holding key and certificate.
+    #[arg(long, value_name = "KEY")]
+    key: std::path::PathBuf,
+    /// The signer's certificate (PEM). Not needed with a PKCS#12 key.
+    #[arg(long, value_name = "CERT")]
+    cert: Option<std::path::PathBuf>,
+    /// Intermediate certificates (PEM) to include in the signature.
+    #[arg(long, value_name = "CERTS")]
+    chain: Option<std::path::PathBuf>,
+    /// A file holding the PKCS#12 passphrase. [default: the MOTCUA_KEY_PASSPHRASE variable, or
+    /// an empty passphrase]
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<std::path::PathBuf>,
+    /// The name of the new signature field.
+    #[arg(long, default_value = "Signature1", value_name = "NAME")]
+    field: String,
+    /// The PDF to sign.
+    input: std::path::PathBuf,
+    /// Where to write the signed PDF (written whole, then renamed into place).
+    output: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -244,6 +271,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ledger(command) => ledger(command).await,
         Command::Verify(args) => Ok(verify_file(args)),
+        Command::Sign(args) => Ok(sign_file(args)),
         Command::Cert(CertCommand::Verify {
             trust,
             certs,
@@ -605,6 +633,67 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
     }
 }
 
+fn sign_file(args: SignArgs) -> ExitCode {
+    use motcua::signature::sign::SigningIdentity;
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let identity = (|| -> Result<SigningIdentity, String> {
+        let key = read(&args.key)?;
+        let identity = if key.starts_with(b"-----BEGIN") {
+            let cert = args
+                .cert
+                .as_deref()
+                .ok_or("--cert is required with a PEM key")?;
+            SigningIdentity::from_pem(&key, &read(cert)?, b"")
+        } else {
+            let passphrase = match &args.passphrase_file {
+                Some(p) => String::from_utf8(read(p)?)
+                    .map_err(|_| format!("{}: not UTF-8", p.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+                None => std::env::var("MOTCUA_KEY_PASSPHRASE").unwrap_or_default(),
+            };
+            SigningIdentity::from_pkcs12(&key, &passphrase)
+        }
+        .map_err(|e| format!("{}: {e}", args.key.display()))?;
+        match &args.chain {
+            Some(p) => identity
+                .with_chain(&read(p)?)
+                .map_err(|e| format!("{}: {e}", p.display())),
+            None => Ok(identity),
+        }
+    })();
+    let identity = match identity {
+        Ok(i) => i,
+        Err(e) => return input_error(e),
+    };
+    let input = match read(&args.input) {
+        Ok(b) => b,
+        Err(e) => return input_error(e),
+    };
+    let now = time::OffsetDateTime::now_utc().to_offset(motcua::timestamp::VIETNAM);
+    let signed = match motcua::signature::sign::sign_pdf(&input, &identity, now, &args.field) {
+        Ok(s) => s,
+        Err(e) => return input_error(format!("{}: {e}", args.input.display())),
+    };
+    // Never leave a half-written OUT: write beside it, then rename into place.
+    let mut tmp = args.output.clone().into_os_string();
+    tmp.push(".partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    if let Err(e) = std::fs::write(&tmp, &signed).and_then(|()| std::fs::rename(&tmp, &args.output))
+    {
+        let _ = std::fs::remove_file(&tmp);
+        eprintln!("motcua: error: {}: {e}", args.output.display());
+        return ExitCode::from(COULD_NOT_RUN);
+    }
+    eprintln!(
+        "signed {} -> {} ({} bytes)",
+        args.input.display(),
+        args.output.display(),
+        signed.len()
+    );
+    ExitCode::SUCCESS
+}
+
 fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
     use std::io::Read as _;
     let mut f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
@@ -621,7 +710,7 @@ fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
 
 async fn run_other(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Ledger(_) | Command::Cert(_) | Command::Verify(_) => {
+        Command::Ledger(_) | Command::Cert(_) | Command::Verify(_) | Command::Sign(_) => {
             unreachable!("handled by run()")
         }
         Command::Serve(args) => {

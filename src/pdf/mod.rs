@@ -181,7 +181,8 @@ fn nesting_depth(bytes: &[u8]) -> usize {
     max
 }
 
-fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+/// The size and nesting budgets every PDF passes before lopdf parses it.
+pub fn within_budget(bytes: &[u8]) -> Result<(), PdfError> {
     if bytes.len() > MAX_PDF_BYTES {
         return Err(PdfError::TooLarge(MAX_PDF_BYTES));
     }
@@ -190,6 +191,11 @@ fn load(bytes: &[u8]) -> Result<Document, PdfError> {
             "arrays or dictionaries are nested deeper than {MAX_NESTING}"
         )));
     }
+    Ok(())
+}
+
+fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+    within_budget(bytes)?;
     // lopdf must never take the process down on hostile input.
     std::panic::catch_unwind(|| Document::load_mem(bytes))
         .map_err(|_| PdfError::Unreadable("the parser failed on this file".into()))?

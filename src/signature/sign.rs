@@ -63,6 +63,39 @@ impl SigningIdentity {
         };
         Ok(Self { key, cert, chain })
     }
+
+    /// An identity from a PKCS#12 file (key, certificate and any CA certificates it holds).
+    pub fn from_pkcs12(der: &[u8], passphrase: &str) -> Result<Self, SignError> {
+        let parsed = openssl::pkcs12::Pkcs12::from_der(der)
+            .and_then(|p| p.parse2(passphrase))
+            .map_err(|_| {
+                SignError::Failed(
+                    "cannot open the PKCS#12 file (wrong passphrase or not PKCS#12)".into(),
+                )
+            })?;
+        let (Some(key), Some(cert)) = (parsed.pkey, parsed.cert) else {
+            return Err(SignError::Failed(
+                "the PKCS#12 file holds no key and certificate".into(),
+            ));
+        };
+        if !cert.public_key().map_err(failed)?.public_eq(&key) {
+            return Err(SignError::Failed(
+                "the key does not belong to the certificate".into(),
+            ));
+        }
+        let chain = parsed
+            .ca
+            .map(|s| s.into_iter().collect())
+            .unwrap_or_default();
+        Ok(Self { key, cert, chain })
+    }
+
+    /// Adds intermediates (PEM) to send with the signature.
+    pub fn with_chain(mut self, pem: &[u8]) -> Result<Self, SignError> {
+        self.chain
+            .extend(X509::stack_from_pem(pem).map_err(failed)?);
+        Ok(self)
+    }
 }
 
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
@@ -212,7 +245,14 @@ pub fn sign_pdf(
 ) -> Result<Vec<u8>, SignError> {
     use lopdf::{Dictionary, IncrementalDocument, Object, StringFormat, dictionary};
     let pdf = |e: lopdf::Error| SignError::Pdf(e.to_string());
-    let mut inc: IncrementalDocument = input.try_into().map_err(pdf)?;
+    crate::pdf::within_budget(input).map_err(|e| SignError::Pdf(e.to_string()))?;
+    // lopdf must never take the process down, even on a document we were asked to sign.
+    let mut inc: IncrementalDocument =
+        std::panic::catch_unwind(|| -> Result<IncrementalDocument, lopdf::Error> {
+            input.try_into()
+        })
+        .map_err(|_| SignError::Pdf("the parser failed on this file".into()))?
+        .map_err(pdf)?;
     let prev = inc.get_prev_documents();
     let page = *prev
         .get_pages()
@@ -232,6 +272,29 @@ pub fn sign_pdf(
         .get(b"Annots")
         .ok()
         .cloned();
+    // Two fields with one name would be one field with two signatures to every validator.
+    let form_dict = match &acroform {
+        Some(Object::Reference(id)) => prev.get_dictionary(*id).ok(),
+        Some(Object::Dictionary(d)) => Some(d),
+        _ => None,
+    };
+    let taken = form_dict
+        .and_then(|f| f.get(b"Fields").ok())
+        .and_then(|f| f.as_array().ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| match f {
+            Object::Reference(id) => prev.get_dictionary(*id).ok(),
+            Object::Dictionary(d) => Some(d),
+            _ => None,
+        })
+        .filter_map(|f| f.get(b"T").ok().and_then(|t| t.as_str().ok()))
+        .any(|t| t == field.as_bytes());
+    if taken {
+        return Err(SignError::Pdf(format!(
+            "the document already has a field named {field:?}"
+        )));
+    }
 
     let sig = inc.new_document.add_object(dictionary! {
         "Type" => "Sig",

@@ -257,3 +257,195 @@ fn assert_qpdf_accepts(pdf: &std::path::Path) {
         "{text}"
     );
 }
+
+fn motcua(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .env_remove("MOTCUA_KEY_PASSPHRASE")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+fn verified_by_motcua_cli(pdf: &std::path::Path) -> (Option<i32>, String) {
+    let root = format!("{CERTS}/demo-root-ca.pem");
+    motcua(
+        &[
+            "verify".as_ref(),
+            "--trust".as_ref(),
+            root.as_ref(),
+            "--revocation".as_ref(),
+            "off".as_ref(),
+            pdf.as_os_str(),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn the_sign_command_signs_with_a_pem_key_and_a_second_signature_keeps_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = format!(
+        "{}/tests/data/pyhanko/pdf/minimal.pdf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (key, cert) = (
+        format!("{CERTS}/demo-agency.key.pem"),
+        format!("{CERTS}/demo-agency.pem"),
+    );
+    let once = dir.path().join("once.pdf");
+    let twice = dir.path().join("twice.pdf");
+    let sign = |from: &std::path::Path, to: &std::path::Path, field: &str| {
+        motcua(
+            &[
+                "sign".as_ref(),
+                "--key".as_ref(),
+                key.as_ref(),
+                "--cert".as_ref(),
+                cert.as_ref(),
+                "--field".as_ref(),
+                field.as_ref(),
+                from.as_os_str(),
+                to.as_os_str(),
+            ],
+            &[],
+        )
+    };
+    let (code, text) = sign(input.as_ref(), &once, "Signature1");
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verified_by_motcua_cli(&once);
+    assert_eq!(code, Some(0), "{text}");
+
+    // A field name already in the document is refused, and nothing is written.
+    let (code, text) = sign(&once, &twice, "Signature1");
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("already has a field named"), "{text}");
+    assert!(!twice.exists());
+
+    let (code, text) = sign(&once, &twice, "Signature2");
+    assert_eq!(code, Some(0), "{text}");
+    let pdf = std::fs::read(&twice).unwrap();
+    assert!(
+        pdf.starts_with(&std::fs::read(&once).unwrap()),
+        "an incremental update"
+    );
+    let mut options = options();
+    options.store = Store {
+        anchors: load::certs(format!("{CERTS}/demo-root-ca.pem").as_ref()).unwrap(),
+        ..Store::default()
+    };
+    options.revocation = RevocationMode::Off;
+    let report = motcua::signature::pades::verify(&pdf, &options).unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert_eq!(report.signatures.len(), 2, "{report:#?}");
+    assert_pyhanko_accepts(&twice);
+}
+
+#[test]
+fn the_sign_command_reads_pkcs12_with_the_passphrase_from_the_environment_or_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("agency.p12");
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-passout", "pass:mật khẩu"])
+        .arg("-inkey")
+        .arg(format!("{CERTS}/demo-agency.key.pem"))
+        .arg("-in")
+        .arg(format!("{CERTS}/demo-agency.pem"))
+        .arg("-out")
+        .arg(&p12)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let input = format!(
+        "{}/tests/data/pyhanko/pdf/minimal.pdf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let signed = dir.path().join("signed.pdf");
+    let args = |extra: &[&std::ffi::OsStr]| -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> =
+            vec!["sign".into(), "--key".into(), p12.clone().into()];
+        a.extend(extra.iter().map(|s| s.to_os_string()));
+        a.extend([input.clone().into(), signed.clone().into()]);
+        a
+    };
+    let run_with = |extra: &[&std::ffi::OsStr], env: &[(&str, &str)]| {
+        let a = args(extra);
+        motcua(&a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>(), env)
+    };
+
+    let (code, text) = run_with(&[], &[("MOTCUA_KEY_PASSPHRASE", "sai")]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("wrong passphrase"), "{text}");
+    assert!(
+        !text.contains("sai"),
+        "the passphrase is never printed: {text}"
+    );
+    assert!(!signed.exists());
+
+    let (code, text) = run_with(&[], &[("MOTCUA_KEY_PASSPHRASE", "mật khẩu")]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verified_by_motcua_cli(&signed);
+    assert_eq!(code, Some(0), "{text}");
+
+    std::fs::remove_file(&signed).unwrap();
+    let secret = dir.path().join("passphrase");
+    std::fs::write(&secret, "mật khẩu\n").unwrap();
+    let (code, text) = run_with(&["--passphrase-file".as_ref(), secret.as_os_str()], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verified_by_motcua_cli(&signed);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn the_sign_command_refuses_unusable_inputs_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.pdf");
+    let not_a_pdf = dir.path().join("note.txt");
+    std::fs::write(&not_a_pdf, "Đây không phải PDF").unwrap();
+    let minimal = format!(
+        "{}/tests/data/pyhanko/pdf/minimal.pdf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let demo_key = format!("{CERTS}/demo-agency.key.pem");
+    let demo_cert = format!("{CERTS}/demo-agency.pem");
+    let other_cert = format!("{PKI}/signer-rsa.pem");
+    let cases: [(&str, &str, &std::path::Path, &str); 3] = [
+        (
+            &demo_key,
+            &demo_cert,
+            not_a_pdf.as_ref(),
+            "cannot be signed",
+        ),
+        (
+            &demo_key,
+            &other_cert,
+            minimal.as_ref(),
+            "does not belong to the certificate",
+        ),
+        (&demo_cert, &demo_cert, minimal.as_ref(), "demo-agency.pem"),
+    ];
+    for (key, cert, input, expected) in cases {
+        let (code, text) = motcua(
+            &[
+                "sign".as_ref(),
+                "--key".as_ref(),
+                key.as_ref(),
+                "--cert".as_ref(),
+                cert.as_ref(),
+                input.as_os_str(),
+                out.as_os_str(),
+            ],
+            &[],
+        );
+        assert_eq!(code, Some(3), "{key} {cert} {input:?}: {text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(!out.exists());
+    }
+}
