@@ -449,3 +449,65 @@ fn the_sign_command_refuses_unusable_inputs_and_writes_nothing() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn the_sign_command_sends_the_chain_so_a_verifier_holding_only_the_root_can_build_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let signed = dir.path().join("signed.pdf");
+    let input = format!(
+        "{}/tests/data/pyhanko/pdf/minimal.pdf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (key, cert, chain) = (
+        format!("{PKI}/signer-rsa.key.pem"),
+        format!("{PKI}/signer-rsa.pem"),
+        format!("{PKI}/intermediate-ca.pem"),
+    );
+    let (root, root_crl, crl) = (
+        format!("{PKI}/root-ca.pem"),
+        format!("{PKI}/root.crl.der"),
+        format!("{PKI}/intermediate.crl.der"),
+    );
+    let verify = || {
+        motcua(
+            &[
+                "verify".as_ref(),
+                "--trust".as_ref(),
+                root.as_ref(),
+                "--crl".as_ref(),
+                root_crl.as_ref(),
+                "--crl".as_ref(),
+                crl.as_ref(),
+                "--revocation".as_ref(),
+                "require".as_ref(),
+                signed.as_os_str(),
+            ],
+            &[],
+        )
+    };
+    let sign = |with_chain: bool| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "sign".as_ref(),
+            "--key".as_ref(),
+            key.as_ref(),
+            "--cert".as_ref(),
+            cert.as_ref(),
+        ];
+        if with_chain {
+            args.extend::<[&std::ffi::OsStr; 2]>(["--chain".as_ref(), chain.as_ref()]);
+        }
+        args.extend::<[&std::ffi::OsStr; 2]>([input.as_ref(), signed.as_os_str()]);
+        motcua(&args, &[])
+    };
+
+    let (code, text) = sign(false);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verify();
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("NO_CERTIFICATE_CHAIN_FOUND"), "{text}");
+
+    let (code, text) = sign(true);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = verify();
+    assert_eq!(code, Some(0), "{text}");
+}
