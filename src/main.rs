@@ -46,8 +46,9 @@ enum Command {
     /// Verify a signed file: a CMS/PKCS#7 signature with its content, or a detached one with
     /// --detached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 unreadable input.
     Verify(VerifyArgs),
-    /// Sign a PDF with a key (PAdES B-B, SubFilter ETSI.CAdES.detached, invisible signature,
-    /// incremental update). Exit 0 when OUT is written, 3 when an input is unusable.
+    /// Sign a PDF with a key (PAdES B-B, or B-T with --tsa; SubFilter ETSI.CAdES.detached,
+    /// invisible signature, incremental update). Exit 0 when OUT is written, 2 when the TSA
+    /// gives no usable token, 3 when an input is unusable.
     Sign(SignArgs),
     /// Certificates: validate one against trust anchors (RFC 5280).
     #[command(subcommand)]
@@ -108,6 +109,10 @@ struct SignArgs {
     /// The name of the new signature field.
     #[arg(long, default_value = "Signature1", value_name = "NAME")]
     field: String,
+    /// An RFC 3161 time-stamping authority (http:// URL): PAdES B-T, the signature carries a
+    /// timestamp from it. Without it: B-B.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
     /// The PDF to sign.
     input: std::path::PathBuf,
     /// Where to write the signed PDF (written whole, then renamed into place).
@@ -671,8 +676,19 @@ fn sign_file(args: SignArgs) -> ExitCode {
         Err(e) => return input_error(e),
     };
     let now = time::OffsetDateTime::now_utc().to_offset(motcua::timestamp::VIETNAM);
-    let signed = match motcua::signature::sign::sign_pdf(&input, &identity, now, &args.field) {
+    let signed = match motcua::signature::sign::sign_pdf_stamped(
+        &input,
+        &identity,
+        now,
+        &args.field,
+        args.tsa.as_deref(),
+    ) {
         Ok(s) => s,
+        // The TSA being unreachable or refusing is not the input's fault.
+        Err(e @ motcua::signature::sign::SignError::Timestamp(_)) => {
+            eprintln!("motcua: error: {e}");
+            return ExitCode::from(COULD_NOT_RUN);
+        }
         Err(e) => return input_error(format!("{}: {e}", args.input.display())),
     };
     // Never leave a half-written OUT: write beside it, then rename into place.

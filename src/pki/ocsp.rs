@@ -48,11 +48,12 @@ pub enum OcspAnswer {
     Revoked(String),
 }
 
-/// POSTs an OCSP request over HTTP and returns the body.
-fn post(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+/// POSTs a request (OCSP, RFC 3161) over plain HTTP and returns the body of a 200 answer, with
+/// the time and size budgets above.
+pub(crate) fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, String> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("unsupported OCSP URL {url} (only http://)"))?;
+        .ok_or_else(|| format!("unsupported URL {url} (only http://)"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -76,7 +77,7 @@ fn post(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
         .set_write_timeout(Some(TIMEOUT))
         .map_err(|e| e.to_string())?;
     let head = format!(
-        "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/ocsp-request\r\n\
+        "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
@@ -116,14 +117,14 @@ fn post(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
     });
     let mut body = response[split + 4..].to_vec();
     match length {
-        Some(len) if len > MAX_RESPONSE => return Err("the OCSP response is too large".into()),
+        Some(len) if len > MAX_RESPONSE => return Err("the response is too large".into()),
         Some(len) => {
             while body.len() < len {
                 let n = stream
                     .read(&mut buf)
                     .map_err(|e| format!("{authority}: {e}"))?;
                 if n == 0 {
-                    return Err("the OCSP response was cut short".into());
+                    return Err("the response was cut short".into());
                 }
                 body.extend_from_slice(&buf[..n]);
             }
@@ -135,7 +136,7 @@ fn post(url: &str, body: &[u8]) -> Result<Vec<u8>, String> {
                 .read_to_end(&mut body)
                 .map_err(|e| format!("{authority}: {e}"))?;
             if body.len() > MAX_RESPONSE {
-                return Err("the OCSP response is too large".into());
+                return Err("the response is too large".into());
             }
         }
     }
@@ -245,7 +246,7 @@ fn ask(
         return Err("could not add a nonce".into());
     }
     let der = request.to_der().map_err(e)?;
-    let body = post(url, &der)?;
+    let body = post(url, "application/ocsp-request", &der)?;
     let response = OcspResponse::from_der(&body)
         .map_err(|_| "the answer is not an OCSP response".to_string())?;
     if response.status() != OcspResponseStatus::SUCCESSFUL {

@@ -126,7 +126,7 @@ pub fn message_digest(oid: &str) -> Option<MessageDigest> {
     digest(oid, true)
 }
 
-fn parse_content_info(der: &[u8]) -> Result<ContentInfo, InputError> {
+pub(crate) fn parse_content_info(der: &[u8]) -> Result<ContentInfo, InputError> {
     match ContentInfo::from_der(der) {
         Ok(ci) => Ok(ci),
         // BER (indefinite lengths, unsorted sets) from some signers: let OpenSSL re-encode it.

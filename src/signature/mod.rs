@@ -9,6 +9,7 @@ pub mod cms;
 pub mod pades;
 pub mod report;
 pub mod sign;
+pub mod tsa;
 
 pub use report::{Indication, Report, SignatureReport, SubIndication};
 

@@ -24,6 +24,9 @@ pub enum SignError {
     /// A key, certificate or encoding problem.
     #[error("signing: {0}")]
     Failed(String),
+    /// The time-stamping authority could not give a usable token (B-T).
+    #[error("time-stamping: {0}")]
+    Timestamp(String),
     /// The PDF cannot be signed.
     #[error("the PDF cannot be signed: {0}")]
     Pdf(String),
@@ -117,6 +120,16 @@ fn attribute(oid_text: &str, value_der: &[u8]) -> Result<Attribute, SignError> {
 /// A detached CMS SignedData over the concatenation of `parts`, CAdES-BES style (no signing
 /// time), SHA-256.
 pub fn cades_detached(identity: &SigningIdentity, parts: &[&[u8]]) -> Result<Vec<u8>, SignError> {
+    cades_detached_stamped(identity, parts, None)
+}
+
+/// As [`cades_detached`], with an RFC 3161 signature timestamp from the TSA at `tsa` (an
+/// unsigned id-aa-signatureTimeStampToken attribute over the signature value) when given.
+pub fn cades_detached_stamped(
+    identity: &SigningIdentity,
+    parts: &[&[u8]],
+    tsa: Option<&str>,
+) -> Result<Vec<u8>, SignError> {
     let mut hasher = openssl::hash::Hasher::new(MessageDigest::sha256()).map_err(failed)?;
     for p in parts {
         hasher.update(p).map_err(failed)?;
@@ -180,8 +193,17 @@ pub fn cades_detached(identity: &SigningIdentity, parts: &[&[u8]]) -> Result<Vec
             parameters: (sig_alg == "1.2.840.113549.1.1.11")
                 .then(|| Any::from_der(&[0x05, 0x00]).expect("NULL")),
         },
+        unsigned_attrs: match tsa {
+            Some(url) => Some(
+                SetOfVec::try_from(vec![attribute(
+                    "1.2.840.113549.1.9.16.2.14",
+                    &super::tsa::token(url, &signature)?,
+                )?])
+                .map_err(failed)?,
+            ),
+            None => None,
+        },
         signature: OctetString::new(signature).map_err(failed)?,
-        unsigned_attrs: None,
     };
     let mut certs = vec![CertificateChoices::Certificate(certificate)];
     for c in &identity.chain {
@@ -242,6 +264,18 @@ pub fn sign_pdf(
     identity: &SigningIdentity,
     time: time::OffsetDateTime,
     field: &str,
+) -> Result<Vec<u8>, SignError> {
+    sign_pdf_stamped(input, identity, time, field, None)
+}
+
+/// As [`sign_pdf`]; with `tsa`, PAdES B-T: the CMS carries an RFC 3161 signature timestamp from
+/// the time-stamping authority at that URL.
+pub fn sign_pdf_stamped(
+    input: &[u8],
+    identity: &SigningIdentity,
+    time: time::OffsetDateTime,
+    field: &str,
+    tsa: Option<&str>,
 ) -> Result<Vec<u8>, SignError> {
     use lopdf::{Dictionary, IncrementalDocument, Object, StringFormat, dictionary};
     let pdf = |e: lopdf::Error| SignError::Pdf(e.to_string());
@@ -408,7 +442,7 @@ pub fn sign_pdf(
         return Err(SignError::Pdf("the /ByteRange does not fit".into()));
     }
     out[open..=close].copy_from_slice(format!("{range:<width$}").as_bytes());
-    let cms = cades_detached(identity, &[&out[..a], &out[b..]])?;
+    let cms = cades_detached_stamped(identity, &[&out[..a], &out[b..]], tsa)?;
     if cms.len() > CONTENTS_RESERVED {
         return Err(SignError::Pdf(
             "the signature is larger than the space reserved".into(),

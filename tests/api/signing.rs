@@ -511,3 +511,203 @@ fn the_sign_command_sends_the_chain_so_a_verifier_holding_only_the_root_can_buil
     let (code, text) = verify();
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// A loopback RFC 3161 responder: every POST is answered by `openssl ts -reply` with the test
+/// TSA (tests/data/pki/tsa). Returns its URL; the thread lives as long as the test process.
+fn loopback_tsa() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = answer_timestamp_request(stream);
+        }
+    });
+    url
+}
+
+fn answer_timestamp_request(mut stream: std::net::TcpStream) -> std::io::Result<()> {
+    use std::io::{Read as _, Write as _};
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        request.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&request[..head_end]).to_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while request.len() < head_end + length {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        request.extend_from_slice(&buf[..n]);
+    }
+    let dir = tempfile::tempdir()?;
+    for f in ["tsa.pem", "tsa.key.pem", "tsa.cnf", "chain.pem"] {
+        std::fs::copy(format!("{PKI}/tsa/{f}"), dir.path().join(f))?;
+    }
+    std::fs::write(dir.path().join("serial"), "01\n")?;
+    std::fs::write(dir.path().join("q.tsq"), &request[head_end..])?;
+    let status = std::process::Command::new("openssl")
+        .current_dir(dir.path())
+        .args(["ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq"])
+        .args(["-out", "r.tsr"])
+        .output()?
+        .status;
+    let (code, body) = if status.success() {
+        ("200 OK", std::fs::read(dir.path().join("r.tsr"))?)
+    } else {
+        ("500 Internal Server Error", Vec::new())
+    };
+    write!(
+        stream,
+        "HTTP/1.0 {code}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(&body)
+}
+
+#[test]
+fn b_t_signatures_carry_a_timestamp_that_motcua_pyhanko_and_openssl_ts_accept() {
+    use der::{Decode as _, Encode as _};
+    let tsa = loopback_tsa();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b-t.pdf");
+    let (code, text) = motcua(
+        &[
+            "sign".as_ref(),
+            "--key".as_ref(),
+            format!("{CERTS}/demo-agency.key.pem").as_ref(),
+            "--cert".as_ref(),
+            format!("{CERTS}/demo-agency.pem").as_ref(),
+            "--tsa".as_ref(),
+            tsa.as_ref(),
+            format!(
+                "{}/tests/data/pyhanko/pdf/minimal.pdf",
+                env!("CARGO_MANIFEST_DIR")
+            )
+            .as_ref(),
+            path.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let pdf = std::fs::read(&path).unwrap();
+
+    // motcua: the signing time is proven by the timestamp (TSA under the test root).
+    let mut options = options();
+    options
+        .store
+        .anchors
+        .extend(load::certs(format!("{CERTS}/demo-root-ca.pem").as_ref()).unwrap());
+    options.revocation = RevocationMode::Off;
+    let report = motcua::signature::pades::verify(&pdf, &options).unwrap();
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert_eq!(
+        report.signatures[0].signing_time_source, "timestamp",
+        "{report:#?}"
+    );
+
+    // openssl ts: the token is over this signature's value and chains to the test root.
+    let sig = motcua::pdf::signatures(&pdf).unwrap().remove(0);
+    let ci = ::cms::content_info::ContentInfo::from_der(&sig.cms.unwrap()).unwrap();
+    let sd: ::cms::signed_data::SignedData = ci.content.decode_as().unwrap();
+    let si = sd.signer_infos.0.iter().next().unwrap();
+    let token = si
+        .unsigned_attrs
+        .as_ref()
+        .and_then(|a| {
+            a.iter()
+                .find(|a| a.oid.to_string() == "1.2.840.113549.1.9.16.2.14")
+        })
+        .and_then(|a| a.values.iter().next())
+        .expect("a signature timestamp attribute")
+        .to_der()
+        .unwrap();
+    std::fs::write(dir.path().join("token.der"), token).unwrap();
+    std::fs::write(dir.path().join("value.bin"), si.signature.as_bytes()).unwrap();
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "ts",
+            "-verify",
+            "-token_in",
+            "-in",
+            "token.der",
+            "-data",
+            "value.bin",
+        ])
+        .arg("-CAfile")
+        .arg(format!("{PKI}/root-ca.pem"))
+        .arg("-untrusted")
+        .arg(format!("{PKI}/tsa/chain.pem"))
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("Verification: OK"),
+        "{text}"
+    );
+
+    // pyHanko: the signature and its timestamp are both intact and trusted.
+    let (ok, text) = run(
+        "pyhanko",
+        &[
+            "sign".as_ref(),
+            "validate".as_ref(),
+            "--trust".as_ref(),
+            format!("{CERTS}/demo-root-ca.pem").as_ref(),
+            "--trust".as_ref(),
+            format!("{PKI}/root-ca.pem").as_ref(),
+            "--trust-replace".as_ref(),
+            "--no-revocation-check".as_ref(),
+            path.as_os_str(),
+        ],
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unreachable_tsa_fails_the_signing_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.pdf");
+    let (code, text) = motcua(
+        &[
+            "sign".as_ref(),
+            "--key".as_ref(),
+            format!("{CERTS}/demo-agency.key.pem").as_ref(),
+            "--cert".as_ref(),
+            format!("{CERTS}/demo-agency.pem").as_ref(),
+            "--tsa".as_ref(),
+            "http://127.0.0.1:1/tsa".as_ref(),
+            format!(
+                "{}/tests/data/pyhanko/pdf/minimal.pdf",
+                env!("CARGO_MANIFEST_DIR")
+            )
+            .as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("time-stamping: http://127.0.0.1:1/tsa"),
+        "{text}"
+    );
+    assert!(!out.exists());
+}
