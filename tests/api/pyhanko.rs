@@ -3,7 +3,6 @@
 //! changed in a later revision are never reported valid.
 
 use motcua::pdf::changes::ChangeClass;
-use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
 use motcua::signature::{Indication, SubIndication, VerifyOptions, pades};
 
 const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
@@ -45,23 +44,7 @@ fn pyhanko_sign_with(input: &[u8], signer: &str, field: &str, extra: &[&str]) ->
 }
 
 fn options() -> VerifyOptions {
-    let mut store = Store {
-        anchors: load::certs(format!("{PKI}/root-ca.pem").as_ref()).unwrap(),
-        ..Store::default()
-    };
-    store
-        .crls
-        .extend(load::crls(format!("{PKI}/root.crl.der").as_ref()).unwrap());
-    store
-        .crls
-        .extend(load::crls(format!("{PKI}/intermediate.crl.der").as_ref()).unwrap());
-    VerifyOptions {
-        store,
-        revocation: RevocationMode::Require,
-        at: None,
-        algorithms: AlgorithmPolicy::default(),
-        ocsp: false,
-    }
+    crate::support::test_pki_options()
 }
 
 #[test]

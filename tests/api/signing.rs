@@ -1,7 +1,7 @@
 //! Signing: CAdES detached signatures made by motcua verify in motcua and in OpenSSL; signed
 //! PDFs (PAdES B-B, incremental update) verify in motcua, pyHanko and poppler's pdfsig.
 
-use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
+use motcua::pki::{RevocationMode, Store, load};
 use motcua::signature::sign::{SigningIdentity, cades_detached};
 use motcua::signature::{Indication, VerifyOptions, cms};
 
@@ -21,23 +21,7 @@ fn identity(signer: &str) -> SigningIdentity {
 }
 
 fn options() -> VerifyOptions {
-    let mut store = Store {
-        anchors: load::certs(format!("{PKI}/root-ca.pem").as_ref()).unwrap(),
-        ..Store::default()
-    };
-    store
-        .crls
-        .extend(load::crls(format!("{PKI}/root.crl.der").as_ref()).unwrap());
-    store
-        .crls
-        .extend(load::crls(format!("{PKI}/intermediate.crl.der").as_ref()).unwrap());
-    VerifyOptions {
-        store,
-        revocation: RevocationMode::Require,
-        at: None,
-        algorithms: AlgorithmPolicy::default(),
-        ocsp: false,
-    }
+    crate::support::test_pki_options()
 }
 
 #[test]
@@ -171,24 +155,28 @@ fn run(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
 }
 
 fn assert_pyhanko_accepts(pdf: &std::path::Path) {
-    let root = format!("{CERTS}/demo-root-ca.pem");
-    let (ok, text) = run(
-        "pyhanko",
-        &[
-            "sign".as_ref(),
-            "validate".as_ref(),
-            "--trust".as_ref(),
-            root.as_ref(),
-            "--trust-replace".as_ref(),
-            // The demo identity publishes no revocation information.
-            "--no-revocation-check".as_ref(),
-            pdf.as_os_str(),
-        ],
-    );
+    assert_pyhanko_says(pdf, &[], "INTACT:TRUSTED,UNTOUCHED");
+}
+
+/// pyHanko validates `pdf` trusting the demo root and `more_roots` (and nothing else) and reports
+/// `verdict`.
+fn assert_pyhanko_says(pdf: &std::path::Path, more_roots: &[&str], verdict: &str) {
+    let demo_root = format!("{CERTS}/demo-root-ca.pem");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["sign".as_ref(), "validate".as_ref()];
+    for root in std::iter::once(demo_root.as_str()).chain(more_roots.iter().copied()) {
+        args.extend::<[&std::ffi::OsStr; 2]>(["--trust".as_ref(), root.as_ref()]);
+    }
+    // The demo identity publishes no revocation information.
+    args.extend::<[&std::ffi::OsStr; 3]>([
+        "--trust-replace".as_ref(),
+        "--no-revocation-check".as_ref(),
+        pdf.as_os_str(),
+    ]);
+    let (ok, text) = run("pyhanko", &args);
     assert!(ok, "pyHanko rejected {pdf:?}:\n{text}");
     assert!(
-        text.contains("INTACT:TRUSTED,UNTOUCHED"),
-        "pyHanko did not report INTACT:TRUSTED,UNTOUCHED for {pdf:?}:\n{text}"
+        text.contains(verdict),
+        "pyHanko did not report {verdict} for {pdf:?}:\n{text}"
     );
 }
 
@@ -661,24 +649,10 @@ fn b_t_signatures_carry_a_timestamp_that_motcua_pyhanko_and_openssl_ts_accept() 
     );
 
     // pyHanko: the signature and its timestamp are both intact and trusted.
-    let (ok, text) = run(
-        "pyhanko",
-        &[
-            "sign".as_ref(),
-            "validate".as_ref(),
-            "--trust".as_ref(),
-            format!("{CERTS}/demo-root-ca.pem").as_ref(),
-            "--trust".as_ref(),
-            format!("{PKI}/root-ca.pem").as_ref(),
-            "--trust-replace".as_ref(),
-            "--no-revocation-check".as_ref(),
-            path.as_os_str(),
-        ],
-    );
-    assert!(ok, "{text}");
-    assert!(
-        text.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
-        "{text}"
+    assert_pyhanko_says(
+        &path,
+        &[&format!("{PKI}/root-ca.pem")],
+        "INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED",
     );
 }
 

@@ -424,3 +424,26 @@ impl Process {
             .unwrap_or_else(|| panic!("{field} not in /proc status"))
     }
 }
+
+/// Verification against the test PKI (tests/data/pki): its root, both CRLs, revocation
+/// required, no OCSP fetching.
+pub fn test_pki_options() -> motcua::signature::VerifyOptions {
+    use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
+    let mut store = Store {
+        anchors: load::certs(format!("{pki}/root-ca.pem").as_ref()).unwrap(),
+        ..Store::default()
+    };
+    for crl in ["root.crl.der", "intermediate.crl.der"] {
+        store
+            .crls
+            .extend(load::crls(format!("{pki}/{crl}").as_ref()).unwrap());
+    }
+    motcua::signature::VerifyOptions {
+        store,
+        revocation: RevocationMode::Require,
+        at: None,
+        algorithms: AlgorithmPolicy::default(),
+        ocsp: false,
+    }
+}

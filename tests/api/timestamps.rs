@@ -5,7 +5,6 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerInfos};
 use der::asn1::SetOfVec;
 use der::{Any, Decode, Encode};
-use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
 use motcua::signature::{Indication, VerifyOptions, cms as verifier};
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::pkey::PKey;
@@ -97,23 +96,7 @@ fn with_timestamp(p7s: &[u8], over: Option<&[u8]>) -> Vec<u8> {
 }
 
 fn options() -> VerifyOptions {
-    let mut store = Store {
-        anchors: load::certs(format!("{PKI}/root-ca.pem").as_ref()).unwrap(),
-        ..Store::default()
-    };
-    store
-        .crls
-        .extend(load::crls(format!("{PKI}/root.crl.der").as_ref()).unwrap());
-    store
-        .crls
-        .extend(load::crls(format!("{PKI}/intermediate.crl.der").as_ref()).unwrap());
-    VerifyOptions {
-        store,
-        revocation: RevocationMode::Require,
-        at: None,
-        algorithms: AlgorithmPolicy::default(),
-        ocsp: false,
-    }
+    crate::support::test_pki_options()
 }
 
 #[test]
