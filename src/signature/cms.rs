@@ -347,20 +347,9 @@ fn check_timestamp(
         .as_ref()
         .map(|a| a.value().to_vec())
         .ok_or("the token holds no TSTInfo")?;
-    // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, ... }
-    let (_, fields, _) = tlv(&tst).ok_or("malformed TSTInfo")?;
-    let (_, _, rest) = tlv(fields).ok_or("malformed TSTInfo")?; // version
-    let (_, _, rest) = tlv(rest).ok_or("malformed TSTInfo")?; // policy
-    let (_, imprint, rest) = tlv(rest).ok_or("malformed TSTInfo")?;
-    let (_, _, rest) = tlv(rest).ok_or("malformed TSTInfo")?; // serialNumber
-    let (tag, gen_time, _) = tlv(rest).ok_or("malformed TSTInfo")?;
-    if tag != 0x18 {
-        return Err("malformed genTime".into());
-    }
-    let (_, alg, hashed) = tlv(imprint).ok_or("malformed messageImprint")?;
-    let (_, alg_oid, _) = tlv(alg).ok_or("malformed messageImprint")?;
-    let (_, hashed, _) = tlv(hashed).ok_or("malformed messageImprint")?;
-    let oid = der::asn1::ObjectIdentifier::from_bytes(alg_oid)
+    let info = super::tsa::TstInfo::parse(&tst)?;
+    let (hashed, gen_time) = (info.hashed, info.gen_time);
+    let oid = der::asn1::ObjectIdentifier::from_bytes(info.imprint_algorithm)
         .map_err(|_| "malformed imprint algorithm")?
         .to_string();
     let md =

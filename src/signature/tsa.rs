@@ -91,31 +91,62 @@ fn check(token: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<(), String> {
         .as_ref()
         .map(|a| a.value().to_vec())
         .ok_or("the token holds no TSTInfo")?;
-    let bad = "malformed TSTInfo";
-    // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime,
-    //   accuracy OPTIONAL, ordering BOOLEAN DEFAULT FALSE, nonce INTEGER OPTIONAL, ... }
-    let (_, fields, _) = tlv(&tst).ok_or(bad)?;
-    let (_, _, rest) = tlv(fields).ok_or(bad)?;
-    let (_, _, rest) = tlv(rest).ok_or(bad)?;
-    let (_, message_imprint, after_imprint) = tlv(rest).ok_or(bad)?;
-    let (_, _, hashed) = tlv(message_imprint).ok_or(bad)?;
-    let (_, hashed, _) = tlv(hashed).ok_or(bad)?;
-    if hashed != imprint {
+    let info = TstInfo::parse(&tst)?;
+    if info.hashed != imprint {
         return Err("the token is over another value".into());
     }
-    let (_, _, mut rest) = tlv(after_imprint).ok_or(bad)?; // serialNumber
-    (_, _, rest) = tlv(rest).ok_or(bad)?; // genTime
-    while let Some((tag, value, after)) = tlv(rest) {
-        if tag == 0x02 {
-            return if value == nonce {
-                Ok(())
-            } else {
-                Err("the token does not echo our nonce".into())
-            };
-        }
-        rest = after;
+    if info.nonce != Some(nonce) {
+        return Err("the token does not echo our nonce".into());
     }
-    Err("the token does not echo our nonce".into())
+    Ok(())
+}
+
+/// The fields of a TSTInfo (RFC 3161 §2.4.2) that requesters and verifiers check.
+pub(crate) struct TstInfo<'a> {
+    /// The DER content of the messageImprint's hash algorithm OID.
+    pub imprint_algorithm: &'a [u8],
+    /// The messageImprint's hashed message.
+    pub hashed: &'a [u8],
+    /// The content of genTime (GeneralizedTime).
+    pub gen_time: &'a [u8],
+    /// The nonce's INTEGER content, when present.
+    pub nonce: Option<&'a [u8]>,
+}
+
+impl<'a> TstInfo<'a> {
+    /// TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime,
+    ///   accuracy OPTIONAL, ordering BOOLEAN DEFAULT FALSE, nonce INTEGER OPTIONAL, ... }
+    pub(crate) fn parse(der: &'a [u8]) -> Result<Self, &'static str> {
+        let bad = "malformed TSTInfo";
+        let (_, fields, _) = tlv(der).ok_or(bad)?;
+        let (_, _, rest) = tlv(fields).ok_or(bad)?; // version
+        let (_, _, rest) = tlv(rest).ok_or(bad)?; // policy
+        let (_, message_imprint, rest) = tlv(rest).ok_or(bad)?;
+        let (_, algorithm, hashed) = tlv(message_imprint).ok_or("malformed messageImprint")?;
+        let (_, imprint_algorithm, _) = tlv(algorithm).ok_or("malformed messageImprint")?;
+        let (_, hashed, _) = tlv(hashed).ok_or("malformed messageImprint")?;
+        let (_, _, rest) = tlv(rest).ok_or(bad)?; // serialNumber
+        let (tag, gen_time, mut rest) = tlv(rest).ok_or(bad)?;
+        if tag != 0x18 {
+            return Err("malformed genTime");
+        }
+        // accuracy is a SEQUENCE and ordering a BOOLEAN: the first INTEGER after genTime is the
+        // nonce; what follows it ([0] tsa, [1] extensions) is not an INTEGER.
+        let mut nonce = None;
+        while let Some((tag, value, after)) = tlv(rest) {
+            if tag == 0x02 {
+                nonce = Some(value);
+                break;
+            }
+            rest = after;
+        }
+        Ok(Self {
+            imprint_algorithm,
+            hashed,
+            gen_time,
+            nonce,
+        })
+    }
 }
 
 #[cfg(test)]
