@@ -291,19 +291,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             cert,
         }) => {
-            let input_error = |m: String| {
-                eprintln!("motcua: error: {m}");
-                Ok(ExitCode::from(INPUT_ERROR))
-            };
-            let revocation = match revocation.as_str() {
-                "require" => motcua::pki::RevocationMode::Require,
-                "soft" => motcua::pki::RevocationMode::Soft,
-                "off" => motcua::pki::RevocationMode::Off,
-                other => {
-                    return input_error(format!(
-                        "--revocation {other:?}: use require, soft or off"
-                    ));
-                }
+            let input_error = |m: String| Ok(input_error(m));
+            let revocation = match parse_revocation(&revocation) {
+                Ok(r) => r,
+                Err(e) => return input_error(e),
             };
             let time = match at {
                 None => time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -312,25 +303,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Err(e) => return input_error(format!("--at: {e}")),
                 },
             };
-            let mut store = motcua::pki::Store::default();
-            for p in &trust {
-                match motcua::pki::load::certs(p) {
-                    Ok(c) => store.anchors.extend(c),
-                    Err(e) => return input_error(e.to_string()),
-                }
-            }
-            for p in &certs {
-                match motcua::pki::load::certs(p) {
-                    Ok(c) => store.certs.extend(c),
-                    Err(e) => return input_error(e.to_string()),
-                }
-            }
-            for p in &crl {
-                match motcua::pki::load::crls(p) {
-                    Ok(c) => store.crls.extend(c),
-                    Err(e) => return input_error(e.to_string()),
-                }
-            }
+            let store = match load_store(&trust, &certs, &crl) {
+                Ok(s) => s,
+                Err(e) => return input_error(e),
+            };
             let ee = match std::fs::read(&cert)
                 .map_err(|e| format!("{}: {e}", cert.display()))
                 .and_then(|b| {

@@ -171,6 +171,37 @@ fn revise(signed: &[u8], edit: impl FnOnce(&mut lopdf::IncrementalDocument)) -> 
     out
 }
 
+/// A new revision adding the annotation that `make` creates (given the page's id) to the
+/// first page's /Annots.
+fn annotate_first_page(
+    signed: &[u8],
+    make: impl FnOnce(&mut lopdf::IncrementalDocument, lopdf::ObjectId) -> lopdf::ObjectId,
+) -> Vec<u8> {
+    revise(signed, |inc| {
+        let page = *inc
+            .get_prev_documents()
+            .get_pages()
+            .values()
+            .next()
+            .unwrap();
+        let annotation = make(inc, page);
+        inc.opt_clone_object_to_new_document(page).unwrap();
+        let dict = inc
+            .new_document
+            .get_object_mut(page)
+            .unwrap()
+            .as_dict_mut()
+            .unwrap();
+        let mut annots = dict
+            .get(b"Annots")
+            .ok()
+            .and_then(|a| a.as_array().ok().cloned())
+            .unwrap_or_default();
+        annots.push(lopdf::Object::Reference(annotation));
+        dict.set("Annots", annots);
+    })
+}
+
 #[test]
 fn actions_pages_and_annotations_added_after_signing_are_caught() {
     use lopdf::{Object, dictionary};
@@ -219,28 +250,8 @@ fn actions_pages_and_annotations_added_after_signing_are_caught() {
         node.set("Kids", kids);
         node.set("Count", 2);
     });
-    let with_note = revise(&signed, |inc| {
-        let page = *inc
-            .get_prev_documents()
-            .get_pages()
-            .values()
-            .next()
-            .unwrap();
-        inc.opt_clone_object_to_new_document(page).unwrap();
-        let note = inc.new_document.add_object(dictionary! { "Type" => "Annot", "Subtype" => "FreeText", "Rect" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => Object::string_literal("VOID") });
-        let dict = inc
-            .new_document
-            .get_object_mut(page)
-            .unwrap()
-            .as_dict_mut()
-            .unwrap();
-        let mut annots = dict
-            .get(b"Annots")
-            .ok()
-            .and_then(|a| a.as_array().ok().cloned())
-            .unwrap_or_default();
-        annots.push(Object::Reference(note));
-        dict.set("Annots", annots);
+    let with_note = annotate_first_page(&signed, |inc, _| {
+        inc.new_document.add_object(dictionary! { "Type" => "Annot", "Subtype" => "FreeText", "Rect" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => Object::string_literal("VOID") })
     });
     for (name, bytes, class) in [
         ("open action", with_action, ChangeClass::Other),
@@ -335,29 +346,8 @@ fn a_certification_signature_limits_what_may_follow() {
     let report = pades::verify(&signed_again, &options()).unwrap();
     assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
 
-    let annotated = revise(&certified, |inc| {
-        use lopdf::{Object, dictionary};
-        let page = *inc
-            .get_prev_documents()
-            .get_pages()
-            .values()
-            .next()
-            .unwrap();
-        inc.opt_clone_object_to_new_document(page).unwrap();
-        let note = inc.new_document.add_object(dictionary! { "Type" => "Annot", "Subtype" => "Text", "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()] });
-        let dict = inc
-            .new_document
-            .get_object_mut(page)
-            .unwrap()
-            .as_dict_mut()
-            .unwrap();
-        let mut annots = dict
-            .get(b"Annots")
-            .ok()
-            .and_then(|a| a.as_array().ok().cloned())
-            .unwrap_or_default();
-        annots.push(Object::Reference(note));
-        dict.set("Annots", annots);
+    let annotated = annotate_first_page(&certified, |inc, _| {
+        inc.new_document.add_object(lopdf::dictionary! { "Type" => "Annot", "Subtype" => "Text", "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()] })
     });
     let report = pades::verify(&annotated, &options()).unwrap();
     assert_eq!(report.indication, Indication::TotalFailed, "{report:#?}");
@@ -374,36 +364,16 @@ fn an_unsigned_signature_field_painted_over_the_page_is_caught() {
     let signed = pyhanko_sign(&std::fs::read(PDF).unwrap(), "rsa", "Sig1");
     // The "sneaky signature" attack: a new signature field, no signature, an appearance that
     // covers the page.
-    let sneaky = revise(&signed, |inc| {
-        let page = *inc
-            .get_prev_documents()
-            .get_pages()
-            .values()
-            .next()
-            .unwrap();
+    let sneaky = annotate_first_page(&signed, |inc, page| {
         let overlay = inc.new_document.add_object(Stream::new(
             dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] },
             b"1 1 1 rg 0 0 595 842 re f".to_vec(),
         ));
-        let widget = inc.new_document.add_object(dictionary! {
+        inc.new_document.add_object(dictionary! {
             "Type" => "Annot", "Subtype" => "Widget", "FT" => "Sig", "T" => Object::string_literal("Sig9"),
             "Rect" => vec![0.into(), 0.into(), 595.into(), 842.into()], "P" => Object::Reference(page),
             "AP" => Dictionary::from_iter(vec![("N", Object::Reference(overlay))]),
-        });
-        inc.opt_clone_object_to_new_document(page).unwrap();
-        let dict = inc
-            .new_document
-            .get_object_mut(page)
-            .unwrap()
-            .as_dict_mut()
-            .unwrap();
-        let mut annots = dict
-            .get(b"Annots")
-            .ok()
-            .and_then(|a| a.as_array().ok().cloned())
-            .unwrap_or_default();
-        annots.push(Object::Reference(widget));
-        dict.set("Annots", annots);
+        })
     });
     let report = pades::verify(&sneaky, &options()).unwrap();
     assert_ne!(report.indication, Indication::TotalPassed, "{report:#?}");
