@@ -305,7 +305,6 @@ fn signing_certificate_hash(si: &SignerInfo) -> Option<(MessageDigest, Vec<u8>)>
 }
 
 const SIGNATURE_TIMESTAMP: &str = "1.2.840.113549.1.9.16.2.14";
-const TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
 const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 
 /// The genTime of a valid RFC 3161 signature timestamp on this signer, `None` when there is no
@@ -336,17 +335,7 @@ fn check_timestamp(
     options: &VerifyOptions,
 ) -> Result<i64, String> {
     let der = any.to_der().map_err(|e| e.to_string())?;
-    let ci = parse_content_info(&der).map_err(|e| e.to_string())?;
-    let sd: SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
-    if sd.encap_content_info.econtent_type.to_string() != TST_INFO {
-        return Err("the token does not hold a TSTInfo".into());
-    }
-    let tst = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .map(|a| a.value().to_vec())
-        .ok_or("the token holds no TSTInfo")?;
+    let (sd, tst) = super::tsa::unwrap_token(&der)?;
     let info = super::tsa::TstInfo::parse(&tst)?;
     let (hashed, gen_time) = (info.hashed, info.gen_time);
     let oid = der::asn1::ObjectIdentifier::from_bytes(info.imprint_algorithm)
@@ -383,7 +372,7 @@ fn check_timestamp(
         0,
         si,
         &Content::Bytes(&tst),
-        TST_INFO,
+        super::tsa::TST_INFO,
         &tsa_store,
         &tsa_options,
         None,

@@ -83,14 +83,7 @@ pub fn token(url: &str, signature_value: &[u8]) -> Result<Vec<u8>, SignError> {
 
 /// The token's TSTInfo echoes our imprint and nonce.
 fn check(token: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<(), String> {
-    let ci = super::cms::parse_content_info(token).map_err(|e| e.to_string())?;
-    let sd: cms::signed_data::SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
-    let tst = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .map(|a| a.value().to_vec())
-        .ok_or("the token holds no TSTInfo")?;
+    let (_, tst) = unwrap_token(token)?;
     let info = TstInfo::parse(&tst)?;
     if info.hashed != imprint {
         return Err("the token is over another value".into());
@@ -99,6 +92,27 @@ fn check(token: &[u8], imprint: &[u8], nonce: &[u8]) -> Result<(), String> {
         return Err("the token does not echo our nonce".into());
     }
     Ok(())
+}
+
+/// id-ct-TSTInfo (RFC 3161).
+pub(crate) const TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
+
+/// A timestamp token's SignedData and the DER of the TSTInfo it encapsulates.
+pub(crate) fn unwrap_token(
+    token: &[u8],
+) -> Result<(cms::signed_data::SignedData, Vec<u8>), String> {
+    let ci = super::cms::parse_content_info(token).map_err(|e| e.to_string())?;
+    let sd: cms::signed_data::SignedData = ci.content.decode_as().map_err(|e| e.to_string())?;
+    if sd.encap_content_info.econtent_type.to_string() != TST_INFO {
+        return Err("the token does not hold a TSTInfo".into());
+    }
+    let tst = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|a| a.value().to_vec())
+        .ok_or("the token holds no TSTInfo")?;
+    Ok((sd, tst))
 }
 
 /// The fields of a TSTInfo (RFC 3161 §2.4.2) that requesters and verifiers check.
