@@ -2,10 +2,6 @@
 //! other outcome requires them, with the reason; every report is stored and logged.
 
 use motcua::auth::Role;
-use openssl::cms::{CMSOptions, CmsContentInfo};
-use openssl::pkey::PKey;
-use openssl::stack::Stack;
-use openssl::x509::X509;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -15,23 +11,7 @@ const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
 
 /// A detached CMS signature (DER) over `data` by a signer of the test PKI, made by OpenSSL.
 fn sign(signer: &str, data: &[u8]) -> Vec<u8> {
-    let read = |f: String| std::fs::read(format!("{PKI}/{f}")).unwrap();
-    let cert = X509::from_pem(&read(format!("signer-{signer}.pem"))).unwrap();
-    let key = PKey::private_key_from_pem(&read(format!("signer-{signer}.key.pem"))).unwrap();
-    let mut chain = Stack::new().unwrap();
-    chain
-        .push(X509::from_pem(&read("intermediate-ca.pem".into())).unwrap())
-        .unwrap();
-    CmsContentInfo::sign(
-        Some(&cert),
-        Some(&key),
-        Some(&chain),
-        Some(data),
-        CMSOptions::DETACHED | CMSOptions::BINARY,
-    )
-    .unwrap()
-    .to_der()
-    .unwrap()
+    crate::support::openssl_detached_signature(&format!("signer-{signer}"), data)
 }
 
 fn dossier_for(tax_code: &str) -> Value {

@@ -3,32 +3,12 @@
 
 use motcua::pki::{AlgorithmPolicy, RevocationMode, Store, load};
 use motcua::signature::{Indication, SubIndication, VerifyOptions, cms};
-use openssl::cms::{CMSOptions, CmsContentInfo};
-use openssl::pkey::PKey;
-use openssl::stack::Stack;
-use openssl::x509::X509;
 
 const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
 const PORT: u16 = 19888;
 
 fn sign(signer: &str, data: &[u8]) -> Vec<u8> {
-    let read = |f: String| std::fs::read(format!("{PKI}/{f}")).unwrap();
-    let cert = X509::from_pem(&read(format!("ocsp/{signer}.pem"))).unwrap();
-    let key = PKey::private_key_from_pem(&read(format!("ocsp/{signer}.key.pem"))).unwrap();
-    let mut chain = Stack::new().unwrap();
-    chain
-        .push(X509::from_pem(&read("intermediate-ca.pem".into())).unwrap())
-        .unwrap();
-    CmsContentInfo::sign(
-        Some(&cert),
-        Some(&key),
-        Some(&chain),
-        Some(data),
-        CMSOptions::DETACHED | CMSOptions::BINARY,
-    )
-    .unwrap()
-    .to_der()
-    .unwrap()
+    crate::support::openssl_detached_signature(&format!("ocsp/{signer}"), data)
 }
 
 fn options() -> VerifyOptions {

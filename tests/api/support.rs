@@ -447,3 +447,31 @@ pub fn test_pki_options() -> motcua::signature::VerifyOptions {
         ocsp: false,
     }
 }
+
+/// A detached CMS signature (DER) over `data`, made by OpenSSL with the key and certificate at
+/// `tests/data/pki/{name}.key.pem` and `{name}.pem`, carrying the test intermediate CA.
+pub fn openssl_detached_signature(name: &str, data: &[u8]) -> Vec<u8> {
+    use openssl::cms::{CMSOptions, CmsContentInfo};
+    use openssl::pkey::PKey;
+    use openssl::stack::Stack;
+    use openssl::x509::X509;
+    let read = |f: String| {
+        std::fs::read(format!("{}/tests/data/pki/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let cert = X509::from_pem(&read(format!("{name}.pem"))).unwrap();
+    let key = PKey::private_key_from_pem(&read(format!("{name}.key.pem"))).unwrap();
+    let mut chain = Stack::new().unwrap();
+    chain
+        .push(X509::from_pem(&read("intermediate-ca.pem".into())).unwrap())
+        .unwrap();
+    CmsContentInfo::sign(
+        Some(&cert),
+        Some(&key),
+        Some(&chain),
+        Some(data),
+        CMSOptions::DETACHED | CMSOptions::BINARY,
+    )
+    .unwrap()
+    .to_der()
+    .unwrap()
+}

@@ -6,31 +6,11 @@ use cms::signed_data::{SignedData, SignerInfos};
 use der::asn1::SetOfVec;
 use der::{Any, Decode, Encode};
 use motcua::signature::{Indication, VerifyOptions, cms as verifier};
-use openssl::cms::{CMSOptions, CmsContentInfo};
-use openssl::pkey::PKey;
-use openssl::stack::Stack;
-use openssl::x509::X509;
 
 const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
 
 fn sign(data: &[u8]) -> Vec<u8> {
-    let read = |f: &str| std::fs::read(format!("{PKI}/{f}")).unwrap();
-    let cert = X509::from_pem(&read("signer-rsa.pem")).unwrap();
-    let key = PKey::private_key_from_pem(&read("signer-rsa.key.pem")).unwrap();
-    let mut chain = Stack::new().unwrap();
-    chain
-        .push(X509::from_pem(&read("intermediate-ca.pem")).unwrap())
-        .unwrap();
-    CmsContentInfo::sign(
-        Some(&cert),
-        Some(&key),
-        Some(&chain),
-        Some(data),
-        CMSOptions::DETACHED | CMSOptions::BINARY,
-    )
-    .unwrap()
-    .to_der()
-    .unwrap()
+    crate::support::openssl_detached_signature("signer-rsa", data)
 }
 
 /// An RFC 3161 token from `openssl ts -reply` over `stamped`.
