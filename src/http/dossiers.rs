@@ -7,14 +7,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures_util::StreamExt as _;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::dossier::{DossierQuery, DossierStatus, IdNumber, TaxCode};
 use crate::timestamp::Timestamp;
 
-use super::error::multipart_error;
+use super::error::{multipart_error, read_part_limited};
 use super::wire::{DossierJson, DossierListJson, MeJson, ProcedureJson};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
@@ -139,20 +138,14 @@ async fn submit(
     Ok(response)
 }
 
-async fn read_small(mut field: axum::extract::multipart::Field<'_>) -> Result<Vec<u8>, ApiError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|e| multipart_error(&e))?;
-        if out.len() + chunk.len() > MAX_DECLARATION_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request_too_large",
-                format!("the dossier part is larger than {MAX_DECLARATION_BYTES} bytes"),
-            ));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
+async fn read_small(field: axum::extract::multipart::Field<'_>) -> Result<Vec<u8>, ApiError> {
+    read_part_limited(
+        field,
+        MAX_DECLARATION_BYTES,
+        "request_too_large",
+        "the dossier part",
+    )
+    .await
 }
 
 /// Read a dossier with its documents.

@@ -179,6 +179,30 @@ pub fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError
     }
 }
 
+/// Reads one multipart part whole, refusing it with 413 and `code` ("{what} is larger than
+/// {limit} bytes") as soon as it exceeds `limit`.
+pub async fn read_part_limited(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+    code: &'static str,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt as _;
+    let mut out = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|e| multipart_error(&e))?;
+        if out.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code,
+                format!("{what} is larger than {limit} bytes"),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 fn storage_error(e: &StorageError) -> ApiError {
     match e {
         StorageError::TooLarge { limit } => ApiError::new(

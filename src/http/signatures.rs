@@ -7,12 +7,11 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
-use futures_util::StreamExt as _;
 use utoipa::ToSchema;
 
 use crate::signature::cms;
 
-use super::error::multipart_error;
+use super::error::{multipart_error, read_part_limited};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn router() -> Router<AppState> {
@@ -62,22 +61,10 @@ pub struct VerifyForm {
 const MAX_SIGNATURE_PART: usize = 4 * 1024 * 1024;
 
 async fn read_part(
-    mut field: axum::extract::multipart::Field<'_>,
+    field: axum::extract::multipart::Field<'_>,
     limit: usize,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|e| multipart_error(&e))?;
-        if out.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "file_too_large",
-                format!("the part is larger than {limit} bytes"),
-            ));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
+    read_part_limited(field, limit, "file_too_large", "the part").await
 }
 
 /// Which trust store a verification uses.
