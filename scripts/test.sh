@@ -33,6 +33,15 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v pdfsig >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+# PKCS#11 signing (tests/api/pkcs11.rs): SoftHSM2 as the token, OpenSSL's pkcs11 engine (libp11)
+# to sign through it, and pkcs11-tool (opensc) to generate keys and write certificates in it.
+command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+[[ $(dpkg-query -W -f='${Status}' libengine-pkcs11-openssl 2>/dev/null) == *"ok installed" ]] ||
+    missing+=(libengine-pkcs11-openssl)
+command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+# Rendered result documents: zbarimg decodes their QR code (pdftotext, pdffonts and pdftoppm
+# come with poppler-utils above).
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 # pyHanko signs PDFs in the interoperability tests (pinned; from PyPI).
 if ! command -v pyhanko >/dev/null 2>&1; then
     header "installing pyHanko"

@@ -17,6 +17,7 @@ use crate::dossier::signatures::SignaturePolicy;
 use crate::dossier::{Catalogue, DossierService};
 use crate::http::{AppState, app};
 use crate::ledger::{Ledger, LogSigner};
+use crate::result::{Issuer, ResultService};
 use crate::storage::{LocalStore, ObjectStore, S3Store};
 use crate::timestamp::Timestamp;
 
@@ -112,6 +113,96 @@ pub fn signature_policy(settings: &ServeSettings) -> anyhow::Result<SignaturePol
     Ok(SignaturePolicy { options, agency })
 }
 
+/// The identity results are signed with: the configured key, else the demo identity where
+/// allowed (embedded defaults, or --demo-issuer), else none (issuing answers 503).
+pub fn issuer(
+    settings: &ServeSettings,
+    agency_trust: Option<&crate::signature::VerifyOptions>,
+) -> anyhow::Result<Option<Issuer>> {
+    use crate::signature::sign::{Level, SigningIdentity};
+    let s = &settings.issuer;
+    let mut issuer = match &s.key {
+        Some(key) => {
+            let secret = match &s.secret_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_owned(),
+                ),
+                None => std::env::var("MOTCUA_ISSUER_SECRET").ok(),
+            };
+            let identity = SigningIdentity::load(
+                key,
+                s.cert.as_deref(),
+                s.chain.as_deref(),
+                secret.as_deref(),
+                s.pkcs11_module.as_deref(),
+            )
+            .context("loading the issuing identity (--issuer-key)")?;
+            Issuer {
+                identity,
+                agency: s.name.clone().unwrap_or_default(),
+                level: Level::BB,
+                tsa: None,
+                validation: None,
+                time_pattern: crate::signature::appearance::DEFAULT_TIME_PATTERN.into(),
+                seal: None,
+                demo: false,
+            }
+        }
+        None if s.demo => {
+            tracing::warn!(
+                "results are signed with the DEMO agency identity of certs/ (not trusted by \
+                 anyone): configure --issuer-key for production"
+            );
+            let mut demo = Issuer::demo()?;
+            if let Some(name) = &s.name {
+                demo.agency = name.clone();
+            }
+            demo
+        }
+        None => {
+            tracing::warn!("no issuing identity (--issuer-key): results cannot be issued");
+            return Ok(None);
+        }
+    };
+    if issuer.agency.trim().is_empty() {
+        anyhow::bail!("--issuer-name is required with --issuer-key: the agency printed on results");
+    }
+    issuer.tsa = s.tsa.clone();
+    issuer.level = match &s.level {
+        Some(l) => l
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--issuer-level: {e}"))?,
+        None if issuer.tsa.is_some() => Level::BT,
+        None => Level::BB,
+    };
+    if issuer.level != Level::BB && issuer.tsa.is_none() {
+        anyhow::bail!(
+            "--issuer-level {} needs --issuer-tsa",
+            issuer.level.as_str()
+        );
+    }
+    if issuer.level == Level::BLT {
+        let trust = agency_trust.ok_or_else(|| {
+            anyhow::anyhow!("--issuer-level B-LT needs the agency trust store (--agency-trust)")
+        })?;
+        issuer.validation = Some(trust.clone());
+    }
+    if let Some(p) = &s.time_pattern {
+        time::format_description::parse_borrowed::<2>(p)
+            .map_err(|e| anyhow::anyhow!("--signature-time-pattern {p:?}: {e}"))?;
+        issuer.time_pattern = p.clone();
+    }
+    if let Some(p) = &s.seal {
+        issuer.seal = Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?);
+    }
+    tracing::info!(agency = %issuer.agency, signer = %issuer.identity.subject(),
+        level = issuer.level.as_str(), "issuing identity");
+    Ok(Some(issuer))
+}
+
 /// Opens the integrity log with this instance's signing key (created at first start).
 pub async fn open_ledger(settings: &ServeSettings, db: Db) -> anyhow::Result<Ledger> {
     let l = &settings.ledger;
@@ -135,7 +226,35 @@ pub async fn state(
         settings.limits,
     )
     .with_signature_policy(signature_policy(settings)?);
+    // Results are verified against the agency trust store (with the demo root when the demo
+    // identity signs).
+    let mut verify = dossiers
+        .agency_signature_options()
+        .cloned()
+        .unwrap_or_else(|| {
+            let mut o = dossiers.signature_options().clone();
+            o.store.anchors.clear();
+            o
+        });
+    let issuer = issuer(settings, dossiers.agency_signature_options())?;
+    if issuer.as_ref().is_some_and(|i| i.demo) {
+        verify.store.anchors.push(
+            crate::pki::Cert::parse(
+                &crate::pki::pem_or_der_all(Issuer::demo_root(), "CERTIFICATE")[0],
+            )
+            .context("the demo root")?,
+        );
+    }
+    let results = ResultService::new(
+        db.clone(),
+        store.clone(),
+        dossiers.clone(),
+        issuer,
+        settings.issuer.public_url.clone(),
+        verify,
+    );
     Ok(AppState {
+        results,
         dossiers,
         db,
         store,
@@ -158,12 +277,18 @@ pub struct Server {
 impl Server {
     /// Opens everything and starts serving on `settings.listen` (port 0 picks a free port).
     pub async fn start(settings: &ServeSettings) -> anyhow::Result<Self> {
-        let (db, store) = open(&settings.store).await?;
-        let state = state(settings, db.clone(), store.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;
         let addr = listener.local_addr()?;
+        // Verification links name the address really bound when none was configured.
+        let mut settings = settings.clone();
+        if settings.issuer.public_url == format!("http://{}", settings.listen) {
+            settings.issuer.public_url = format!("http://{addr}");
+        }
+        let settings = &settings;
+        let (db, store) = open(&settings.store).await?;
+        let state = state(settings, db.clone(), store.clone()).await?;
         let (shutdown, mut stop) = watch::channel(false);
         let router = app(state.clone());
         let mut stop_serving = stop.clone();

@@ -124,6 +124,49 @@ pub struct ServeArgs {
     /// removes it; the sweep runs at start and then every half of this. [default: 3600]
     #[arg(long, env = "MOTCUA_ORPHAN_GRACE_SECS", value_name = "SECONDS")]
     pub orphan_grace_secs: Option<u64>,
+    /// The agency's signing key for results: a PEM file (with --issuer-cert), a PKCS#12 file,
+    /// or a `pkcs11:` URI (the key stays in the token/HSM). Its passphrase or PIN comes from
+    /// MOTCUA_ISSUER_SECRET or --issuer-secret-file, and is never logged. [default: the demo
+    /// identity of certs/, on the embedded defaults only]
+    #[arg(long, env = "MOTCUA_ISSUER_KEY", value_name = "KEY")]
+    pub issuer_key: Option<String>,
+    /// The issuing certificate (PEM).
+    #[arg(long, env = "MOTCUA_ISSUER_CERT", value_name = "FILE")]
+    pub issuer_cert: Option<PathBuf>,
+    /// Intermediate certificates (PEM) sent with result signatures.
+    #[arg(long, env = "MOTCUA_ISSUER_CHAIN", value_name = "FILE")]
+    pub issuer_chain: Option<PathBuf>,
+    /// A file holding the key's passphrase or the token's PIN.
+    #[arg(long, env = "MOTCUA_ISSUER_SECRET_FILE", value_name = "FILE")]
+    pub issuer_secret_file: Option<PathBuf>,
+    /// The PKCS#11 module for a `pkcs11:` key. [default: MOTCUA_PKCS11_MODULE, else SoftHSM2]
+    #[arg(long, env = "MOTCUA_PKCS11_MODULE", value_name = "LIB")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// The issuing agency's name, printed on results and in their signature block.
+    #[arg(long, env = "MOTCUA_ISSUER_NAME", value_name = "NAME")]
+    pub issuer_name: Option<String>,
+    /// PAdES level of results: B-B, B-T (needs --issuer-tsa) or B-LT (also needs the agency
+    /// trust store). [default: B-T with --issuer-tsa, else B-B]
+    #[arg(long, env = "MOTCUA_ISSUER_LEVEL", value_name = "LEVEL")]
+    pub issuer_level: Option<String>,
+    /// RFC 3161 time-stamping authority for result signatures (http:// URL).
+    #[arg(long, env = "MOTCUA_ISSUER_TSA", value_name = "URL")]
+    pub issuer_tsa: Option<String>,
+    /// A seal image (PNG with transparency) drawn in results' signature block.
+    #[arg(long, env = "MOTCUA_ISSUER_SEAL", value_name = "PNG")]
+    pub issuer_seal: Option<PathBuf>,
+    /// How the signing time is shown in signature blocks (a `time` crate format description).
+    /// [default: [day]/[month]/[year] [hour]:[minute]:[second] +07:00]
+    #[arg(long, env = "MOTCUA_SIGNATURE_TIME_PATTERN", value_name = "PATTERN")]
+    pub signature_time_pattern: Option<String>,
+    /// Sign results with the demo identity of certs/ even with PostgreSQL or S3 configured
+    /// (never in production). [default: only on the embedded defaults]
+    #[arg(long, env = "MOTCUA_DEMO_ISSUER", value_name = "BOOL")]
+    pub demo_issuer: Option<bool>,
+    /// The public base URL of this service, for the verification links printed on results
+    /// (e.g. https://motcua.example.gov.vn). [default: http://LISTEN]
+    #[arg(long, env = "MOTCUA_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// How logs are written.
@@ -211,6 +254,18 @@ struct FileConfig {
     ledger_origin: Option<String>,
     checkpoint_interval_secs: Option<u64>,
     ledger_public: Option<bool>,
+    issuer_key: Option<String>,
+    issuer_cert: Option<PathBuf>,
+    issuer_chain: Option<PathBuf>,
+    issuer_secret_file: Option<PathBuf>,
+    pkcs11_module: Option<PathBuf>,
+    issuer_name: Option<String>,
+    issuer_level: Option<String>,
+    issuer_tsa: Option<String>,
+    issuer_seal: Option<PathBuf>,
+    signature_time_pattern: Option<String>,
+    demo_issuer: Option<bool>,
+    public_url: Option<String>,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -265,6 +320,37 @@ pub struct ServeSettings {
     pub ledger: LedgerSettings,
     /// Signature verification at intake.
     pub signatures: SignatureSettings,
+    /// Who signs results.
+    pub issuer: IssuerSettings,
+}
+
+/// Settings of result issuing.
+#[derive(Debug, Clone, Default)]
+pub struct IssuerSettings {
+    /// Key file or `pkcs11:` URI; `None` for the demo identity (when allowed) or none.
+    pub key: Option<String>,
+    /// Certificate file.
+    pub cert: Option<PathBuf>,
+    /// Intermediates file.
+    pub chain: Option<PathBuf>,
+    /// Passphrase or PIN file (else MOTCUA_ISSUER_SECRET).
+    pub secret_file: Option<PathBuf>,
+    /// PKCS#11 module.
+    pub pkcs11_module: Option<PathBuf>,
+    /// Agency name.
+    pub name: Option<String>,
+    /// PAdES level (B-B, B-T, B-LT).
+    pub level: Option<String>,
+    /// TSA URL.
+    pub tsa: Option<String>,
+    /// Seal image.
+    pub seal: Option<PathBuf>,
+    /// Signing time display pattern.
+    pub time_pattern: Option<String>,
+    /// Whether the demo identity may sign without a key configured.
+    pub demo: bool,
+    /// The public base URL for verification links.
+    pub public_url: String,
 }
 
 /// Settings of signature verification.
@@ -422,7 +508,33 @@ impl ServeArgs {
             Some("off") => crate::pki::RevocationMode::Off,
             Some(other) => bail!("intake_revocation {other:?}: use soft, require or off"),
         };
+        macro_rules! pick {
+            ($f:ident) => {
+                self.$f.clone().or_else(|| file.$f.clone())
+            };
+        }
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let embedded = store.database_url.starts_with("sqlite:")
+            && matches!(store.storage, StorageSettings::Local(_));
+        let issuer = IssuerSettings {
+            key: pick!(issuer_key),
+            cert: pick!(issuer_cert),
+            chain: pick!(issuer_chain),
+            secret_file: pick!(issuer_secret_file),
+            pkcs11_module: pick!(pkcs11_module),
+            name: pick!(issuer_name),
+            level: pick!(issuer_level),
+            tsa: pick!(issuer_tsa),
+            seal: pick!(issuer_seal),
+            time_pattern: pick!(signature_time_pattern),
+            demo: pick!(demo_issuer).unwrap_or(embedded),
+            public_url: pick!(public_url).unwrap_or_else(|| format!("http://{listen}")),
+        };
         Ok(ServeSettings {
+            issuer,
             signatures: SignatureSettings {
                 business_trust: self
                     .business_trust
@@ -440,10 +552,7 @@ impl ServeArgs {
             },
             ledger,
             store,
-            listen: self
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen,
             unit_code: UnitCode::parse(&unit)
                 .map_err(|e| anyhow::anyhow!("unit code {unit:?}: {}", e.rule))?,
             limits,

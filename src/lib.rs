@@ -13,6 +13,7 @@ pub mod http;
 pub mod ledger;
 pub mod pdf;
 pub mod pki;
+pub mod result;
 pub mod signature;
 pub mod storage;
 pub mod timestamp;

@@ -25,6 +25,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of the largest variant (serve's settings) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service. With no settings: SQLite and a local object store in ./data,
@@ -46,9 +48,10 @@ enum Command {
     /// Verify a signed file: a CMS/PKCS#7 signature with its content, or a detached one with
     /// --detached. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 unreadable input.
     Verify(VerifyArgs),
-    /// Sign a PDF with a key (PAdES B-B, or B-T with --tsa; SubFilter ETSI.CAdES.detached,
-    /// invisible signature, incremental update). Exit 0 when OUT is written, 2 when the TSA
-    /// gives no usable token, 3 when an input is unusable.
+    /// Sign a PDF with a key (PAdES B-B, B-T with --tsa, B-LT with --level B-LT; SubFilter
+    /// ETSI.CAdES.detached, incremental update; invisible, or a visible block with --visible;
+    /// a certified copy of a scan with --certified-copy). Exit 0 when OUT is written, 2 when the
+    /// TSA gives no usable token, 3 when an input is unusable.
     Sign(SignArgs),
     /// Certificates: validate one against trust anchors (RFC 5280).
     #[command(subcommand)]
@@ -93,17 +96,23 @@ struct VerifyArgs {
 
 #[derive(clap::Args)]
 struct SignArgs {
-    /// The private key: a PEM file, or a PKCS#12 file (.p12/.pfx) holding key and certificate.
+    /// The private key: a PEM file, a PKCS#12 file (.p12/.pfx) holding key and certificate, or
+    /// an RFC 7512 `pkcs11:` URI (the key never leaves the token; PIN from
+    /// MOTCUA_KEY_PASSPHRASE or --passphrase-file).
     #[arg(long, value_name = "KEY")]
-    key: std::path::PathBuf,
-    /// The signer's certificate (PEM). Not needed with a PKCS#12 key.
+    key: String,
+    /// The PKCS#11 module for a `pkcs11:` key. [default: MOTCUA_PKCS11_MODULE, else SoftHSM2]
+    #[arg(long, value_name = "LIB")]
+    pkcs11_module: Option<std::path::PathBuf>,
+    /// The signer's certificate (PEM). Not needed with a PKCS#12 key, nor with a token that
+    /// holds it.
     #[arg(long, value_name = "CERT")]
     cert: Option<std::path::PathBuf>,
     /// Intermediate certificates (PEM) to include in the signature.
     #[arg(long, value_name = "CERTS")]
     chain: Option<std::path::PathBuf>,
-    /// A file holding the PKCS#12 passphrase. [default: the MOTCUA_KEY_PASSPHRASE variable, or
-    /// an empty passphrase]
+    /// A file holding the PKCS#12 passphrase or the token PIN. [default: the
+    /// MOTCUA_KEY_PASSPHRASE variable, or an empty passphrase]
     #[arg(long, value_name = "FILE")]
     passphrase_file: Option<std::path::PathBuf>,
     /// The name of the new signature field.
@@ -113,7 +122,42 @@ struct SignArgs {
     /// timestamp from it. Without it: B-B.
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
-    /// The PDF to sign.
+    /// The PAdES level: B-B, B-T (needs --tsa) or B-LT (needs --tsa and --trust: the signature is
+    /// validated now and the certificates, CRLs and OCSP responses go into the DSS).
+    /// [default: B-T with --tsa, else B-B]
+    #[arg(long, value_name = "LEVEL")]
+    level: Option<String>,
+    /// B-LT: trust anchors to validate the new signature against. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    trust: Vec<std::path::PathBuf>,
+    /// B-LT: CRLs (DER or PEM), files or folders. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    crl: Vec<std::path::PathBuf>,
+    /// B-LT: revocation checking, require or soft (unknown status is a warning).
+    #[arg(long, default_value = "require", value_name = "MODE")]
+    revocation: String,
+    /// Draw a visible signature block naming this agency and the signing time (Decree
+    /// 30/2020 style).
+    #[arg(long, value_name = "NAME")]
+    visible: Option<String>,
+    /// Where the visible block goes: "x1,y1,x2,y2" in points. [default: top right]
+    #[arg(long, value_name = "RECT", requires = "visible")]
+    rect: Option<String>,
+    /// The page of the visible block, from 1.
+    #[arg(long, default_value_t = 1, value_name = "N", requires = "visible")]
+    page: usize,
+    /// A seal or signature image (PNG, transparency kept) drawn in the visible block.
+    #[arg(long, value_name = "PNG", requires = "visible")]
+    seal: Option<std::path::PathBuf>,
+    /// How the signing time is shown (a `time` crate format description).
+    #[arg(long, value_name = "PATTERN", default_value = motcua::signature::appearance::DEFAULT_TIME_PATTERN)]
+    time_pattern: String,
+    /// Issue a certified electronic copy (SAO Y) of a scanned original: IN may be a PDF or
+    /// JPEG/PNG/TIFF images (turned into a PDF), stamped top right of page 1 with "SAO Y",
+    /// this copying agency and the signing time.
+    #[arg(long, value_name = "AGENCY", conflicts_with = "visible")]
+    certified_copy: Option<String>,
+    /// The PDF to sign (with --certified-copy also JPEG, PNG or TIFF).
     input: std::path::PathBuf,
     /// Where to write the signed PDF (written whole, then renamed into place).
     output: std::path::PathBuf,
@@ -614,35 +658,137 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
     }
 }
 
-fn sign_file(args: SignArgs) -> ExitCode {
-    use motcua::signature::sign::SigningIdentity;
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let identity = (|| -> Result<SigningIdentity, String> {
-        let key = read(&args.key)?;
-        let identity = if key.starts_with(b"-----BEGIN") {
-            let cert = args
-                .cert
-                .as_deref()
-                .ok_or("--cert is required with a PEM key")?;
-            SigningIdentity::from_pem(&key, &read(cert)?, b"")
-        } else {
-            let passphrase = match &args.passphrase_file {
-                Some(p) => String::from_utf8(read(p)?)
-                    .map_err(|_| format!("{}: not UTF-8", p.display()))?
-                    .trim_end_matches(['\r', '\n'])
-                    .to_owned(),
-                None => std::env::var("MOTCUA_KEY_PASSPHRASE").unwrap_or_default(),
+/// What `motcua sign` was asked to do, read from its arguments.
+struct SignPlan {
+    pdf: Vec<u8>,
+    level: motcua::signature::sign::Level,
+    validation: Option<motcua::signature::VerifyOptions>,
+    appearance: Option<motcua::signature::appearance::Appearance>,
+}
+
+fn sign_plan(
+    args: &SignArgs,
+    input: Vec<u8>,
+    now: time::OffsetDateTime,
+) -> Result<SignPlan, String> {
+    use motcua::signature::appearance::{Appearance, Placement};
+    use motcua::signature::sign::Level;
+    let level = match &args.level {
+        Some(l) => l.parse::<Level>().map_err(|e| e.to_string())?,
+        None if args.tsa.is_some() => Level::BT,
+        None => Level::BB,
+    };
+    if level != Level::BB && args.tsa.is_none() {
+        return Err(format!("--level {} needs --tsa", level.as_str()));
+    }
+    let validation = if level == Level::BLT {
+        if args.trust.is_empty() {
+            return Err("--level B-LT needs --trust".into());
+        }
+        let revocation = parse_revocation(&args.revocation)?;
+        if revocation == motcua::pki::RevocationMode::Off {
+            return Err("--level B-LT needs revocation data: --revocation require or soft".into());
+        }
+        Some(motcua::signature::VerifyOptions {
+            store: load_store(&args.trust, &[], &args.crl)?,
+            revocation,
+            at: None,
+            algorithms: motcua::pki::AlgorithmPolicy::default(),
+            ocsp: true,
+        })
+    } else {
+        None
+    };
+    let (pdf, appearance) = match &args.certified_copy {
+        Some(agency) => {
+            let pdf = match motcua::content::detect(&input) {
+                Some(motcua::content::MediaType::Pdf) => input,
+                Some(
+                    motcua::content::MediaType::Jpeg
+                    | motcua::content::MediaType::Png
+                    | motcua::content::MediaType::Tiff,
+                ) => motcua::pdf::image::images_to_pdf(&[&input])
+                    .map_err(|e| format!("{}: {e}", args.input.display()))?,
+                _ => {
+                    return Err(format!(
+                        "{}: a certified copy is made of a PDF, JPEG, PNG or TIFF scan",
+                        args.input.display()
+                    ));
+                }
             };
-            SigningIdentity::from_pkcs12(&key, &passphrase)
+            let stamp = Appearance::certified_copy(agency, now, &args.time_pattern)
+                .map_err(|e| e.to_string())?;
+            (pdf, Some(stamp))
         }
-        .map_err(|e| format!("{}: {e}", args.key.display()))?;
-        match &args.chain {
-            Some(p) => identity
-                .with_chain(&read(p)?)
-                .map_err(|e| format!("{}: {e}", p.display())),
-            None => Ok(identity),
+        None => {
+            let appearance = match &args.visible {
+                None => None,
+                Some(agency) => {
+                    let placement = match &args.rect {
+                        None => Placement::TopRight {
+                            width: 220.0,
+                            height: 60.0,
+                            margin: 36.0,
+                        },
+                        Some(r) => {
+                            let v: Vec<f32> = r
+                                .split(',')
+                                .map(|p| p.trim().parse::<f32>())
+                                .collect::<Result<_, _>>()
+                                .map_err(|_| format!("--rect {r:?}: four numbers x1,y1,x2,y2"))?;
+                            match v[..] {
+                                [x1, y1, x2, y2] if x2 > x1 && y2 > y1 => {
+                                    Placement::Rect([x1, y1, x2, y2])
+                                }
+                                _ => {
+                                    return Err(format!(
+                                        "--rect {r:?}: four numbers x1,y1,x2,y2 with x2 > x1 and y2 > y1"
+                                    ));
+                                }
+                            }
+                        }
+                    };
+                    let mut a = Appearance::signed_by(agency, now, &args.time_pattern, placement)
+                        .map_err(|e| e.to_string())?;
+                    a.page = args.page;
+                    if let Some(p) = &args.seal {
+                        a.image =
+                            Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?);
+                    }
+                    Some(a)
+                }
+            };
+            (input, appearance)
         }
-    })();
+    };
+    Ok(SignPlan {
+        pdf,
+        level,
+        validation,
+        appearance,
+    })
+}
+
+fn sign_file(args: SignArgs) -> ExitCode {
+    use motcua::signature::sign::{PdfSignOptions, SigningIdentity};
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let secret = match &args.passphrase_file {
+        Some(p) => match read(p)
+            .and_then(|b| String::from_utf8(b).map_err(|_| format!("{}: not UTF-8", p.display())))
+        {
+            Ok(s) => Some(s.trim_end_matches(['\r', '\n']).to_owned()),
+            Err(e) => return input_error(e),
+        },
+        None => std::env::var("MOTCUA_KEY_PASSPHRASE").ok(),
+    };
+    let identity = SigningIdentity::load(
+        &args.key,
+        args.cert.as_deref(),
+        args.chain.as_deref(),
+        secret.as_deref(),
+        args.pkcs11_module.as_deref(),
+    )
+    .map_err(|e| e.to_string());
     let identity = match identity {
         Ok(i) => i,
         Err(e) => return input_error(e),
@@ -652,13 +798,19 @@ fn sign_file(args: SignArgs) -> ExitCode {
         Err(e) => return input_error(e),
     };
     let now = time::OffsetDateTime::now_utc().to_offset(motcua::timestamp::VIETNAM);
-    let signed = match motcua::signature::sign::sign_pdf_stamped(
-        &input,
-        &identity,
-        now,
-        &args.field,
-        args.tsa.as_deref(),
-    ) {
+    let plan = match sign_plan(&args, input, now) {
+        Ok(p) => p,
+        Err(e) => return input_error(e),
+    };
+    let options = PdfSignOptions {
+        time: now,
+        field: &args.field,
+        level: plan.level,
+        tsa: args.tsa.as_deref(),
+        validation: plan.validation.as_ref(),
+        appearance: plan.appearance.as_ref(),
+    };
+    let signed = match motcua::signature::sign::sign_pdf_with(&plan.pdf, &identity, &options) {
         Ok(s) => s,
         // The TSA being unreachable or refusing is not the input's fault.
         Err(e @ motcua::signature::sign::SignError::Timestamp(_)) => {

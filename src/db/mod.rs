@@ -8,6 +8,7 @@
 
 mod dossiers;
 mod ledger;
+mod results;
 mod tokens;
 
 use std::str::FromStr as _;
@@ -20,6 +21,7 @@ pub use dossiers::{
     DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,
 };
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
+pub use results::{ResultRow, RevocationRow};
 pub use tokens::TokenRow;
 
 /// Which database is behind the pool.

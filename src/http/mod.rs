@@ -12,6 +12,7 @@ mod error;
 mod ledger;
 mod openapi;
 mod ops;
+mod results;
 mod signatures;
 mod wire;
 
@@ -38,6 +39,8 @@ use crate::storage::ObjectStore;
 pub struct AppState {
     /// Dossier operations.
     pub dossiers: DossierService,
+    /// Results: issuing, reading, revoking, public verification.
+    pub results: crate::result::ResultService,
     /// The database (for authentication and readiness).
     pub db: Db,
     /// The object store (for readiness).
@@ -64,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .merge(documents::router())
         .merge(ledger::router())
         .merge(signatures::router())
+        .merge(results::api_router())
         .merge(openapi::router())
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(
@@ -72,6 +76,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .merge(results::public_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_context))

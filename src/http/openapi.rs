@@ -34,6 +34,13 @@ use super::AppState;
         super::ledger::consistency,
         super::signatures::report,
         super::signatures::verify,
+        super::results::issue,
+        super::results::list,
+        super::results::show,
+        super::results::pdf,
+        super::results::revoke,
+        super::results::verify_page,
+        super::results::check_upload,
     ),
     modifiers(&BearerAuth)
 )]

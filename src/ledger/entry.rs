@@ -22,6 +22,10 @@ pub enum EntryKind {
     /// A signature was verified (the signature and signed documents, the report's SHA-256, the
     /// indication).
     SignatureVerified,
+    /// A result was issued (result and dossier ids, code, the signed PDF's SHA-256 and size).
+    ResultIssued,
+    /// An issued result was revoked (result id, code, the SHA-256 of the reason).
+    ResultRevoked,
 }
 
 impl EntryKind {
@@ -32,6 +36,8 @@ impl EntryKind {
             Self::DocumentStored => "document_stored",
             Self::RecordRead => "record_read",
             Self::SignatureVerified => "signature_verified",
+            Self::ResultIssued => "result_issued",
+            Self::ResultRevoked => "result_revoked",
         }
     }
 }

@@ -10,6 +10,10 @@
 //! reported as not fully verified).
 
 pub mod changes;
+pub mod font;
+pub mod image;
+pub mod qr;
+pub mod render;
 
 use lopdf::{Document, Object, xref::XrefEntry};
 

@@ -5,8 +5,11 @@
 //! signer's certificate must meet (key usage, extended key usage). Relies on `pki` for paths.
 //! Never reaches: the database, HTTP, the object store.
 
+pub mod appearance;
 pub mod cms;
+pub mod ltv;
 pub mod pades;
+pub mod pkcs11;
 pub mod report;
 pub mod sign;
 pub mod tsa;

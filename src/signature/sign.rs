@@ -38,9 +38,9 @@ fn failed<E: std::fmt::Display>(e: E) -> SignError {
 
 /// A signing identity: the private key, its certificate and the chain to include.
 pub struct SigningIdentity {
-    key: PKey<Private>,
-    cert: X509,
-    chain: Vec<X509>,
+    pub(super) key: PKey<Private>,
+    pub(super) cert: X509,
+    pub(super) chain: Vec<X509>,
 }
 
 impl std::fmt::Debug for SigningIdentity {
@@ -91,6 +91,56 @@ impl SigningIdentity {
             .map(|s| s.into_iter().collect())
             .unwrap_or_default();
         Ok(Self { key, cert, chain })
+    }
+
+    /// Loads an identity from where the configuration says it is: `key` is a PEM private key
+    /// (with `cert`), a PKCS#12 file (certificate inside; `secret` is its passphrase), or an
+    /// RFC 7512 `pkcs11:` URI (the key stays in the token; `secret` is the PIN, `cert`
+    /// optional). `chain` adds intermediates (PEM). Errors name the file, never the secret.
+    pub fn load(
+        key: &str,
+        cert: Option<&std::path::Path>,
+        chain: Option<&std::path::Path>,
+        secret: Option<&str>,
+        pkcs11_module: Option<&std::path::Path>,
+    ) -> Result<Self, SignError> {
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).map_err(|e| SignError::Failed(format!("{}: {e}", p.display())))
+        };
+        let chain_pem = chain.map(read).transpose()?.unwrap_or_default();
+        if super::pkcs11::is_pkcs11_uri(key) {
+            let cert_pem = cert.map(read).transpose()?;
+            return Self::from_pkcs11(key, pkcs11_module, secret, cert_pem.as_deref(), &chain_pem);
+        }
+        let key_path = std::path::Path::new(key);
+        let key_bytes = read(key_path)?;
+        let at = |e: SignError| SignError::Failed(format!("{}: {e}", key_path.display()));
+        let identity = if key_bytes.starts_with(b"-----BEGIN") {
+            let cert = cert.ok_or_else(|| {
+                SignError::Failed(format!(
+                    "{}: a PEM key needs its certificate (--cert)",
+                    key_path.display()
+                ))
+            })?;
+            Self::from_pem(&key_bytes, &read(cert)?, b"").map_err(at)?
+        } else {
+            Self::from_pkcs12(&key_bytes, secret.unwrap_or("")).map_err(at)?
+        };
+        if chain_pem.is_empty() {
+            Ok(identity)
+        } else {
+            identity.with_chain(&chain_pem)
+        }
+    }
+
+    /// The certificate's subject, as reports show it.
+    pub fn subject(&self) -> String {
+        self.cert
+            .to_der()
+            .ok()
+            .and_then(|der| crate::pki::Cert::parse(&der).ok())
+            .map(|c| c.subject.display().to_owned())
+            .unwrap_or_default()
     }
 
     /// Adds intermediates (PEM) to send with the signature.
@@ -257,6 +307,146 @@ pub fn pdf_date(t: time::OffsetDateTime) -> String {
     )
 }
 
+/// Opens a PDF for an incremental update, within the parser budgets; lopdf must never take the
+/// process down, even on a document we were asked to sign.
+pub(super) fn open_incremental(input: &[u8]) -> Result<lopdf::IncrementalDocument, SignError> {
+    crate::pdf::within_budget(input).map_err(|e| SignError::Pdf(e.to_string()))?;
+    std::panic::catch_unwind(|| -> Result<lopdf::IncrementalDocument, lopdf::Error> {
+        input.try_into()
+    })
+    .map_err(|_| SignError::Pdf("the parser failed on this file".into()))?
+    .map_err(|e| SignError::Pdf(e.to_string()))
+}
+
+/// The PAdES baseline level (ETSI EN 319 142-1 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// B-B: the signature alone.
+    BB,
+    /// B-T: with an RFC 3161 signature timestamp.
+    BT,
+    /// B-LT: B-T plus the validation material (certificates, CRLs, OCSP) in the DSS.
+    BLT,
+}
+
+impl std::str::FromStr for Level {
+    type Err = SignError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "B-B" => Ok(Self::BB),
+            "B-T" => Ok(Self::BT),
+            "B-LT" => Ok(Self::BLT),
+            _ => Err(SignError::Failed(format!(
+                "unknown PAdES level {s:?} (B-B, B-T or B-LT)"
+            ))),
+        }
+    }
+}
+
+impl Level {
+    /// The ETSI name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BB => "B-B",
+            Self::BT => "B-T",
+            Self::BLT => "B-LT",
+        }
+    }
+}
+
+/// How to sign a PDF.
+#[derive(Debug, Clone, Copy)]
+pub struct PdfSignOptions<'a> {
+    /// The claimed signing time, written to /M (and shown in a visible block).
+    pub time: time::OffsetDateTime,
+    /// The name of the new signature field.
+    pub field: &'a str,
+    /// The PAdES level.
+    pub level: Level,
+    /// The time-stamping authority (http:// URL), needed from B-T up.
+    pub tsa: Option<&'a str>,
+    /// What the signature is validated against before its material goes into the DSS (B-LT).
+    pub validation: Option<&'a super::VerifyOptions>,
+    /// A visible signature block; invisible when `None`.
+    pub appearance: Option<&'a super::appearance::Appearance>,
+}
+
+impl<'a> PdfSignOptions<'a> {
+    /// B-B, invisible, in the field `field`, claimed at `time`.
+    pub fn new(time: time::OffsetDateTime, field: &'a str) -> Self {
+        Self {
+            time,
+            field,
+            level: Level::BB,
+            tsa: None,
+            validation: None,
+            appearance: None,
+        }
+    }
+}
+
+/// Signs a PDF as an incremental update at the level `options` asks for. B-LT is the B-T
+/// signature, validated now, then a second incremental update adding the DSS.
+pub fn sign_pdf_with(
+    input: &[u8],
+    identity: &SigningIdentity,
+    options: &PdfSignOptions<'_>,
+) -> Result<Vec<u8>, SignError> {
+    let tsa = match (options.level, options.tsa) {
+        (Level::BB, _) => None,
+        (_, Some(url)) => Some(url),
+        (level, None) => {
+            return Err(SignError::Failed(format!(
+                "{} needs a time-stamping authority",
+                level.as_str()
+            )));
+        }
+    };
+    let validation = match (options.level, options.validation) {
+        (Level::BLT, None) => {
+            return Err(SignError::Failed(
+                "B-LT needs trust anchors to validate the signature against".into(),
+            ));
+        }
+        (_, v) => v,
+    };
+    let signed = sign_revision(
+        input,
+        identity,
+        options.time,
+        options.field,
+        tsa,
+        options.appearance,
+    )?;
+    match (options.level, validation) {
+        (Level::BLT, Some(v)) => super::ltv::add_dss(&signed, v),
+        _ => Ok(signed),
+    }
+}
+
+/// A page's /MediaBox (inherited from its parents when absent; A4 when nowhere).
+fn media_box(doc: &lopdf::Document, page: lopdf::ObjectId) -> [f32; 4] {
+    let mut node = doc.get_dictionary(page).ok();
+    for _ in 0..32 {
+        let Some(dict) = node else { break };
+        if let Ok(lopdf::Object::Array(a)) = dict.get(b"MediaBox")
+            && a.len() == 4
+        {
+            let v: Vec<f32> = a.iter().filter_map(|o| o.as_float().ok()).collect();
+            if v.len() == 4 {
+                return [v[0], v[1], v[2], v[3]];
+            }
+        }
+        node = dict
+            .get(b"Parent")
+            .and_then(lopdf::Object::as_reference)
+            .ok()
+            .and_then(|id| doc.get_dictionary(id).ok());
+    }
+    [0.0, 0.0, 595.28, 841.89]
+}
+
 /// Signs a PDF (PAdES B-B, SubFilter ETSI.CAdES.detached) as an incremental update: an
 /// invisible signature field `field` on the first page, the claimed time `time` in /M.
 pub fn sign_pdf(
@@ -277,22 +467,27 @@ pub fn sign_pdf_stamped(
     field: &str,
     tsa: Option<&str>,
 ) -> Result<Vec<u8>, SignError> {
-    use lopdf::{Dictionary, IncrementalDocument, Object, StringFormat, dictionary};
+    sign_revision(input, identity, time, field, tsa, None)
+}
+
+fn sign_revision(
+    input: &[u8],
+    identity: &SigningIdentity,
+    time: time::OffsetDateTime,
+    field: &str,
+    tsa: Option<&str>,
+    appearance: Option<&super::appearance::Appearance>,
+) -> Result<Vec<u8>, SignError> {
+    use lopdf::{Dictionary, Object, StringFormat, dictionary};
     let pdf = |e: lopdf::Error| SignError::Pdf(e.to_string());
-    crate::pdf::within_budget(input).map_err(|e| SignError::Pdf(e.to_string()))?;
-    // lopdf must never take the process down, even on a document we were asked to sign.
-    let mut inc: IncrementalDocument =
-        std::panic::catch_unwind(|| -> Result<IncrementalDocument, lopdf::Error> {
-            input.try_into()
-        })
-        .map_err(|_| SignError::Pdf("the parser failed on this file".into()))?
-        .map_err(pdf)?;
+    let mut inc = open_incremental(input)?;
     let prev = inc.get_prev_documents();
+    let page_number = appearance.map_or(1, |a| a.page);
     let page = *prev
         .get_pages()
-        .values()
-        .next()
-        .ok_or_else(|| SignError::Pdf("the document has no page".into()))?;
+        .get(&(page_number as u32))
+        .ok_or_else(|| SignError::Pdf(format!("the document has no page {page_number}")))?;
+    let media_box = media_box(prev, page);
     let catalog_id = prev
         .trailer
         .get(b"Root")
@@ -341,16 +536,27 @@ pub fn sign_pdf_stamped(
         "Contents" => Object::String(vec![b'0'; CONTENTS_RESERVED * 2], StringFormat::Literal),
         "M" => Object::string_literal(pdf_date(time)),
     });
-    let widget = inc.new_document.add_object(dictionary! {
+    let mut widget = dictionary! {
         "Type" => "Annot",
         "Subtype" => "Widget",
         "FT" => "Sig",
         "T" => Object::string_literal(field),
         "V" => Object::Reference(sig),
         "Rect" => vec![0.into(), 0.into(), 0.into(), 0.into()],
+        // Print, locked.
         "F" => 132,
         "P" => Object::Reference(page),
-    });
+    };
+    if let Some(a) = appearance {
+        let rect = a.rect(media_box);
+        let form = a.build(&mut inc.new_document, rect[2] - rect[0], rect[3] - rect[1])?;
+        widget.set(
+            "Rect",
+            rect.iter().map(|v| Object::Real(*v)).collect::<Vec<_>>(),
+        );
+        widget.set("AP", dictionary! { "N" => Object::Reference(form) });
+    }
+    let widget = inc.new_document.add_object(widget);
     // The page lists the widget among its annotations.
     match annots {
         Some(Object::Reference(array_id)) => {

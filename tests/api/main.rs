@@ -4,6 +4,7 @@
 mod support;
 
 mod access;
+mod appearance;
 mod concurrency;
 mod documents;
 mod failures;
@@ -11,12 +12,17 @@ mod intake;
 mod intake_signatures;
 mod large_upload;
 pub mod ledger;
+mod ltv;
 mod ocsp;
 mod ops;
 mod pdf_signatures;
+mod pkcs11;
 mod pkits;
 mod pyhanko;
+mod render;
 mod restart;
+mod results;
+mod scans;
 mod signatures;
 mod signing;
 mod tamper;

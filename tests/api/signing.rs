@@ -5,13 +5,13 @@ use motcua::pki::{RevocationMode, Store, load};
 use motcua::signature::sign::{SigningIdentity, cades_detached};
 use motcua::signature::{Indication, VerifyOptions, cms};
 
-const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
+pub(crate) const PKI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
 
-fn read(f: &str) -> Vec<u8> {
+pub(crate) fn read(f: &str) -> Vec<u8> {
     std::fs::read(format!("{PKI}/{f}")).unwrap()
 }
 
-fn identity(signer: &str) -> SigningIdentity {
+pub(crate) fn identity(signer: &str) -> SigningIdentity {
     SigningIdentity::from_pem(
         &read(&format!("signer-{signer}.key.pem")),
         &read(&format!("signer-{signer}.pem")),
@@ -20,7 +20,7 @@ fn identity(signer: &str) -> SigningIdentity {
     .unwrap()
 }
 
-fn options() -> VerifyOptions {
+pub(crate) fn options() -> VerifyOptions {
     crate::support::test_pki_options()
 }
 
@@ -128,7 +128,7 @@ fn signed_pdfs_are_accepted_by_pyhanko_pdfsig_and_qpdf() {
 }
 
 /// The demo agency identity that `scripts/make-demo-certs.sh` made into `certs/`.
-const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
+pub(crate) const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs");
 
 fn signed_by_the_demo_agency() -> Vec<u8> {
     let demo = |f: &str| std::fs::read(format!("{CERTS}/{f}")).unwrap();
@@ -144,7 +144,7 @@ fn signed_by_the_demo_agency() -> Vec<u8> {
     motcua::signature::sign::sign_pdf(&input, &identity, time, "Signature1").unwrap()
 }
 
-fn run(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
+pub(crate) fn run(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = std::process::Command::new(program)
         .args(args)
         .output()
@@ -154,13 +154,13 @@ fn run(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn assert_pyhanko_accepts(pdf: &std::path::Path) {
+pub(crate) fn assert_pyhanko_accepts(pdf: &std::path::Path) {
     assert_pyhanko_says(pdf, &[], "INTACT:TRUSTED,UNTOUCHED");
 }
 
 /// pyHanko validates `pdf` trusting the demo root and `more_roots` (and nothing else) and reports
 /// `verdict`.
-fn assert_pyhanko_says(pdf: &std::path::Path, more_roots: &[&str], verdict: &str) {
+pub(crate) fn assert_pyhanko_says(pdf: &std::path::Path, more_roots: &[&str], verdict: &str) {
     let demo_root = format!("{CERTS}/demo-root-ca.pem");
     let mut args: Vec<&std::ffi::OsStr> = vec!["sign".as_ref(), "validate".as_ref()];
     for root in std::iter::once(demo_root.as_str()).chain(more_roots.iter().copied()) {
@@ -181,7 +181,7 @@ fn assert_pyhanko_says(pdf: &std::path::Path, more_roots: &[&str], verdict: &str
 }
 
 /// poppler reads trust anchors from an NSS database, never from loose files.
-fn nss_database_trusting_the_demo_root(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn nss_database_trusting_the_demo_root(dir: &std::path::Path) -> std::path::PathBuf {
     let db = dir.join("nss");
     std::fs::create_dir(&db).unwrap();
     let spec = format!("sql:{}", db.display());
@@ -219,7 +219,7 @@ fn nss_database_trusting_the_demo_root(dir: &std::path::Path) -> std::path::Path
 
 /// No `-no-ocsp`: poppler 22.12 then reports every certificate as "Unknown issue"; the demo
 /// certificates name no OCSP responder, so nothing is fetched anyway.
-fn assert_pdfsig_accepts(pdf: &std::path::Path, nss: &std::path::Path) {
+pub(crate) fn assert_pdfsig_accepts(pdf: &std::path::Path, nss: &std::path::Path) {
     let (ok, text) = run(
         "pdfsig",
         &["-nssdir".as_ref(), nss.as_os_str(), pdf.as_os_str()],
@@ -237,7 +237,7 @@ fn assert_pdfsig_accepts(pdf: &std::path::Path, nss: &std::path::Path) {
     }
 }
 
-fn assert_qpdf_accepts(pdf: &std::path::Path) {
+pub(crate) fn assert_qpdf_accepts(pdf: &std::path::Path) {
     let (ok, text) = run("qpdf", &["--check".as_ref(), pdf.as_os_str()]);
     assert!(ok, "qpdf --check failed on {pdf:?}:\n{text}");
     assert!(
@@ -246,7 +246,7 @@ fn assert_qpdf_accepts(pdf: &std::path::Path) {
     );
 }
 
-fn motcua(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Option<i32>, String) {
+pub(crate) fn motcua(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
         .args(args)
         .env_remove("MOTCUA_KEY_PASSPHRASE")
@@ -258,7 +258,7 @@ fn motcua(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Option<i32>, Stri
     (out.status.code(), text)
 }
 
-fn verified_by_motcua_cli(pdf: &std::path::Path) -> (Option<i32>, String) {
+pub(crate) fn verified_by_motcua_cli(pdf: &std::path::Path) -> (Option<i32>, String) {
     let root = format!("{CERTS}/demo-root-ca.pem");
     motcua(
         &[
@@ -502,7 +502,7 @@ fn the_sign_command_sends_the_chain_so_a_verifier_holding_only_the_root_can_buil
 
 /// A loopback RFC 3161 responder: every POST is answered by `openssl ts -reply` with the test
 /// TSA (tests/data/pki/tsa). Returns its URL; the thread lives as long as the test process.
-fn loopback_tsa() -> String {
+pub(crate) fn loopback_tsa() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/tsa", listener.local_addr().unwrap());
     std::thread::spawn(move || {

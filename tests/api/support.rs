@@ -109,6 +109,12 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         procedures: None,
         log_format: LogFormat::Text,
         orphan_grace: Duration::from_secs(3600),
+        // Results are signed by the demo agency identity of certs/ on both backends.
+        issuer: motcua::config::IssuerSettings {
+            demo: true,
+            public_url: "http://127.0.0.1:0".into(),
+            ..motcua::config::IssuerSettings::default()
+        },
     }
 }
 

@@ -1,0 +1,637 @@
+//! Results: `POST /api/v1/dossiers/{id}/results` (an officer issues one), `GET
+//! /api/v1/dossiers/{id}/results`, `GET /api/v1/results/{code}` and `/pdf`, `POST
+//! /api/v1/results/{code}/revocation`; and the public verification pages, without a token:
+//! `GET /verify/{code}` (is this result genuine, who signed it and when), `GET /verify` and
+//! `POST /verify` (upload a PDF to check it).
+
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::result::{
+    IssueRequest, IssuedResult, ResultError, UploadVerdict, is_genuine, parse_kind,
+};
+use crate::signature::Report;
+
+use super::error::{multipart_error, read_part_limited};
+use super::{ApiError, AppState, Caller, ErrorBody, json};
+
+pub(super) fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/dossiers/{id}/results", post(issue).get(list))
+        .route("/results/{code}", get(show))
+        .route("/results/{code}/pdf", get(pdf))
+        .route("/results/{code}/revocation", post(revoke))
+}
+
+pub(super) fn public_router() -> Router<AppState> {
+    Router::new()
+        .route("/verify", get(upload_form).post(check_upload))
+        .route("/verify/{code}", get(verify_page))
+}
+
+impl From<ResultError> for ApiError {
+    fn from(e: ResultError) -> Self {
+        let message = e.to_string();
+        match e {
+            ResultError::NotFound => ApiError::not_found("result or dossier"),
+            ResultError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            ResultError::Render(_) | ResultError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_result", message)
+            }
+            ResultError::AlreadyRevoked(_) => {
+                ApiError::new(StatusCode::CONFLICT, "already_revoked", message)
+            }
+            ResultError::NoIssuer => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_issuer", message)
+            }
+            ResultError::Signing(crate::signature::sign::SignError::Timestamp(_)) => {
+                tracing::error!(error = %message, "time-stamping failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timestamp_unavailable",
+                    "the time-stamping authority gave no usable token; nothing was issued, please retry later",
+                )
+            }
+            ResultError::Dossier(d) => d.into(),
+            ResultError::Storage(s) => crate::dossier::DossierError::Storage(s).into(),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// What an officer sends to issue a result.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueJson {
+    /// `business_registration`, `birth_registration` or `dossier_receipt`.
+    #[schema(example = "business_registration")]
+    kind: String,
+    /// The title; the kind's default when absent.
+    #[serde(default)]
+    title: String,
+    /// Label/value rows printed as the body, in order.
+    #[serde(default)]
+    #[schema(example = json!([["Tên doanh nghiệp", "Công ty TNHH Ánh Dương"], ["Mã số doanh nghiệp", "0101234567"]]))]
+    fields: Vec<(String, String)>,
+    /// The place printed before the date (địa danh).
+    #[schema(example = "Hà Nội")]
+    place: String,
+    /// The due date (receipts), YYYY-MM-DD.
+    due_date: Option<String>,
+}
+
+/// An issued result.
+#[derive(Serialize, ToSchema)]
+pub struct ResultJson {
+    id: String,
+    /// `<dossier code>-KQ<n>`.
+    #[schema(example = "DEMO-261128-0001-KQ1")]
+    code: String,
+    dossier_id: String,
+    kind: String,
+    title: String,
+    sha256: String,
+    size: u64,
+    agency: String,
+    /// The signing certificate's subject.
+    signer: String,
+    /// PAdES level.
+    level: String,
+    issued_at: String,
+    ledger_index: u64,
+    /// The public verification page.
+    verify_url: String,
+    /// `issued` or `revoked`.
+    status: &'static str,
+    revocation: Option<RevocationJson>,
+}
+
+/// A revocation.
+#[derive(Serialize, ToSchema)]
+pub struct RevocationJson {
+    reason: String,
+    revoked_at: String,
+    ledger_index: u64,
+}
+
+impl From<&IssuedResult> for ResultJson {
+    fn from(r: &IssuedResult) -> Self {
+        Self {
+            id: r.id.clone(),
+            code: r.code.clone(),
+            dossier_id: r.dossier_id.clone(),
+            kind: r.kind.clone(),
+            title: r.title.clone(),
+            sha256: r.sha256.to_hex(),
+            size: r.size,
+            agency: r.agency.clone(),
+            signer: r.signer.clone(),
+            level: r.level.clone(),
+            issued_at: r.issued_at.clone(),
+            ledger_index: r.ledger_index,
+            verify_url: r.verify_url.clone(),
+            status: if r.revocation.is_some() {
+                "revoked"
+            } else {
+                "issued"
+            },
+            revocation: r.revocation.as_ref().map(|v| RevocationJson {
+                reason: v.reason.clone(),
+                revoked_at: v.revoked_at.clone(),
+                ledger_index: v.ledger_index,
+            }),
+        }
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim() == "application/json")
+        });
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the request as application/json",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+            format!("the request body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+/// Issue a result for a dossier: rendered from a template, signed by the agency (PAdES, visible
+/// signature block, QR code to the verification page), stored and logged. Officers only.
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/results", tag = "results",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    request_body(content = IssueJson, content_type = "application/json"),
+    responses(
+        (status = 201, body = ResultJson, description = "Issued; `Location` names it"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid_json, invalid_result (unknown kind, empty field, unprintable character, too long for one page)"),
+        (status = 503, body = ErrorBody, description = "no_issuer, timestamp_unavailable, storage_unavailable")),
+    security(("bearer" = [])))]
+async fn issue(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if principal.role != crate::auth::Role::Officer {
+        return Err(ResultError::Forbidden("only officers issue results").into());
+    }
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::not_found("dossier"));
+    }
+    let request: IssueJson = parse_json(&headers, &body)?;
+    let kind = parse_kind(&request.kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_result",
+            format!(
+                "unknown result kind {:?}: business_registration, birth_registration or dossier_receipt",
+                request.kind
+            ),
+        )
+    })?;
+    let due_date = match request.due_date.as_deref() {
+        None => None,
+        Some(d) => Some(
+            time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_result",
+                        format!("due_date {d:?}: use YYYY-MM-DD"),
+                    )
+                })?,
+        ),
+    };
+    let issued = state
+        .results
+        .issue(
+            &principal,
+            &id,
+            IssueRequest {
+                kind,
+                title: request.title,
+                fields: request.fields,
+                place: request.place,
+                due_date,
+            },
+        )
+        .await?;
+    let mut response = json(StatusCode::CREATED, ResultJson::from(&issued));
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/results/{}", issued.code)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// A dossier's results, in order.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/results", tag = "results",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    responses((status = 200, body = Vec<ResultJson>), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::not_found("dossier"));
+    }
+    let results = state.results.list(&principal, &id).await?;
+    Ok(Json(results.iter().map(ResultJson::from).collect::<Vec<_>>()).into_response())
+}
+
+/// A result (applicants see their own; staff see all; archivists' reads are logged).
+#[utoipa::path(get, path = "/api/v1/results/{code}", tag = "results",
+    params(("code" = String, Path, description = "Result code")),
+    responses((status = 200, body = ResultJson), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn show(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let result = state.results.get(&principal, &code).await?;
+    Ok(Json(ResultJson::from(&result)).into_response())
+}
+
+/// The signed PDF, exactly as issued (also after revocation: the `Motcua-Result-Status` header
+/// then says `revoked`).
+#[utoipa::path(get, path = "/api/v1/results/{code}/pdf", tag = "results",
+    params(("code" = String, Path, description = "Result code")),
+    responses((status = 200, content_type = "application/pdf", description = "The signed PDF; `ETag` is its SHA-256"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn pdf(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let result = state.results.get(&principal, &code).await?;
+    let stream = state.results.pdf(&result).await?;
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(result.size));
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", result.sha256.to_hex())) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.pdf\"", result.code)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        "motcua-result-status",
+        HeaderValue::from_static(if result.revocation.is_some() {
+            "revoked"
+        } else {
+            "issued"
+        }),
+    );
+    Ok(response)
+}
+
+/// Why a result is revoked.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeJson {
+    /// Required, 1 to 2000 characters.
+    reason: String,
+}
+
+/// Revoke a result: a new logged event; the PDF stays retrievable, marked revoked. Officers only.
+#[utoipa::path(post, path = "/api/v1/results/{code}/revocation", tag = "results",
+    params(("code" = String, Path, description = "Result code")),
+    request_body(content = RevokeJson, content_type = "application/json"),
+    responses((status = 200, body = ResultJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "already_revoked"),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn revoke(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if principal.role != crate::auth::Role::Officer {
+        return Err(ResultError::Forbidden("only officers revoke results").into());
+    }
+    let request: RevokeJson = parse_json(&headers, &body)?;
+    let result = state
+        .results
+        .revoke(&principal, &code, &request.reason)
+        .await?;
+    Ok(Json(ResultJson::from(&result)).into_response())
+}
+
+// ---- public pages ----------------------------------------------------------------------
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"))
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>body{{font-family:sans-serif;max-width:44rem;margin:2rem auto;\
+         padding:0 1rem;line-height:1.5}}.ok{{color:#0a6b2d}}.bad{{color:#a40000}}\
+         dt{{font-weight:bold}}dd{{margin:0 0 .5rem 0}}</style></head><body>\n{body}\n\
+         <hr><form method=\"post\" action=\"/verify\" enctype=\"multipart/form-data\">\
+         <p><label>Kiểm tra một tệp PDF kết quả / Check a result PDF: \
+         <input type=\"file\" name=\"file\" accept=\"application/pdf\" required></label> \
+         <button type=\"submit\">Kiểm tra / Check</button></p></form></body></html>\n",
+        escape(title)
+    );
+    let mut r = (status, html).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn signer_lines(report: &Report) -> String {
+    let mut out = String::new();
+    for s in &report.signatures {
+        let who = s
+            .signer
+            .as_ref()
+            .map(|i| match (&i.organization, &i.common_name) {
+                (Some(o), Some(c)) if o != c => format!("{c} ({o})"),
+                (_, Some(c)) => c.clone(),
+                _ => i.subject.clone(),
+            })
+            .unwrap_or_else(|| "?".into());
+        out.push_str(&format!(
+            "<dt>Người ký / Signed by</dt><dd>{}</dd><dt>Thời điểm ký / Signed at</dt><dd>{} ({})</dd>\
+             <dt>Kết quả kiểm tra chữ ký / Signature check</dt><dd>{}{}</dd>",
+            escape(&who),
+            escape(s.signing_time.as_deref().unwrap_or("?")),
+            escape(s.signing_time_source),
+            s.indication.as_str(),
+            s.sub_indication.map(|x| format!(" / {}", x.as_str())).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+/// The public JSON answer of the verification page.
+#[derive(Serialize, ToSchema)]
+pub struct PublicVerification {
+    /// `genuine`, `revoked` or `invalid`.
+    verdict: &'static str,
+    result: Option<PublicResult>,
+    /// SHA-256 of the checked file (uploads).
+    sha256: Option<String>,
+    /// motcua's verification report of the PDF's signatures.
+    #[schema(value_type = Object)]
+    report: serde_json::Value,
+}
+
+/// What the public page shows of a result: no applicant data.
+#[derive(Serialize, ToSchema)]
+pub struct PublicResult {
+    code: String,
+    title: String,
+    agency: String,
+    signer: String,
+    issued_at: String,
+    sha256: String,
+    revoked_at: Option<String>,
+    revocation_reason: Option<String>,
+}
+
+fn public_result(r: &IssuedResult) -> PublicResult {
+    PublicResult {
+        code: r.code.clone(),
+        title: r.title.clone(),
+        agency: r.agency.clone(),
+        signer: r.signer.clone(),
+        issued_at: r.issued_at.clone(),
+        sha256: r.sha256.to_hex(),
+        revoked_at: r.revocation.as_ref().map(|v| v.revoked_at.clone()),
+        revocation_reason: r.revocation.as_ref().map(|v| v.reason.clone()),
+    }
+}
+
+fn verdict(result: Option<&IssuedResult>, report: &Report) -> &'static str {
+    match result {
+        Some(r) if r.revocation.is_some() => "revoked",
+        Some(r) if is_genuine(r, report) => "genuine",
+        _ => "invalid",
+    }
+}
+
+fn result_html(r: &IssuedResult) -> String {
+    let mut out = format!(
+        "<dl><dt>Số / Result code</dt><dd>{}</dd><dt>Loại / Document</dt><dd>{}</dd>\
+         <dt>Cơ quan cấp / Issued by</dt><dd>{}</dd><dt>Ngày cấp / Issued at</dt><dd>{}</dd>\
+         <dt>SHA-256</dt><dd><code>{}</code></dd>",
+        escape(&r.code),
+        escape(&r.title),
+        escape(&r.agency),
+        escape(&r.issued_at),
+        r.sha256.to_hex()
+    );
+    if let Some(v) = &r.revocation {
+        out.push_str(&format!(
+            "<dt>Thu hồi / Revoked</dt><dd class=\"bad\">{}: {}</dd>",
+            escape(&v.revoked_at),
+            escape(&v.reason)
+        ));
+    }
+    out
+}
+
+/// The public verification page of a result (no token): whether it is genuine, who signed it
+/// and when. `Accept: application/json` gives the same as JSON.
+#[utoipa::path(get, path = "/verify/{code}", tag = "results",
+    params(("code" = String, Path, description = "Result code")),
+    responses((status = 200, body = PublicVerification, description = "HTML page, or JSON with Accept: application/json"),
+        (status = 404, body = ErrorBody)))]
+async fn verify_page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (result, report) = match state.results.public_status(&code).await {
+        Ok(found) => found,
+        Err(ResultError::NotFound) if !wants_json(&headers) => {
+            return Ok(page(
+                StatusCode::NOT_FOUND,
+                "Không tìm thấy / Not found",
+                &format!(
+                    "<h1 class=\"bad\">Không tìm thấy kết quả / No such result</h1><p>{}</p>",
+                    escape(&code)
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let verdict = verdict(Some(&result), &report);
+    if wants_json(&headers) {
+        return Ok(Json(PublicVerification {
+            verdict,
+            result: Some(public_result(&result)),
+            sha256: None,
+            report: serde_json::to_value(&report).unwrap_or_default(),
+        })
+        .into_response());
+    }
+    let heading = match verdict {
+        "genuine" => "<h1 class=\"ok\">Kết quả hợp lệ / Genuine result</h1>",
+        "revoked" => "<h1 class=\"bad\">Kết quả đã bị thu hồi / This result was revoked</h1>",
+        _ => "<h1 class=\"bad\">Chữ ký không hợp lệ / The signature does not verify</h1>",
+    };
+    Ok(page(
+        StatusCode::OK,
+        &result.code,
+        &format!(
+            "{heading}{}{}</dl>",
+            result_html(&result),
+            signer_lines(&report)
+        ),
+    ))
+}
+
+async fn upload_form() -> Response {
+    page(
+        StatusCode::OK,
+        "Kiểm tra kết quả / Check a result",
+        "<h1>Kiểm tra kết quả / Check a result</h1>\
+         <p>Tải lên tệp PDF kết quả để kiểm tra chữ ký số và đối chiếu với kết quả đã cấp. / \
+         Upload a result PDF to check its signature and compare it with the results issued.</p>",
+    )
+}
+
+/// Largest PDF the public check accepts.
+const MAX_UPLOAD: usize = 32 * 1024 * 1024;
+
+/// Check an uploaded PDF (no token): its signatures against the agency trust store, and whether
+/// its bytes are those of a result issued here. Multipart, one part `file`.
+#[utoipa::path(post, path = "/verify", tag = "results",
+    request_body(content_type = "multipart/form-data", description = "`file`: the PDF"),
+    responses((status = 200, body = PublicVerification, description = "HTML page, or JSON with Accept: application/json"),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn check_upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            e.body_text(),
+        )
+    })?;
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
+        if field.name() == Some("file") && file.is_none() {
+            file = Some(read_part_limited(field, MAX_UPLOAD, "file_too_large", "the file").await?);
+        }
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_part",
+            "send the PDF as the part `file`",
+        )
+    })?;
+    let verdict_of: UploadVerdict = state.results.check_upload(file).await?;
+    let matched = verdict_of.matches.first();
+    let verdict = match matched {
+        Some(r) => verdict(Some(r), &verdict_of.report),
+        None => "invalid",
+    };
+    if wants_json(&headers) {
+        return Ok(Json(PublicVerification {
+            verdict,
+            result: matched.map(public_result),
+            sha256: Some(verdict_of.sha256.to_hex()),
+            report: serde_json::to_value(&verdict_of.report).unwrap_or_default(),
+        })
+        .into_response());
+    }
+    let body = match (matched, verdict) {
+        (Some(r), "genuine") => format!(
+            "<h1 class=\"ok\">Tệp đúng là kết quả đã cấp / This file is a genuine result</h1>{}{}</dl>",
+            result_html(r),
+            signer_lines(&verdict_of.report)
+        ),
+        (Some(r), "revoked") => format!(
+            "<h1 class=\"bad\">Kết quả đã bị thu hồi / This result was revoked</h1>{}{}</dl>",
+            result_html(r),
+            signer_lines(&verdict_of.report)
+        ),
+        _ => format!(
+            "<h1 class=\"bad\">Tệp không khớp kết quả nào đã cấp / This file is not a result issued here</h1>\
+             <dl><dt>SHA-256</dt><dd><code>{}</code></dd>{}</dl>",
+            verdict_of.sha256.to_hex(),
+            signer_lines(&verdict_of.report)
+        ),
+    };
+    Ok(page(
+        StatusCode::OK,
+        "Kiểm tra kết quả / Check a result",
+        &body,
+    ))
+}

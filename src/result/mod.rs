@@ -1,0 +1,566 @@
+//! Results: the documents an agency issues for a dossier — rendered (`pdf::render`), signed by
+//! the agency (PAdES, with a visible signature block), stored content-addressed, logged — and
+//! their public verification.
+//!
+//! Owns: result codes (`<dossier code>-KQ<n>`), the issuing identity, who may issue, read and
+//! revoke, and the answer the public verification page gives. An issued result is never
+//! changed: revoking one is a new logged event, and the revoked PDF stays retrievable.
+//! Never knows: axum, SQL text, S3. Never lets the signing key out of `SigningIdentity`.
+
+use std::sync::Arc;
+
+use crate::auth::{Principal, Role};
+use crate::db::{Db, DbError, ResultRow, RevocationRow};
+use crate::dossier::{DossierError, DossierService};
+use crate::ledger::{self, EntryDraft, EntryKind};
+use crate::pdf::render::{self, RenderError, ResultDocument, ResultKind};
+use crate::signature::appearance::{Appearance, DEFAULT_TIME_PATTERN, Placement};
+use crate::signature::sign::{Level, PdfSignOptions, SignError, SigningIdentity};
+use crate::signature::{Indication, VerifyOptions};
+use crate::storage::{ByteStream, ObjectStore, Sha256Digest, StorageError};
+use crate::timestamp::Timestamp;
+
+/// Who signs results, and how.
+pub struct Issuer {
+    /// The agency's key and certificate.
+    pub identity: SigningIdentity,
+    /// The agency's name as printed and shown in the signature block.
+    pub agency: String,
+    /// The PAdES level.
+    pub level: Level,
+    /// The time-stamping authority (B-T and B-LT).
+    pub tsa: Option<String>,
+    /// What the signature is validated against before its material goes into the DSS (B-LT).
+    pub validation: Option<VerifyOptions>,
+    /// How the signing time is shown in the block.
+    pub time_pattern: String,
+    /// A seal image (PNG) for the block.
+    pub seal: Option<Vec<u8>>,
+    /// Whether this is the demo identity from `certs/` (results say so in the log).
+    pub demo: bool,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("agency", &self.agency)
+            .field("level", &self.level)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Issuer {
+    /// The demo agency identity made by `scripts/make-demo-certs.sh` (built into the binary):
+    /// for the embedded default only.
+    pub fn demo() -> Result<Self, SignError> {
+        Ok(Self {
+            identity: SigningIdentity::from_pem(
+                include_bytes!("../../certs/demo-agency.key.pem"),
+                include_bytes!("../../certs/demo-agency.pem"),
+                b"",
+            )?,
+            agency: "Cơ quan cấp kết quả (DEMO)".into(),
+            level: Level::BB,
+            tsa: None,
+            validation: None,
+            time_pattern: DEFAULT_TIME_PATTERN.into(),
+            seal: None,
+            demo: true,
+        })
+    }
+
+    /// The demo government root the demo identity chains to.
+    pub fn demo_root() -> &'static [u8] {
+        include_bytes!("../../certs/demo-root-ca.pem")
+    }
+}
+
+/// What an officer asks for.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    /// The template.
+    pub kind: ResultKind,
+    /// The title; the kind's default when empty.
+    pub title: String,
+    /// Label/value rows.
+    pub fields: Vec<(String, String)>,
+    /// The place printed before the date.
+    pub place: String,
+    /// The due date (receipts).
+    pub due_date: Option<time::Date>,
+}
+
+/// Why a result operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResultError {
+    /// No such result or dossier, or not one the caller may see.
+    #[error("not found")]
+    NotFound,
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The request cannot be rendered.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The request is wrong in another way.
+    #[error("{0}")]
+    Invalid(String),
+    /// Already revoked.
+    #[error("the result {0} is already revoked")]
+    AlreadyRevoked(String),
+    /// No issuing identity is configured.
+    #[error("no issuing identity is configured (see `motcua serve --help`, --issuer-key)")]
+    NoIssuer,
+    /// Signing failed (key, TSA, revocation data).
+    #[error(transparent)]
+    Signing(#[from] SignError),
+    /// Reading the dossier failed.
+    #[error(transparent)]
+    Dossier(#[from] DossierError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The object store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The log failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    /// A stored row does not parse.
+    #[error("stored result is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A revocation as shown.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub revoked_at: String,
+    /// Its log entry.
+    pub ledger_index: u64,
+}
+
+/// An issued result as shown.
+#[derive(Debug, Clone)]
+pub struct IssuedResult {
+    /// UUID.
+    pub id: String,
+    /// `<dossier code>-KQ<n>`.
+    pub code: String,
+    /// The dossier.
+    pub dossier_id: String,
+    /// The template.
+    pub kind: String,
+    /// The printed title.
+    pub title: String,
+    /// The signed PDF.
+    pub sha256: Sha256Digest,
+    /// Its size.
+    pub size: u64,
+    /// The agency.
+    pub agency: String,
+    /// The signing certificate's subject.
+    pub signer: String,
+    /// PAdES level.
+    pub level: String,
+    /// When.
+    pub issued_at: String,
+    /// Its `result_issued` entry.
+    pub ledger_index: u64,
+    /// The public verification page.
+    pub verify_url: String,
+    /// When revoked.
+    pub revocation: Option<Revocation>,
+}
+
+/// The answer to "is this file a genuine result?".
+#[derive(Debug, Clone)]
+pub struct UploadVerdict {
+    /// The file's SHA-256.
+    pub sha256: Sha256Digest,
+    /// The results stored with exactly these bytes.
+    pub matches: Vec<IssuedResult>,
+    /// motcua's verification of the file's signatures against the agency trust store.
+    pub report: crate::signature::Report,
+}
+
+/// Result operations.
+#[derive(Clone)]
+pub struct ResultService {
+    db: Db,
+    store: ObjectStore,
+    dossiers: DossierService,
+    issuer: Option<Arc<Issuer>>,
+    public_url: String,
+    verify: Arc<VerifyOptions>,
+}
+
+fn kind_name(kind: ResultKind) -> &'static str {
+    match kind {
+        ResultKind::BusinessRegistration => "business_registration",
+        ResultKind::BirthRegistration => "birth_registration",
+        ResultKind::DossierReceipt => "dossier_receipt",
+    }
+}
+
+/// Parses a template name (`business_registration`, `birth_registration`, `dossier_receipt`).
+pub fn parse_kind(s: &str) -> Option<ResultKind> {
+    [
+        ResultKind::BusinessRegistration,
+        ResultKind::BirthRegistration,
+        ResultKind::DossierReceipt,
+    ]
+    .into_iter()
+    .find(|k| kind_name(*k) == s)
+}
+
+/// Result codes are `<dossier code>-KQ<n>`: letters, digits and dashes only.
+pub fn plausible_code(code: &str) -> bool {
+    code.len() <= 64
+        && code.contains("-KQ")
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl ResultService {
+    /// Wires the service. `verify` is what results (and uploads) are verified against: the
+    /// agency trust store.
+    pub fn new(
+        db: Db,
+        store: ObjectStore,
+        dossiers: DossierService,
+        issuer: Option<Issuer>,
+        public_url: String,
+        verify: VerifyOptions,
+    ) -> Self {
+        Self {
+            db,
+            store,
+            dossiers,
+            issuer: issuer.map(Arc::new),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            verify: Arc::new(verify),
+        }
+    }
+
+    /// The public verification page of a result.
+    pub fn verify_url(&self, code: &str) -> String {
+        format!("{}/verify/{code}", self.public_url)
+    }
+
+    fn shown(
+        &self,
+        row: ResultRow,
+        revocation: Option<RevocationRow>,
+    ) -> Result<IssuedResult, ResultError> {
+        Ok(IssuedResult {
+            verify_url: self.verify_url(&row.code),
+            sha256: Sha256Digest::from_hex(&row.sha256)
+                .map_err(|_| ResultError::Corrupt(format!("sha256 {:?}", row.sha256)))?,
+            size: row.size as u64,
+            ledger_index: row.ledger_index as u64,
+            revocation: revocation.map(|r| Revocation {
+                reason: r.reason,
+                revoked_at: r.revoked_at,
+                ledger_index: r.ledger_index as u64,
+            }),
+            id: row.id,
+            code: row.code,
+            dossier_id: row.dossier_id,
+            kind: row.kind,
+            title: row.title,
+            agency: row.agency,
+            signer: row.signer,
+            level: row.level,
+            issued_at: row.issued_at,
+        })
+    }
+
+    async fn load(&self, row: ResultRow) -> Result<IssuedResult, ResultError> {
+        let revocation = self.db.revocation_of(&row.id).await?;
+        self.shown(row, revocation)
+    }
+
+    /// Issues a result for a dossier: render, sign, store, log. Officers only.
+    pub async fn issue(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        request: IssueRequest,
+    ) -> Result<IssuedResult, ResultError> {
+        if principal.role != Role::Officer {
+            return Err(ResultError::Forbidden("only officers issue results"));
+        }
+        if request.place.trim().is_empty() {
+            return Err(ResultError::Invalid(
+                "place is required: the place printed before the date (địa danh)".into(),
+            ));
+        }
+        let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
+        let dossier = self.dossiers.get(principal, dossier_id).await?;
+        let signer = issuer.identity.subject();
+        // Two officers issuing at once get consecutive numbers: the unique (dossier, seq)
+        // refuses the second insert, which renders again with the next number.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let seq = self.db.next_result_seq(&dossier.id).await?;
+            let code = format!("{}-KQ{seq}", dossier.code.as_str());
+            let now = Timestamp::now();
+            let issued_at = now
+                .as_offset_date_time()
+                .to_offset(crate::timestamp::VIETNAM);
+            let document = ResultDocument {
+                kind: request.kind,
+                result_code: code.clone(),
+                dossier_code: dossier.code.as_str().to_owned(),
+                agency: issuer.agency.clone(),
+                title: request.title.clone(),
+                fields: request.fields.clone(),
+                place: request.place.clone(),
+                issued_at,
+                due_date: request.due_date,
+                verify_url: self.verify_url(&code),
+            };
+            let title = match request.title.trim() {
+                "" => request.kind.default_title().to_owned(),
+                t => t.to_owned(),
+            };
+            let issuer_for_task = issuer.clone();
+            // Rendering and signing are CPU work (and B-T asks a TSA): off the async workers.
+            let pdf =
+                tokio::task::spawn_blocking(move || render_and_sign(&issuer_for_task, &document))
+                    .await
+                    .map_err(|e| ResultError::Invalid(format!("signing task failed: {e}")))??;
+            let object = self.store.put_bytes(bytes::Bytes::from(pdf)).await?;
+            let sha = object.sha256.to_hex();
+            let now_text = now.to_string();
+            let id = uuid::Uuid::new_v4().to_string();
+            let mut tx = self.db.begin().await?;
+            let draft = EntryDraft::new(EntryKind::ResultIssued)
+                .text("result", id.clone())
+                .text("dossier", dossier.id.clone())
+                .text("code", code.clone())
+                .text("sha256", sha.clone())
+                .number("size", object.size);
+            let appended = ledger::append(&mut tx, &now, &[draft]).await?;
+            tx.insert_object(&sha, object.size as i64, &now_text)
+                .await?;
+            let row = ResultRow {
+                id,
+                code,
+                dossier_id: dossier.id.clone(),
+                seq,
+                kind: kind_name(request.kind).to_owned(),
+                title,
+                sha256: sha,
+                size: object.size as i64,
+                agency: issuer.agency.clone(),
+                signer: signer.clone(),
+                level: issuer.level.as_str().to_owned(),
+                issued_by: principal.token_id.clone(),
+                issued_at: now_text,
+                ledger_index: appended[0].index as i64,
+            };
+            match tx.insert_result(&row).await {
+                Ok(()) => {}
+                Err(DbError::Sqlx(e)) if is_unique_violation(&e) && attempts < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
+            tx.commit().await?;
+            tracing::info!(result = %row.id, code = %row.code, dossier = %row.dossier_id,
+                demo_identity = issuer.demo, "result issued");
+            return self.shown(row, None);
+        }
+    }
+
+    /// A result, if the caller may see its dossier (applicants see their own; archivists' reads
+    /// are logged).
+    pub async fn get(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<IssuedResult, ResultError> {
+        if !plausible_code(code) {
+            return Err(ResultError::NotFound);
+        }
+        let row = self
+            .db
+            .result_by_code(code)
+            .await?
+            .ok_or(ResultError::NotFound)?;
+        self.dossiers
+            .get(principal, &row.dossier_id)
+            .await
+            .map_err(|e| match e {
+                DossierError::NotFound => ResultError::NotFound,
+                e => e.into(),
+            })?;
+        self.load(row).await
+    }
+
+    /// A dossier's results, if the caller may see the dossier.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+    ) -> Result<Vec<IssuedResult>, ResultError> {
+        let dossier = self.dossiers.get(principal, dossier_id).await?;
+        let mut out = Vec::new();
+        for row in self.db.results_of(&dossier.id).await? {
+            out.push(self.load(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// The signed PDF's bytes.
+    pub async fn pdf(&self, result: &IssuedResult) -> Result<ByteStream, ResultError> {
+        Ok(self.store.get(&result.sha256, None).await?)
+    }
+
+    /// Revokes a result: a logged event; the PDF stays as it was. Officers only.
+    pub async fn revoke(
+        &self,
+        principal: &Principal,
+        code: &str,
+        reason: &str,
+    ) -> Result<IssuedResult, ResultError> {
+        if principal.role != Role::Officer {
+            return Err(ResultError::Forbidden("only officers revoke results"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(ResultError::Invalid(
+                "a revocation needs a reason (1 to 2000 characters)".into(),
+            ));
+        }
+        let result = self.get(principal, code).await?;
+        if result.revocation.is_some() {
+            return Err(ResultError::AlreadyRevoked(result.code));
+        }
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        if tx.result_is_revoked(&result.id).await? {
+            return Err(ResultError::AlreadyRevoked(result.code));
+        }
+        // The log holds ids and digests only: the reason is kept in the database, its hash here.
+        let draft = EntryDraft::new(EntryKind::ResultRevoked)
+            .text("result", result.id.clone())
+            .text("code", result.code.clone())
+            .text(
+                "reason_sha256",
+                Sha256Digest::of(reason.as_bytes()).to_hex(),
+            );
+        let appended = ledger::append(&mut tx, &now, &[draft]).await?;
+        let row = RevocationRow {
+            result_id: result.id.clone(),
+            reason: reason.to_owned(),
+            revoked_by: principal.token_id.clone(),
+            revoked_at: now.to_string(),
+            ledger_index: appended[0].index as i64,
+        };
+        if !tx.insert_revocation(&row).await? {
+            return Err(ResultError::AlreadyRevoked(result.code));
+        }
+        tx.commit().await?;
+        tracing::info!(result = %result.id, code = %result.code, "result revoked");
+        self.get(principal, code).await
+    }
+
+    /// What the public verification page shows: the result with that code (no personal data
+    /// beyond what the document itself prints), and motcua's verification of the stored PDF.
+    pub async fn public_status(
+        &self,
+        code: &str,
+    ) -> Result<(IssuedResult, crate::signature::Report), ResultError> {
+        if !plausible_code(code) {
+            return Err(ResultError::NotFound);
+        }
+        let row = self
+            .db
+            .result_by_code(code)
+            .await?
+            .ok_or(ResultError::NotFound)?;
+        let result = self.load(row).await?;
+        let bytes = self.read_all(&result.sha256).await?;
+        let report = self.verify_bytes(bytes).await?;
+        Ok((result, report))
+    }
+
+    /// Checks an uploaded PDF: its signatures against the agency trust store, and whether its
+    /// bytes are those of a result issued here.
+    pub async fn check_upload(&self, bytes: Vec<u8>) -> Result<UploadVerdict, ResultError> {
+        let sha256 = Sha256Digest::of(&bytes);
+        let mut matches = Vec::new();
+        for row in self.db.results_by_sha256(&sha256.to_hex()).await? {
+            matches.push(self.load(row).await?);
+        }
+        let report = self.verify_bytes(bytes).await?;
+        Ok(UploadVerdict {
+            sha256,
+            matches,
+            report,
+        })
+    }
+
+    async fn verify_bytes(&self, bytes: Vec<u8>) -> Result<crate::signature::Report, ResultError> {
+        let options = self.verify.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::signature::pades::verify(&bytes, &options)
+                .unwrap_or_else(|e| crate::signature::Report::unreadable("PAdES", e.to_string()))
+        })
+        .await
+        .map_err(|e| ResultError::Invalid(format!("verification task failed: {e}")))
+    }
+
+    async fn read_all(&self, sha: &Sha256Digest) -> Result<Vec<u8>, ResultError> {
+        use futures_util::StreamExt as _;
+        let mut stream = self.store.get(sha, None).await?;
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.map_err(|e| StorageError::Io {
+                context: "reading a result".into(),
+                source: e,
+            })?);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a verification says "genuine".
+pub fn is_genuine(result: &IssuedResult, report: &crate::signature::Report) -> bool {
+    result.revocation.is_none() && report.indication == Indication::TotalPassed
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Renders and signs one result, as issuing does (blocking; CPU, and the TSA for B-T).
+pub fn render_and_sign(issuer: &Issuer, document: &ResultDocument) -> Result<Vec<u8>, ResultError> {
+    let pdf = render::render(document)?;
+    let mut block = Appearance::signed_by(
+        &issuer.agency,
+        document.issued_at,
+        &issuer.time_pattern,
+        Placement::Rect(render::signature_area()),
+    )?;
+    block.image = issuer.seal.clone();
+    let options = PdfSignOptions {
+        level: issuer.level,
+        tsa: issuer.tsa.as_deref(),
+        validation: issuer.validation.as_ref(),
+        appearance: Some(&block),
+        ..PdfSignOptions::new(document.issued_at, "KetQua")
+    };
+    Ok(crate::signature::sign::sign_pdf_with(
+        &pdf,
+        &issuer.identity,
+        &options,
+    )?)
+}
