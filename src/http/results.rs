@@ -71,9 +71,13 @@ impl From<ResultError> for ApiError {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueJson {
-    /// `business_registration`, `birth_registration` or `dossier_receipt`.
+    /// `business_registration`, `birth_registration`, `dossier_receipt`, or `certified_copy`
+    /// (a certified electronic copy, "SAO Y", of the scan `document_id` of this dossier).
     #[schema(example = "business_registration")]
     kind: String,
+    /// For `certified_copy`: the scanned original (a document of this dossier: PDF, JPEG, PNG
+    /// or TIFF).
+    document_id: Option<String>,
     /// The title; the kind's default when absent.
     #[serde(default)]
     title: String,
@@ -81,8 +85,9 @@ pub struct IssueJson {
     #[serde(default)]
     #[schema(example = json!([["Tên doanh nghiệp", "Công ty TNHH Ánh Dương"], ["Mã số doanh nghiệp", "0101234567"]]))]
     fields: Vec<(String, String)>,
-    /// The place printed before the date (địa danh).
+    /// The place printed before the date (địa danh); required except for `certified_copy`.
     #[schema(example = "Hà Nội")]
+    #[serde(default)]
     place: String,
     /// The due date (receipts), YYYY-MM-DD.
     due_date: Option<String>,
@@ -206,6 +211,30 @@ async fn issue(
         return Err(ApiError::not_found("dossier"));
     }
     let request: IssueJson = parse_json(&headers, &body)?;
+    if request.kind == "certified_copy" {
+        let document = request.document_id.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_result",
+                "a certified copy names the scanned original: document_id",
+            )
+        })?;
+        if uuid::Uuid::parse_str(document).is_err() {
+            return Err(ApiError::not_found("document"));
+        }
+        let issued = state
+            .results
+            .certify_copy(&principal, &id, document)
+            .await?;
+        return Ok(created(&issued));
+    }
+    if request.document_id.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_result",
+            "document_id belongs to certified_copy results only",
+        ));
+    }
     let kind = parse_kind(&request.kind).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -243,11 +272,15 @@ async fn issue(
             },
         )
         .await?;
-    let mut response = json(StatusCode::CREATED, ResultJson::from(&issued));
+    Ok(created(&issued))
+}
+
+fn created(issued: &IssuedResult) -> Response {
+    let mut response = json(StatusCode::CREATED, ResultJson::from(issued));
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/results/{}", issued.code)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
-    Ok(response)
+    response
 }
 
 /// A dossier's results, in order.

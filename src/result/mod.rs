@@ -303,9 +303,118 @@ impl ResultService {
         }
         let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
         let dossier = self.dossiers.get(principal, dossier_id).await?;
+        let title = match request.title.trim() {
+            "" => request.kind.default_title().to_owned(),
+            t => t.to_owned(),
+        };
+        let dossier_code = dossier.code.as_str().to_owned();
+        let public_url = self.public_url.clone();
+        let make = move |issuer: &Issuer, code: &str, issued_at: time::OffsetDateTime| {
+            let document = ResultDocument {
+                kind: request.kind,
+                result_code: code.to_owned(),
+                dossier_code: dossier_code.clone(),
+                agency: issuer.agency.clone(),
+                title: request.title.clone(),
+                fields: request.fields.clone(),
+                place: request.place.clone(),
+                issued_at,
+                due_date: request.due_date,
+                verify_url: format!("{public_url}/verify/{code}"),
+            };
+            render_and_sign(issuer, &document)
+        };
+        self.record(
+            principal,
+            &issuer,
+            &dossier,
+            kind_name(request.kind),
+            title,
+            make,
+        )
+        .await
+    }
+
+    /// Issues a certified electronic copy (bản sao điện tử, "SAO Y") of a scanned original stored
+    /// in the dossier (PDF, or JPEG/PNG/TIFF turned into a PDF): stamped top right of page 1 with
+    /// the copy type, the agency and the signing time, signed, and then a result like any other.
+    /// Officers only.
+    pub async fn certify_copy(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        document_id: &str,
+    ) -> Result<IssuedResult, ResultError> {
+        use crate::content::MediaType;
+        if principal.role != Role::Officer {
+            return Err(ResultError::Forbidden("only officers issue results"));
+        }
+        let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
+        let dossier = self.dossiers.get(principal, dossier_id).await?;
+        let document = match self.dossiers.document(principal, document_id).await {
+            Ok(d) if d.dossier_id == dossier.id => d,
+            Ok(_) | Err(DossierError::NotFound) => return Err(ResultError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        if !matches!(
+            document.media_type,
+            MediaType::Pdf | MediaType::Jpeg | MediaType::Png | MediaType::Tiff
+        ) {
+            return Err(ResultError::Invalid(format!(
+                "{} is {}: a certified copy is made of a PDF, JPEG, PNG or TIFF scan",
+                document.filename,
+                document.media_type.as_str()
+            )));
+        }
+        let scan = Arc::new(self.read_all(&document.sha256).await?);
+        let media_type = document.media_type;
+        let make = move |issuer: &Issuer, _code: &str, issued_at: time::OffsetDateTime| {
+            let pdf = match media_type {
+                MediaType::Pdf => scan.as_ref().clone(),
+                _ => crate::pdf::image::images_to_pdf(&[&scan])
+                    .map_err(|e| ResultError::Invalid(format!("the scan: {e}")))?,
+            };
+            let stamp =
+                Appearance::certified_copy(&issuer.agency, issued_at, &issuer.time_pattern)?;
+            let options = PdfSignOptions {
+                level: issuer.level,
+                tsa: issuer.tsa.as_deref(),
+                validation: issuer.validation.as_ref(),
+                appearance: Some(&stamp),
+                ..PdfSignOptions::new(issued_at, "SaoY")
+            };
+            Ok(crate::signature::sign::sign_pdf_with(
+                &pdf,
+                &issuer.identity,
+                &options,
+            )?)
+        };
+        let title = format!("SAO Y: {}", document.filename);
+        self.record(principal, &issuer, &dossier, "certified_copy", title, make)
+            .await
+    }
+
+    /// Makes the PDF (off the async workers: rendering and signing are CPU work, and B-T asks a
+    /// TSA), stores it, and records the result and its log entry in one transaction. Two
+    /// officers issuing at once get consecutive numbers: the unique (dossier, number) refuses
+    /// the second insert, which makes its PDF again with the next number.
+    async fn record<F>(
+        &self,
+        principal: &Principal,
+        issuer: &Arc<Issuer>,
+        dossier: &crate::dossier::Dossier,
+        kind: &str,
+        title: String,
+        make: F,
+    ) -> Result<IssuedResult, ResultError>
+    where
+        F: Fn(&Issuer, &str, time::OffsetDateTime) -> Result<Vec<u8>, ResultError>
+            + Send
+            + Sync
+            + 'static,
+    {
         let signer = issuer.identity.subject();
-        // Two officers issuing at once get consecutive numbers: the unique (dossier, seq)
-        // refuses the second insert, which renders again with the next number.
+        let make = Arc::new(make);
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -315,26 +424,9 @@ impl ResultService {
             let issued_at = now
                 .as_offset_date_time()
                 .to_offset(crate::timestamp::VIETNAM);
-            let document = ResultDocument {
-                kind: request.kind,
-                result_code: code.clone(),
-                dossier_code: dossier.code.as_str().to_owned(),
-                agency: issuer.agency.clone(),
-                title: request.title.clone(),
-                fields: request.fields.clone(),
-                place: request.place.clone(),
-                issued_at,
-                due_date: request.due_date,
-                verify_url: self.verify_url(&code),
-            };
-            let title = match request.title.trim() {
-                "" => request.kind.default_title().to_owned(),
-                t => t.to_owned(),
-            };
-            let issuer_for_task = issuer.clone();
-            // Rendering and signing are CPU work (and B-T asks a TSA): off the async workers.
+            let (task_issuer, task_make, task_code) = (issuer.clone(), make.clone(), code.clone());
             let pdf =
-                tokio::task::spawn_blocking(move || render_and_sign(&issuer_for_task, &document))
+                tokio::task::spawn_blocking(move || task_make(&task_issuer, &task_code, issued_at))
                     .await
                     .map_err(|e| ResultError::Invalid(format!("signing task failed: {e}")))??;
             let object = self.store.put_bytes(bytes::Bytes::from(pdf)).await?;
@@ -356,8 +448,8 @@ impl ResultService {
                 code,
                 dossier_id: dossier.id.clone(),
                 seq,
-                kind: kind_name(request.kind).to_owned(),
-                title,
+                kind: kind.to_owned(),
+                title: title.clone(),
                 sha256: sha,
                 size: object.size as i64,
                 agency: issuer.agency.clone(),
@@ -369,12 +461,12 @@ impl ResultService {
             };
             match tx.insert_result(&row).await {
                 Ok(()) => {}
-                Err(DbError::Sqlx(e)) if is_unique_violation(&e) && attempts < 5 => continue,
+                Err(DbError::Sqlx(e)) if is_unique_violation(&e) && attempts < 8 => continue,
                 Err(e) => return Err(e.into()),
             }
             tx.commit().await?;
             tracing::info!(result = %row.id, code = %row.code, dossier = %row.dossier_id,
-                demo_identity = issuer.demo, "result issued");
+                kind, demo_identity = issuer.demo, "result issued");
             return self.shown(row, None);
         }
     }

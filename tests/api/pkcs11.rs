@@ -638,3 +638,58 @@ fn the_pin_never_appears_in_the_identity_s_debug_output_or_in_errors() {
         "{unsupported}"
     );
 }
+
+#[test]
+fn the_sign_command_signs_through_the_token_with_the_pin_from_a_secret_file() {
+    hsm();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("signed.pdf");
+    let pin_file = dir.path().join("pin");
+    std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
+    let input = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pyhanko/pdf/minimal.pdf"
+    );
+    let cert = format!("{CERTS}/demo-agency.pem");
+    // The child inherits SOFTHSM2_CONF, set for this whole process before main.
+    let (code, text) = crate::signing::motcua(
+        &[
+            "sign".as_ref(),
+            "--key".as_ref(),
+            AGENCY_KEY.as_ref(),
+            "--cert".as_ref(),
+            cert.as_ref(),
+            "--pkcs11-module".as_ref(),
+            MODULE.as_ref(),
+            "--passphrase-file".as_ref(),
+            pin_file.as_os_str(),
+            "--visible".as_ref(),
+            "UBND phường Láng Thượng".as_ref(),
+            input.as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains(PIN), "the PIN was printed: {text}");
+    crate::signing::assert_pyhanko_accepts(&out);
+
+    // A wrong PIN: exit 3, a message without the PIN, nothing written.
+    let wrong_out = dir.path().join("wrong.pdf");
+    let wrong_key = format!("pkcs11:token={WRONG_PIN_TOKEN};object=agency;type=private");
+    let (code, text) = crate::signing::motcua(
+        &[
+            "sign".as_ref(),
+            "--key".as_ref(),
+            wrong_key.as_ref(),
+            "--cert".as_ref(),
+            cert.as_ref(),
+            input.as_ref(),
+            wrong_out.as_os_str(),
+        ],
+        &[("MOTCUA_KEY_PASSPHRASE", WRONG_PIN)],
+    );
+    assert_eq!(code, Some(3), "{text}");
+    assert!(!text.contains(WRONG_PIN), "the PIN was printed: {text}");
+    assert!(!wrong_out.exists());
+}

@@ -460,3 +460,77 @@ async fn a_receipt_with_its_due_date_is_issued_as_a_pades_b_t_result_with_a_time
     let (ok, text) = crate::signing::run("pdftotext", &[path.as_os_str(), "-".as_ref()]);
     assert!(ok && text.contains("04/12/2026"), "{text}");
 }
+
+#[tokio::test]
+async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_any_result() {
+    let app = TestApp::spawn().await;
+    let business = app.business_token("0101234567").await;
+    let scan = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/scans/a4-rgb-100dpi.jpg"
+    ))
+    .unwrap();
+    let filed = app
+        .submit_ok(
+            &business,
+            form(
+                &business_dossier("0101234567"),
+                vec![
+                    ("giay-de-nghi.pdf", "application/pdf", pdf("de nghi")),
+                    ("ban-goc-scan.jpg", "image/jpeg", scan),
+                ],
+            ),
+        )
+        .await;
+    let dossier = filed["id"].as_str().unwrap();
+    let scan_id = filed["documents"][1]["id"].as_str().unwrap();
+    let officer = app.token(Role::Officer).await;
+    let r = issue(
+        &app,
+        &officer,
+        dossier,
+        &json!({"kind": "certified_copy", "document_id": scan_id}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let copy: Value = r.json().await.unwrap();
+    assert_eq!(copy["kind"], "certified_copy");
+    assert_eq!(copy["title"], "SAO Y: ban-goc-scan.jpg");
+    let code = copy["code"].as_str().unwrap();
+
+    let (_, bytes) = download(&app, &business, code).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sao-y.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    crate::signing::assert_pyhanko_accepts(&path);
+    crate::signing::assert_qpdf_accepts(&path);
+    let (ok, text) = crate::signing::run("pdftotext", &[path.as_os_str(), "-".as_ref()]);
+    assert!(
+        ok && text.contains("SAO Y") && text.contains("+07:00"),
+        "{text}"
+    );
+    let public: Value = app
+        .client
+        .get(app.url(&format!("/verify/{code}")))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["verdict"], "genuine", "{public}");
+
+    // Not a scan of this dossier: 404; no document named: 422.
+    let other = filed_dossier(&app, "0101234567").await.0;
+    let r = issue(
+        &app,
+        &officer,
+        &other,
+        &json!({"kind": "certified_copy", "document_id": scan_id}),
+    )
+    .await;
+    assert_eq!(error_code(r).await.0, 404);
+    let r = issue(&app, &officer, dossier, &json!({"kind": "certified_copy"})).await;
+    assert_eq!(error_code(r).await, (422, "invalid_result".into()));
+}
