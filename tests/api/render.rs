@@ -232,11 +232,11 @@ fn every_vietnamese_letter_survives_the_round_trip_through_the_pdf() {
     assert!(text.contains(upper), "{text:?}");
 }
 
-#[test]
-fn the_embedded_font_programs_are_small_subsets() {
-    let pdf = render(&sample(ResultKind::DossierReceipt)).unwrap();
-    let doc = Document::load_mem(&pdf).unwrap();
-    let mut programs = 0;
+/// Each embedded font of `pdf`: its /FontName, the raw (compressed) /FontFile2 bytes and the
+/// length of the decompressed program.
+fn font_programs(pdf: &[u8]) -> Vec<(String, Vec<u8>, usize)> {
+    let doc = Document::load_mem(pdf).unwrap();
+    let mut programs = Vec::new();
     for object in doc.objects.values() {
         let Ok(descriptor) = object.as_dict() else {
             continue;
@@ -244,6 +244,7 @@ fn the_embedded_font_programs_are_small_subsets() {
         let Ok(file) = descriptor.get(b"FontFile2") else {
             continue;
         };
+        let name = descriptor.get(b"FontName").unwrap().as_name().unwrap();
         let stream = doc
             .get_object(file.as_reference().unwrap())
             .unwrap()
@@ -258,15 +259,109 @@ fn the_embedded_font_programs_are_small_subsets() {
             stream.dict.get(b"Length1").unwrap().as_i64().unwrap(),
             program.len() as i64
         );
-        // The whole DejaVu Sans is about 740 KiB; a page uses well under a hundred glyphs.
-        assert!(
-            program.len() * 20 < Font::regular().program_len(),
-            "a {} byte font program is not a subset",
-            program.len()
-        );
-        programs += 1;
+        programs.push((
+            String::from_utf8(name.to_vec()).unwrap(),
+            stream.content.clone(),
+            program.len(),
+        ));
     }
-    assert_eq!(programs, 2);
+    programs.sort();
+    programs
+}
+
+#[test]
+fn documents_in_vietnamese_share_one_font_subset_per_face_much_smaller_than_the_font() {
+    let receipt = font_programs(&render(&sample(ResultKind::DossierReceipt)).unwrap());
+    let mut other = sample(ResultKind::BirthRegistration);
+    other.fields = vec![("Chữ".into(), VIETNAMESE.into())];
+    other.place = "Thành phố Hồ Chí Minh".into();
+    let other = font_programs(&render(&other).unwrap());
+    assert_eq!(receipt.len(), 2);
+    for (name, _, len) in &receipt {
+        // The whole DejaVu Sans is about 740 KiB; the Vietnamese repertoire is a few hundred
+        // glyphs.
+        assert!(
+            len * 10 < Font::regular().program_len(),
+            "the {len} byte program of {name} is not a subset"
+        );
+    }
+    // Different text within the repertoire: the same subsets, byte for byte, and names.
+    assert_eq!(receipt, other);
+}
+
+#[test]
+fn text_outside_the_vietnamese_repertoire_still_embeds_extracts_and_measures_exactly() {
+    let mut doc = sample(ResultKind::BusinessRegistration);
+    let outside = "Ωμέγα Straße Ωμέγα ĳ Łódź";
+    doc.fields = vec![
+        ("Tên nước ngoài".into(), outside.into()),
+        ("Tên".into(), "Đường Láng".into()),
+    ];
+    let pdf = render(&doc).unwrap();
+    assert_eq!(render(&doc).unwrap(), pdf, "not deterministic");
+    let (_dir, path) = write(&pdf);
+    assert_qpdf_accepts(&path);
+    let text = extracted_text(&path);
+    for expected in [
+        "Ωμέγα Straße Ωμέγα",
+        "Łódź",
+        "Đường Láng",
+        "Tên nước ngoài:",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text:?}");
+    }
+    // Values are bold: each word is exactly as wide as the layout measured it.
+    let bold = Font::bold();
+    let words = words(&path);
+    for word in ["Ωμέγα", "Straße", "Łódź", "Đường", "Láng"] {
+        let (_, [x0, _, x1, _]) = words.iter().find(|(w, _)| w == word).unwrap();
+        let expected = bold.text_width(word, 11.0);
+        assert!(
+            (x1 - x0 - expected).abs() < 0.05,
+            "{word}: {} wide, laid out as {expected}",
+            x1 - x0
+        );
+    }
+    // The bold face has its own subset (repertoire and extra glyphs) with its own name; the
+    // regular face, used only for Vietnamese, keeps the shared one.
+    let fonts = font_programs(&pdf);
+    let shared = font_programs(&render(&sample(ResultKind::BusinessRegistration)).unwrap());
+    assert_eq!(fonts.len(), 2);
+    let regular = |f: &[(String, Vec<u8>, usize)]| {
+        f.iter()
+            .find(|(n, _, _)| n.ends_with("+DejaVuSans"))
+            .unwrap()
+            .clone()
+    };
+    let bold_of = |f: &[(String, Vec<u8>, usize)]| {
+        f.iter()
+            .find(|(n, _, _)| n.ends_with("+DejaVuSans-Bold"))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(regular(&fonts), regular(&shared));
+    let (extended, shared) = (bold_of(&fonts), bold_of(&shared));
+    assert_ne!(extended.0, shared.0, "two different subsets share a name");
+    assert!(extended.2 > shared.2, "the extra glyphs are missing");
+}
+
+#[test]
+fn repertoire_glyphs_have_fixed_codes_and_other_glyphs_follow_in_order_of_use() {
+    let mut writer = TextWriter::new(Font::regular());
+    // The space is the repertoire's first character, "A" its 34th.
+    assert_eq!(writer.encode(" A"), b"<00010022>");
+    let omega = writer.encode("Ω");
+    let straße = writer.encode("ß");
+    // U+1EF9 "ỹ" is the repertoire's last character.
+    let last = TextWriter::new(Font::regular()).encode("ỹ");
+    assert!(omega > last, "{omega:?} is not after {last:?}");
+    assert!(straße > omega, "{straße:?} is not after {omega:?}");
+    // Codes handed out stay: the same text encodes the same way later on.
+    assert_eq!(
+        writer.encode("A Ωß"),
+        [&b"<00220001"[..], &omega[1..5], &straße[1..]].concat()
+    );
+    assert_eq!(TextWriter::new(Font::regular()).encode(" A"), b"<00010022>");
 }
 
 #[test]
@@ -544,8 +639,8 @@ fn text_width_is_the_sum_of_the_glyph_advances_and_scales_with_size() {
     assert!(font.ascent(10.0) > 7.0 && font.descent(10.0) < -2.0);
 }
 
-/// What signing does to draw a visible signature: a second revision that embeds its own subset
-/// of the font through `TextWriter` into `IncrementalDocument::new_document`.
+/// What signing does to draw a visible signature: a second revision that embeds the font again
+/// (its own font objects) through `TextWriter` into `IncrementalDocument::new_document`.
 #[test]
 fn text_writer_embeds_a_font_into_an_incremental_update() {
     let original = render(&sample(ResultKind::BusinessRegistration)).unwrap();
@@ -603,7 +698,9 @@ fn text_writer_embeds_a_font_into_an_incremental_update() {
     assert_eq!(names.len(), 3, "{table}");
     let bold: Vec<&&str> = names.iter().filter(|n| n.ends_with("-Bold")).collect();
     assert_eq!(bold.len(), 2, "{table}");
-    assert_ne!(bold[0], bold[1], "two different subsets share a name");
+    // The page and the signer's line keep to the Vietnamese repertoire: both embed its one
+    // subset, under its one name.
+    assert_eq!(bold[0], bold[1], "{table}");
     assert!(
         table.lines().skip(2).all(|l| l.contains(" yes yes yes ")),
         "{table}"
