@@ -148,6 +148,17 @@ impl Db {
             .await?)
     }
 
+    /// Results with id after `after`, by id, at most `limit` (for `ledger verify`).
+    pub async fn results_after(&self, after: &str, limit: i64) -> Result<Vec<ResultRow>, DbError> {
+        let sql =
+            format!("SELECT {RESULT_COLUMNS} FROM results WHERE id > $1 ORDER BY id LIMIT $2");
+        Ok(sqlx::query_as::<_, ResultRow>(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     /// A result's revocation, if any.
     pub async fn revocation_of(&self, result_id: &str) -> Result<Option<RevocationRow>, DbError> {
         Ok(sqlx::query_as::<_, RevocationRow>(

@@ -93,6 +93,7 @@ pub async fn verify(
     let mut leaves: Vec<Hash> = Vec::new();
     let mut documents: HashMap<String, Vouched> = HashMap::new();
     let mut dossiers: HashMap<String, Vouched> = HashMap::new();
+    let mut results: HashMap<String, Vouched> = HashMap::new();
     let mut prev: Option<Hash> = None;
     let mut after = -1i64;
     loop {
@@ -145,6 +146,11 @@ pub async fn verify(
                         Some("dossier_submitted") => {
                             if let Some(id) = value["dossier"].as_str() {
                                 dossiers.insert(id.to_owned(), vouched);
+                            }
+                        }
+                        Some("result_issued") => {
+                            if let Some(id) = value["result"].as_str() {
+                                results.insert(id.to_owned(), vouched);
                             }
                         }
                         _ => {}
@@ -229,6 +235,13 @@ pub async fn verify(
     // 4. Records against their entries.
     check_documents(db, &mut documents, &mut report).await?;
     check_dossiers(db, &mut dossiers, &mut report).await?;
+    check_results(db, &mut results, &mut report).await?;
+    for (id, v) in results {
+        report.problem(format!(
+            "result {id} (entry {}) is missing from the database (deleted)",
+            v.index
+        ));
+    }
     for (id, v) in documents {
         report.problem(format!(
             "document {id} (entry {}) is missing from the database (deleted)",
@@ -361,6 +374,43 @@ async fn check_documents(
                 report.problem(format!(
                     "document {} does not match its log entry {} (record edited)",
                     d.id, v.index
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Issued results against their `result_issued` entries: code, dossier, PDF digest and size.
+async fn check_results(
+    db: &Db,
+    vouched: &mut HashMap<String, Vouched>,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    let mut after = String::new();
+    loop {
+        let page = db.results_after(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for r in page {
+            report.records += 1;
+            let Some(v) = vouched.remove(&r.id) else {
+                report.problem(format!(
+                    "result {} has no log entry (inserted behind motcua's back)",
+                    r.code
+                ));
+                continue;
+            };
+            let f = &v.fields;
+            let matches = f["dossier"].as_str() == Some(&r.dossier_id)
+                && f["code"].as_str() == Some(&r.code)
+                && f["sha256"].as_str() == Some(&r.sha256)
+                && f["size"].as_u64() == Some(r.size as u64)
+                && r.ledger_index == v.index as i64;
+            if !matches {
+                report.problem(format!(
+                    "result {} does not match its log entry {} (record edited)",
+                    r.code, v.index
                 ));
             }
         }

@@ -229,3 +229,41 @@ async fn a_log_rolled_back_behind_a_published_checkpoint_is_found() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the log was rolled back"), "{out}");
 }
+
+#[tokio::test]
+async fn an_issued_result_is_vouched_by_its_entry_and_an_edited_or_deleted_one_is_found() {
+    let (app, d) = populated().await;
+    let officer = app.token(Role::Officer).await;
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/dossiers/{}/results",
+            d["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&officer)
+        .json(&serde_json::json!({"kind": "dossier_receipt", "place": "Hà Nội"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let result: serde_json::Value = r.json().await.unwrap();
+    let code = result["code"].as_str().unwrap().to_owned();
+    let (status, out) = verify_cli(&app, &[]).await;
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("objects: 4"),
+        "the signed PDF is re-hashed too: {out}"
+    );
+
+    // Pointing the result at another PDF is caught...
+    let other = d["documents"][0]["sha256"].as_str().unwrap();
+    sql(
+        &app,
+        &format!("UPDATE results SET sha256 = '{other}' WHERE code = '{code}'"),
+    )
+    .await;
+    assert_detected(&app, &format!("result {code} does not match its log entry")).await;
+    // ...and so is removing it.
+    sql(&app, &format!("DELETE FROM results WHERE code = '{code}'")).await;
+    assert_detected(&app, "is missing from the database (deleted)").await;
+}
