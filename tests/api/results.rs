@@ -529,3 +529,66 @@ async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_an
     let r = issue(&app, &officer, dossier, &json!({"kind": "certified_copy"})).await;
     assert_eq!(error_code(r).await, (422, "invalid_result".into()));
 }
+
+#[tokio::test]
+async fn without_an_issuing_identity_issuing_answers_503_and_records_nothing() {
+    let app = TestApp::spawn_with(|s| s.issuer.demo = false).await;
+    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let officer = app.token(Role::Officer).await;
+    let r = issue(&app, &officer, &dossier, &certificate_request()).await;
+    assert_eq!(error_code(r).await, (503, "no_issuer".into()));
+    let listed: Value = app
+        .get(&officer, &format!("/api/v1/dossiers/{dossier}/results"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+}
+
+#[tokio::test]
+async fn a_configured_agency_identity_signs_and_the_agency_trust_store_judges_the_public_page() {
+    let pki = crate::signing::PKI;
+    let app = TestApp::spawn_with(|s| {
+        s.issuer.demo = false;
+        s.issuer.key = Some(format!("{pki}/signer-rsa.key.pem"));
+        s.issuer.cert = Some(format!("{pki}/signer-rsa.pem").into());
+        s.issuer.chain = Some(format!("{pki}/intermediate-ca.pem").into());
+        s.issuer.name = Some("Sở Tư pháp thành phố Hà Nội".into());
+        s.signatures.agency_trust = Some(format!("{pki}/root-ca.pem").into());
+    })
+    .await;
+    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let officer = app.token(Role::Officer).await;
+    let result = issue_ok(&app, &officer, &dossier).await;
+    assert_eq!(result["agency"], "Sở Tư pháp thành phố Hà Nội");
+    assert!(
+        result["signer"]
+            .as_str()
+            .unwrap()
+            .contains("MST:0106869738"),
+        "{result}"
+    );
+    let code = result["code"].as_str().unwrap();
+    let public: Value = app
+        .client
+        .get(app.url(&format!("/verify/{code}")))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["verdict"], "genuine", "{public}");
+    let (_, bytes) = download(&app, &officer, code).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kq.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    crate::signing::assert_valid_everywhere(
+        &path,
+        &[&format!("{pki}/root-ca.pem")],
+        "INTACT:TRUSTED,UNTOUCHED",
+        true,
+    );
+}
