@@ -9,6 +9,8 @@
 //! signature that signing adds in a later revision.
 //! Never does: I/O, signing, choosing the result code or the verification URL.
 
+use std::sync::OnceLock;
+
 use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime, UtcOffset, macros::offset};
@@ -478,19 +480,13 @@ fn assemble(
     let regular = page.regular.embed(&mut pdf)?;
     let bold = page.bold.embed(&mut pdf)?;
 
-    let mut content = Stream::new(Dictionary::new(), page.ops);
-    content
-        .compress()
-        .map_err(|e| RenderError::Write(e.to_string()))?;
+    let content = Stream::new(
+        Dictionary::from_iter([("Filter", Object::Name(b"FlateDecode".to_vec()))]),
+        deflate(&page.ops)?,
+    );
     let content_id = pdf.add_object(content);
 
-    let mut icc = Stream::new(
-        Dictionary::from_iter([("N", Object::Integer(3))]),
-        SRGB_ICC.to_vec(),
-    );
-    icc.compress()
-        .map_err(|e| RenderError::Write(e.to_string()))?;
-    let icc_id = pdf.add_object(icc);
+    let icc_id = pdf.add_object(icc_profile()?);
 
     // The metadata stream stays unfiltered so any reader can find the PDF/A claim.
     let mut metadata = Stream::new(
@@ -621,6 +617,35 @@ fn assemble(
     pdf.save_to(&mut out)
         .map_err(|e| RenderError::Write(e.to_string()))?;
     Ok(out)
+}
+
+/// `data` zlib-compressed for /FlateDecode at the fast level: on a page's operators it comes
+/// within a fifth of the best level's size in well under half its time.
+fn deflate(data: &[u8]) -> Result<Vec<u8>, RenderError> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 3),
+        flate2::Compression::fast(),
+    );
+    encoder
+        .write_all(data)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| RenderError::Write(e.to_string()))
+}
+
+/// The output intent's sRGB profile stream, Flate-compressed once per process.
+fn icc_profile() -> Result<Stream, RenderError> {
+    static ICC: OnceLock<Result<Stream, String>> = OnceLock::new();
+    ICC.get_or_init(|| {
+        let mut icc = Stream::new(
+            Dictionary::from_iter([("N", Object::Integer(3))]),
+            SRGB_ICC.to_vec(),
+        );
+        icc.compress().map_err(|e| e.to_string())?;
+        Ok(icc)
+    })
+    .clone()
+    .map_err(RenderError::Write)
 }
 
 /// /Creator and /Producer, and their XMP twins xmp:CreatorTool and pdf:Producer.

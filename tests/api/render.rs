@@ -708,6 +708,34 @@ fn text_writer_embeds_a_font_into_an_incremental_update() {
 }
 
 #[test]
+fn the_qr_modules_are_exactly_the_symbol_of_the_qrcode_crate() {
+    let mut inputs: Vec<String> = [
+        URL,
+        "HELLO WORLD 0123456789",
+        "Đường Láng, Hà Nội",
+        &format!("{URL}&{}", "x".repeat(600)),
+    ]
+    .map(String::from)
+    .into();
+    // Result codes as the verification URLs carry them: each symbol's own mask.
+    inputs.extend(
+        (0..40).map(|n| format!("https://motcua.example.gov.vn/verify/HN-261128-{n:04}-KQ1")),
+    );
+    for data in &inputs {
+        let (width, modules) = motcua::pdf::qr::qr_modules(data).unwrap();
+        let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+            .unwrap();
+        assert_eq!(width, code.width(), "{data}");
+        let expected: Vec<bool> = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        assert_eq!(modules, expected, "{data}");
+    }
+}
+
+#[test]
 fn the_qr_operators_fill_one_path_inside_the_requested_square() {
     let ops = motcua::pdf::qr::qr_ops(URL, 100.0, 200.0, 85.0).unwrap();
     let ops = String::from_utf8(ops).unwrap();
