@@ -84,9 +84,12 @@ fn penalty(modules: &[bool], width: usize) -> u32 {
     /// Dark, light, dark, dark, dark, light, dark (a palindrome: the same read either way).
     const FINDER: u32 = 0b1011101;
     let w = width.max(1);
-    let columns: Vec<bool> = (0..w)
-        .flat_map(|x| modules.iter().skip(x).step_by(w).copied())
-        .collect();
+    let mut columns = vec![false; modules.len()];
+    for (y, row) in modules.chunks_exact(w).enumerate() {
+        for (x, &m) in row.iter().enumerate() {
+            columns[x * w + y] = m;
+        }
+    }
     let mut score = 0u32;
     for line in modules.chunks_exact(w).chain(columns.chunks_exact(w)) {
         // Rule 1: the fifth module of a run of one colour adds 3, each further one 1.
