@@ -70,6 +70,29 @@ impl Issuer {
         })
     }
 
+    /// Signs `pdf` at this issuer's level (TSA, DSS material as configured) with the visible
+    /// `block` in a new field `field`, claimed at `time`.
+    fn sign(
+        &self,
+        pdf: &[u8],
+        block: &Appearance,
+        time: time::OffsetDateTime,
+        field: &str,
+    ) -> Result<Vec<u8>, ResultError> {
+        let options = PdfSignOptions {
+            level: self.level,
+            tsa: self.tsa.as_deref(),
+            validation: self.validation.as_ref(),
+            appearance: Some(block),
+            ..PdfSignOptions::new(time, field)
+        };
+        Ok(crate::signature::sign::sign_pdf_with(
+            pdf,
+            &self.identity,
+            &options,
+        )?)
+    }
+
     /// The demo government root the demo identity chains to.
     pub fn demo_root() -> &'static [u8] {
         include_bytes!("../../certs/demo-root-ca.pem")
@@ -376,18 +399,7 @@ impl ResultService {
             };
             let stamp =
                 Appearance::certified_copy(&issuer.agency, issued_at, &issuer.time_pattern)?;
-            let options = PdfSignOptions {
-                level: issuer.level,
-                tsa: issuer.tsa.as_deref(),
-                validation: issuer.validation.as_ref(),
-                appearance: Some(&stamp),
-                ..PdfSignOptions::new(issued_at, "SaoY")
-            };
-            Ok(crate::signature::sign::sign_pdf_with(
-                &pdf,
-                &issuer.identity,
-                &options,
-            )?)
+            issuer.sign(&pdf, &stamp, issued_at, "SaoY")
         };
         let title = format!("SAO Y: {}", document.filename);
         self.record(principal, &issuer, &dossier, "certified_copy", title, make)
@@ -643,16 +655,5 @@ pub fn render_and_sign(issuer: &Issuer, document: &ResultDocument) -> Result<Vec
         Placement::Rect(render::signature_area()),
     )?;
     block.image = issuer.seal.clone();
-    let options = PdfSignOptions {
-        level: issuer.level,
-        tsa: issuer.tsa.as_deref(),
-        validation: issuer.validation.as_ref(),
-        appearance: Some(&block),
-        ..PdfSignOptions::new(document.issued_at, "KetQua")
-    };
-    Ok(crate::signature::sign::sign_pdf_with(
-        &pdf,
-        &issuer.identity,
-        &options,
-    )?)
+    issuer.sign(&pdf, &block, document.issued_at, "KetQua")
 }

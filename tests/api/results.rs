@@ -63,6 +63,19 @@ async fn issue_ok(app: &TestApp, token: &str, dossier: &str) -> Value {
     body
 }
 
+/// The public verification page's JSON answer for `code` (no token).
+async fn public_verification(app: &TestApp, code: &str) -> Value {
+    app.client
+        .get(app.url(&format!("/verify/{code}")))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn download(app: &TestApp, token: &str, code: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
     let r = app.get(token, &format!("/api/v1/results/{code}/pdf")).await;
     assert_eq!(r.status(), 200);
@@ -148,16 +161,7 @@ async fn the_public_page_says_genuine_without_a_token_and_checks_uploads() {
     // The applicant's data is not on the public page.
     assert!(!html.contains("0101234567"), "{html}");
 
-    let as_json: Value = app
-        .client
-        .get(app.url(&format!("/verify/{code}")))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let as_json: Value = public_verification(&app, code).await;
     assert_eq!(as_json["verdict"], "genuine", "{as_json}");
     assert_eq!(as_json["report"]["indication"], "TOTAL_PASSED");
 
@@ -303,16 +307,7 @@ async fn revoking_is_a_logged_event_and_the_revoked_pdf_stays_retrievable() {
     let (headers, after) = download(&app, &officer, code).await;
     assert_eq!(before, after);
     assert_eq!(headers["motcua-result-status"], "revoked");
-    let public: Value = app
-        .client
-        .get(app.url(&format!("/verify/{code}")))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = public_verification(&app, code).await;
     assert_eq!(public["verdict"], "revoked", "{public}");
     // The signature itself still verifies: revocation is the agency's decision, logged.
     assert_eq!(public["report"]["indication"], "TOTAL_PASSED");
@@ -504,16 +499,7 @@ async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_an
         ok && text.contains("SAO Y") && text.contains("+07:00"),
         "{text}"
     );
-    let public: Value = app
-        .client
-        .get(app.url(&format!("/verify/{code}")))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = public_verification(&app, code).await;
     assert_eq!(public["verdict"], "genuine", "{public}");
 
     // Not a scan of this dossier: 404; no document named: 422.
@@ -570,16 +556,7 @@ async fn a_configured_agency_identity_signs_and_the_agency_trust_store_judges_th
         "{result}"
     );
     let code = result["code"].as_str().unwrap();
-    let public: Value = app
-        .client
-        .get(app.url(&format!("/verify/{code}")))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let public: Value = public_verification(&app, code).await;
     assert_eq!(public["verdict"], "genuine", "{public}");
     let (_, bytes) = download(&app, &officer, code).await;
     let dir = tempfile::tempdir().unwrap();
