@@ -455,21 +455,11 @@ pub fn sign_pdf(
     time: time::OffsetDateTime,
     field: &str,
 ) -> Result<Vec<u8>, SignError> {
-    sign_pdf_stamped(input, identity, time, field, None)
+    sign_revision(input, identity, time, field, None, None)
 }
 
-/// As [`sign_pdf`]; with `tsa`, PAdES B-T: the CMS carries an RFC 3161 signature timestamp from
-/// the time-stamping authority at that URL.
-pub fn sign_pdf_stamped(
-    input: &[u8],
-    identity: &SigningIdentity,
-    time: time::OffsetDateTime,
-    field: &str,
-    tsa: Option<&str>,
-) -> Result<Vec<u8>, SignError> {
-    sign_revision(input, identity, time, field, tsa, None)
-}
-
+/// One signed revision: the signature field (with `appearance` when given), the CMS (with a
+/// timestamp from `tsa` when given), as an incremental update. [`sign_pdf_with`] adds B-LT.
 fn sign_revision(
     input: &[u8],
     identity: &SigningIdentity,
