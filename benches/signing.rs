@@ -101,6 +101,15 @@ fn main() {
         let pdf = render_and_sign(&issuer, &certificate(n)).unwrap();
         assert!(pdf.len() > 10_000);
     };
+    // `MOTCUA_BENCH_PROFILE=N`: only N results rendered and signed, for a profiler
+    // (`valgrind --tool=callgrind` counts instructions, whatever else the machine does).
+    if let Some(n) = std::env::var("MOTCUA_BENCH_PROFILE")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        (0..n).for_each(|_| render_sign());
+        return;
+    }
     let render_only = || {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10_000;
         assert!(render(&certificate(n)).unwrap().len() > 10_000);

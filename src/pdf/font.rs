@@ -193,7 +193,10 @@ impl Font {
 
     /// Whether the font has a glyph for `c`.
     pub fn has_glyph(&self, c: char) -> bool {
-        self.face.glyph_index(c).is_some_and(|g| g.0 != 0)
+        match self.common_glyphs().get(c as usize) {
+            Some(&(glyph, _)) => glyph != 0,
+            None => self.face.glyph_index(c).is_some_and(|g| g.0 != 0),
+        }
     }
 
     /// The characters of `text` (after NFC normalisation) the font has no glyph for, in order
@@ -468,6 +471,17 @@ fn to_unicode_cmap(glyphs: &[(u16, char)], notdef: bool) -> Vec<u8> {
     cmap.into_bytes()
 }
 
+/// Fonts already in a document that other content streams of it may use: for each of the
+/// regular and bold faces, the Type0 font embedding exactly the face's repertoire subset
+/// (see [`TextWriter::is_repertoire_only`]), when the document has one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepertoireFonts {
+    /// DejaVu Sans.
+    pub regular: Option<ObjectId>,
+    /// DejaVu Sans Bold.
+    pub bold: Option<ObjectId>,
+}
+
 /// Collects the glyphs that one or more content streams show in one font, then embeds a
 /// subset with them.
 ///
@@ -501,6 +515,13 @@ impl<'f> TextWriter<'f> {
             notdef: false,
             overflow: false,
         }
+    }
+
+    /// Whether every glyph encoded so far is in the font's Vietnamese repertoire, so that
+    /// [`TextWriter::embed`] adds the repertoire subset, the same objects for any such text:
+    /// another content stream whose writer is repertoire-only may then use those objects.
+    pub fn is_repertoire_only(&self) -> bool {
+        self.extras.is_empty() && !self.notdef && !self.overflow
     }
 
     /// The font this writer encodes for.

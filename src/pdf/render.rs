@@ -15,7 +15,7 @@ use lopdf::{Dictionary, Document, Object, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime, UtcOffset, macros::offset};
 
-use super::font::{Font, FontError, TextWriter, text_string, wrap};
+use super::font::{Font, FontError, RepertoireFonts, TextWriter, text_string, wrap};
 use super::qr::{QrError, num, qr_ops};
 
 /// The sRGB profile of the output intent (zlib licence, see `assets/icc/SOURCE.md`).
@@ -158,6 +158,23 @@ pub fn signature_area() -> [f32; 4] {
 
 /// Renders `doc` as a one-page A4 PDF 1.7 aimed at PDF/A-2b.
 pub fn render(doc: &ResultDocument) -> Result<Vec<u8>, RenderError> {
+    render_parsed(doc).map(|r| r.bytes)
+}
+
+/// A rendered file, with the document it was written from: what signing it as an incremental
+/// update needs, without parsing the file again.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// The objects and trailer `bytes` holds, `xref_start` set to its cross-reference table.
+    pub document: Document,
+    /// The page's fonts, for a signature block to use instead of embedding its own.
+    pub fonts: RepertoireFonts,
+}
+
+/// [`render`], keeping the document (see [`Rendered`]).
+pub fn render_parsed(doc: &ResultDocument) -> Result<Rendered, RenderError> {
     check(doc)?;
     let regular = Font::regular();
     let bold = Font::bold();
@@ -459,7 +476,7 @@ fn assemble(
     title: &str,
     page: Page,
     link: Option<[f32; 4]>,
-) -> Result<Vec<u8>, RenderError> {
+) -> Result<Rendered, RenderError> {
     let mut pdf = Document::with_version("1.7");
     let issued = doc
         .issued_at
@@ -477,8 +494,16 @@ fn assemble(
     id.update(doc.verify_url.as_bytes());
     let id = id.finalize()[..16].to_vec();
 
+    let (regular_only, bold_only) = (
+        page.regular.is_repertoire_only(),
+        page.bold.is_repertoire_only(),
+    );
     let regular = page.regular.embed(&mut pdf)?;
     let bold = page.bold.embed(&mut pdf)?;
+    let fonts = RepertoireFonts {
+        regular: regular_only.then_some(regular),
+        bold: bold_only.then_some(bold),
+    };
 
     let content = Stream::new(
         Dictionary::from_iter([("Filter", Object::Name(b"FlateDecode".to_vec()))]),
@@ -616,21 +641,55 @@ fn assemble(
     let mut out = Vec::new();
     pdf.save_to(&mut out)
         .map_err(|e| RenderError::Write(e.to_string()))?;
-    Ok(out)
+    // lopdf sets `xref_start` only when reading; an incremental update's /Prev needs it.
+    pdf.xref_start =
+        startxref(&out).ok_or_else(|| RenderError::Write("no startxref written".into()))?;
+    Ok(Rendered {
+        bytes: out,
+        document: pdf,
+        fonts,
+    })
+}
+
+/// The offset after the last `startxref` keyword of a file.
+fn startxref(file: &[u8]) -> Option<usize> {
+    let tail = &file[file.len().saturating_sub(64)..];
+    let at = tail.windows(9).rposition(|w| w == b"startxref")?;
+    std::str::from_utf8(&tail[at + 9..])
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `data` zlib-compressed for /FlateDecode at the fast level: on a page's operators it comes
-/// within a fifth of the best level's size in well under half its time.
+/// within a fifth of the best level's size in well under half its time. Each thread keeps its
+/// compressor (a new one allocates and clears a few hundred KiB of tables).
 fn deflate(data: &[u8]) -> Result<Vec<u8>, RenderError> {
-    use std::io::Write;
-    let mut encoder = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(data.len() / 3),
-        flate2::Compression::fast(),
-    );
-    encoder
-        .write_all(data)
-        .and_then(|()| encoder.finish())
-        .map_err(|e| RenderError::Write(e.to_string()))
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Compress> =
+            std::cell::RefCell::new(Compress::new(Compression::fast(), true));
+    }
+    COMPRESSOR.with_borrow_mut(|z| {
+        z.reset();
+        let mut out = Vec::with_capacity(data.len() / 2 + 64);
+        loop {
+            let read = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+            let status = z
+                .compress_vec(
+                    &data[read.min(data.len())..],
+                    &mut out,
+                    FlushCompress::Finish,
+                )
+                .map_err(|e| RenderError::Write(e.to_string()))?;
+            match status {
+                Status::StreamEnd => return Ok(out),
+                Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
+            }
+        }
+    })
 }
 
 /// The output intent's sRGB profile stream, Flate-compressed once per process.

@@ -15,7 +15,7 @@ use crate::dossier::{DossierError, DossierService};
 use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::pdf::render::{self, RenderError, ResultDocument, ResultKind};
 use crate::signature::appearance::{Appearance, DEFAULT_TIME_PATTERN, Placement};
-use crate::signature::sign::{Level, PdfSignOptions, SignError, SigningIdentity};
+use crate::signature::sign::{Level, PdfSignOptions, SignError, SigningIdentity, open_incremental};
 use crate::signature::{Indication, VerifyOptions};
 use crate::storage::{ByteStream, ObjectStore, Sha256Digest, StorageError};
 use crate::timestamp::Timestamp;
@@ -74,7 +74,7 @@ impl Issuer {
     /// `block` in a new field `field`, claimed at `time`.
     fn sign(
         &self,
-        pdf: &[u8],
+        pdf: lopdf::IncrementalDocument,
         block: &Appearance,
         time: time::OffsetDateTime,
         field: &str,
@@ -86,7 +86,7 @@ impl Issuer {
             appearance: Some(block),
             ..PdfSignOptions::new(time, field)
         };
-        Ok(crate::signature::sign::sign_pdf_with(
+        Ok(crate::signature::sign::sign_incremental_with(
             pdf,
             &self.identity,
             &options,
@@ -399,7 +399,7 @@ impl ResultService {
             };
             let stamp =
                 Appearance::certified_copy(&issuer.agency, issued_at, &issuer.time_pattern)?;
-            issuer.sign(&pdf, &stamp, issued_at, "SaoY")
+            issuer.sign(open_incremental(&pdf)?, &stamp, issued_at, "SaoY")
         };
         let title = format!("SAO Y: {}", document.filename);
         self.record(principal, &issuer, &dossier, "certified_copy", title, make)
@@ -647,7 +647,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// Renders and signs one result, as issuing does (blocking; CPU, and the TSA for B-T).
 pub fn render_and_sign(issuer: &Issuer, document: &ResultDocument) -> Result<Vec<u8>, ResultError> {
-    let pdf = render::render(document)?;
+    let rendered = render::render_parsed(document)?;
     let mut block = Appearance::signed_by(
         &issuer.agency,
         document.issued_at,
@@ -655,5 +655,8 @@ pub fn render_and_sign(issuer: &Issuer, document: &ResultDocument) -> Result<Vec
         Placement::Rect(render::signature_area()),
     )?;
     block.image = issuer.seal.clone();
-    issuer.sign(&pdf, &block, document.issued_at, "KetQua")
+    block.fonts = rendered.fonts;
+    // Signed as an update of the document just written: nothing to parse again.
+    let pdf = lopdf::IncrementalDocument::create_from(rendered.bytes, rendered.document);
+    issuer.sign(pdf, &block, document.issued_at, "KetQua")
 }

@@ -284,8 +284,19 @@ pub fn cades_detached_stamped(
     .map_err(failed)
 }
 
-/// Bytes reserved for the CMS signature in /Contents (hex-encoded in the file: twice this).
-const CONTENTS_RESERVED: usize = 16 * 1024;
+/// Bytes reserved for the CMS signature in /Contents (hex-encoded in the file: twice this):
+/// the certificates it carries, 4 KiB for the rest (an RSA-4096 signature is 512 bytes, the
+/// signed attributes and structure a few hundred), and 24 KiB more for a timestamp token with
+/// its TSA's certificates. Signing fails cleanly should it not fit; reserving little keeps
+/// the file small and signing fast (every reserved byte is written twice and scanned).
+fn contents_reserved(identity: &SigningIdentity, timestamped: bool) -> usize {
+    let certificates: usize = std::iter::once(&identity.cert)
+        .chain(&identity.chain)
+        .map(|c| c.to_der().map_or(4096, |der| der.len()))
+        .sum();
+    let reserved = certificates + 4096 + if timestamped { 24 * 1024 } else { 0 };
+    reserved.next_multiple_of(1024)
+}
 /// The /ByteRange placeholder: wide enough for files up to 10 GB, rewritten in place.
 const RANGE_PLACEHOLDER: i64 = 9_999_999_999;
 
@@ -309,7 +320,7 @@ pub fn pdf_date(t: time::OffsetDateTime) -> String {
 
 /// Opens a PDF for an incremental update, within the parser budgets; lopdf must never take the
 /// process down, even on a document we were asked to sign.
-pub(super) fn open_incremental(input: &[u8]) -> Result<lopdf::IncrementalDocument, SignError> {
+pub fn open_incremental(input: &[u8]) -> Result<lopdf::IncrementalDocument, SignError> {
     crate::pdf::within_budget(input).map_err(|e| SignError::Pdf(e.to_string()))?;
     std::panic::catch_unwind(|| -> Result<lopdf::IncrementalDocument, lopdf::Error> {
         input.try_into()
@@ -393,6 +404,16 @@ pub fn sign_pdf_with(
     identity: &SigningIdentity,
     options: &PdfSignOptions<'_>,
 ) -> Result<Vec<u8>, SignError> {
+    sign_incremental_with(open_incremental(input)?, identity, options)
+}
+
+/// [`sign_pdf_with`] on a document already parsed (or just written: see
+/// `pdf::render::Rendered`), which saves parsing it again.
+pub fn sign_incremental_with(
+    input: lopdf::IncrementalDocument,
+    identity: &SigningIdentity,
+    options: &PdfSignOptions<'_>,
+) -> Result<Vec<u8>, SignError> {
     let tsa = match (options.level, options.tsa) {
         (Level::BB, _) => None,
         (_, Some(url)) => Some(url),
@@ -455,13 +476,13 @@ pub fn sign_pdf(
     time: time::OffsetDateTime,
     field: &str,
 ) -> Result<Vec<u8>, SignError> {
-    sign_revision(input, identity, time, field, None, None)
+    sign_revision(open_incremental(input)?, identity, time, field, None, None)
 }
 
 /// One signed revision: the signature field (with `appearance` when given), the CMS (with a
 /// timestamp from `tsa` when given), as an incremental update. [`sign_pdf_with`] adds B-LT.
 fn sign_revision(
-    input: &[u8],
+    mut inc: lopdf::IncrementalDocument,
     identity: &SigningIdentity,
     time: time::OffsetDateTime,
     field: &str,
@@ -470,7 +491,7 @@ fn sign_revision(
 ) -> Result<Vec<u8>, SignError> {
     use lopdf::{Dictionary, Object, StringFormat, dictionary};
     let pdf = |e: lopdf::Error| SignError::Pdf(e.to_string());
-    let mut inc = open_incremental(input)?;
+    let input_len = inc.get_prev_documents_bytes().len();
     let prev = inc.get_prev_documents();
     let page_number = appearance.map_or(1, |a| a.page);
     let page = *prev
@@ -515,6 +536,7 @@ fn sign_revision(
         )));
     }
 
+    let reserved = contents_reserved(identity, tsa.is_some());
     let sig = inc.new_document.add_object(dictionary! {
         "Type" => "Sig",
         "Filter" => "Adobe.PPKLite",
@@ -523,7 +545,7 @@ fn sign_revision(
         // Reserved as a literal string of ASCII zeros, the same width as the hex string it
         // becomes below: lopdf writes a literal in one call, a hex string a byte at a time
         // through the formatter (half the signing time of a small document).
-        "Contents" => Object::String(vec![b'0'; CONTENTS_RESERVED * 2], StringFormat::Literal),
+        "Contents" => Object::String(vec![b'0'; reserved * 2], StringFormat::Literal),
         "M" => Object::string_literal(pdf_date(time)),
     });
     let mut widget = dictionary! {
@@ -610,7 +632,7 @@ fn sign_revision(
         .map_err(|e| SignError::Pdf(e.to_string()))?;
 
     // Fix the byte range, then sign everything but the /Contents hex string.
-    let appended = input.len().min(out.len());
+    let appended = input_len.min(out.len());
     let find = |needle: &[u8], from: usize| -> Option<usize> {
         out[from..]
             .windows(needle.len())
@@ -626,7 +648,7 @@ fn sign_revision(
         .ok_or_else(|| SignError::Pdf("malformed /ByteRange".into()))?;
     let close = find(b"]", first).ok_or_else(|| SignError::Pdf("malformed /ByteRange".into()))?;
     let mut zeros = vec![b'('];
-    zeros.extend(std::iter::repeat_n(b'0', CONTENTS_RESERVED * 2));
+    zeros.extend(std::iter::repeat_n(b'0', reserved * 2));
     zeros.push(b')');
     let a = find(&zeros, appended).ok_or_else(|| SignError::Pdf("no /Contents written".into()))?;
     let b = a + zeros.len();
@@ -639,12 +661,13 @@ fn sign_revision(
     }
     out[open..=close].copy_from_slice(format!("{range:<width$}").as_bytes());
     let cms = cades_detached_stamped(identity, &[&out[..a], &out[b..]], tsa)?;
-    if cms.len() > CONTENTS_RESERVED {
-        return Err(SignError::Pdf(
-            "the signature is larger than the space reserved".into(),
-        ));
+    if cms.len() > reserved {
+        return Err(SignError::Pdf(format!(
+            "the signature ({} bytes) is larger than the {reserved} bytes reserved",
+            cms.len()
+        )));
     }
-    let hex = hex::encode(&cms);
-    out[a + 1..a + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    hex::encode_to_slice(&cms, &mut out[a + 1..a + 1 + 2 * cms.len()])
+        .map_err(|e| SignError::Pdf(e.to_string()))?;
     Ok(out)
 }

@@ -718,9 +718,14 @@ fn the_qr_modules_are_exactly_the_symbol_of_the_qrcode_crate() {
     .map(String::from)
     .into();
     // Result codes as the verification URLs carry them: each symbol's own mask.
-    inputs.extend(
-        (0..40).map(|n| format!("https://motcua.example.gov.vn/verify/HN-261128-{n:04}-KQ1")),
-    );
+    inputs.extend((0..300).map(|n| {
+        let host = ["motcua.example.gov.vn", "dichvucong.hanoi.gov.vn", "mc.vn"][n % 3];
+        format!(
+            "https://{host}/verify/HN-2611{:02}-{n:04}-KQ{}",
+            n % 28 + 1,
+            n % 7 + 1
+        )
+    }));
     for data in &inputs {
         let (width, modules) = motcua::pdf::qr::qr_modules(data).unwrap();
         let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
@@ -744,23 +749,68 @@ fn the_qr_operators_fill_one_path_inside_the_requested_square() {
         "{ops}"
     );
     assert_eq!(ops.matches("\nf\n").count(), 1);
-    for line in ops.lines().filter(|l| l.ends_with(" re")) {
-        let v: Vec<f32> = line
-            .split_whitespace()
-            .take(4)
-            .map(|n| n.parse().unwrap())
-            .collect();
-        // Nothing in the 4-module quiet zone (module ≥ 85 / (177 + 8)).
-        let quiet = 4.0 * 85.0 / 185.0;
-        assert!(
-            v[0] >= 100.0 + quiet - 1e-3 && v[0] + v[2] <= 185.0 - quiet + 1e-3,
-            "{line}"
-        );
-        assert!(
-            v[1] >= 200.0 + quiet - 1e-3 && v[1] + v[3] <= 285.0 - quiet + 1e-3,
-            "{line}"
-        );
+    let numbers = |line: &str| -> Vec<f32> {
+        line.split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    };
+    // One matrix maps module units (rows downwards) to the page.
+    let cm: Vec<&str> = ops.lines().filter(|l| l.ends_with(" cm")).collect();
+    assert_eq!(cm.len(), 1, "{ops}");
+    let [a, b, c, d, e, f] = numbers(cm[0])[..] else {
+        panic!("{}", cm[0])
+    };
+    let page = |u: f32, v: f32| (a * u + c * v + e, b * u + d * v + f);
+    let rects: Vec<&str> = ops.lines().filter(|l| l.ends_with(" re")).collect();
+    assert!(rects.len() > 100, "{ops}");
+    // Nothing in the 4-module quiet zone (module ≥ 85 / (177 + 8)).
+    let quiet = 4.0 * 85.0 / 185.0;
+    for line in rects {
+        let v = numbers(line);
+        for (u, w) in [(v[0], v[1]), (v[0] + v[2], v[1] + v[3])] {
+            let (px, py) = page(u, w);
+            assert!(
+                (100.0 + quiet - 1e-3..=185.0 - quiet + 1e-3).contains(&px),
+                "{line} → x {px}"
+            );
+            assert!(
+                (200.0 + quiet - 1e-3..=285.0 - quiet + 1e-3).contains(&py),
+                "{line} → y {py}"
+            );
+        }
     }
     assert!(motcua::pdf::qr::qr_ops(URL, 0.0, 0.0, 0.0).is_err());
     assert!(motcua::pdf::qr::qr_ops(&"x".repeat(5000), 0.0, 0.0, 85.0).is_err());
+}
+
+#[test]
+fn a_signed_result_s_block_uses_the_page_fonts_unless_its_text_needs_other_glyphs() {
+    let mut issuer = motcua::result::Issuer::demo().unwrap();
+    let document = sample(ResultKind::BusinessRegistration);
+    let rendered = render(&document).unwrap();
+
+    // The agency's name keeps to the Vietnamese repertoire: the block shows it in the page's
+    // own two fonts, and the signature adds little more than its reserved /Contents.
+    issuer.agency = AGENCY.into();
+    let signed = motcua::result::render_and_sign(&issuer, &document).unwrap();
+    assert!(signed.starts_with(&rendered), "not an incremental update");
+    assert_eq!(font_programs(&signed), font_programs(&rendered));
+    let added = signed.len() - rendered.len();
+    assert!(
+        added < 2 * 16 * 1024 + 8 * 1024,
+        "the signature added {added} bytes"
+    );
+    let (_dir, path) = write(&signed);
+    crate::signing::assert_valid_everywhere(&path, &[], "INTACT:TRUSTED,UNTOUCHED", true);
+    let (ok, text) = run("pdftotext", &[path.as_os_str(), "-".as_ref()]);
+    assert!(ok && text.contains(&format!("Ký bởi: {AGENCY}")), "{text}");
+
+    // A name with a glyph outside the repertoire (Greek): the block embeds its own subset.
+    issuer.agency = "Cơ quan Ω".into();
+    let signed = motcua::result::render_and_sign(&issuer, &document).unwrap();
+    assert_eq!(font_programs(&signed).len(), 3);
+    let (_dir, path) = write(&signed);
+    crate::signing::assert_valid_everywhere(&path, &[], "INTACT:TRUSTED,UNTOUCHED", true);
+    let (ok, text) = run("pdftotext", &[path.as_os_str(), "-".as_ref()]);
+    assert!(ok && text.contains("Ký bởi: Cơ quan Ω"), "{text}");
 }
