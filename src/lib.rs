@@ -17,3 +17,4 @@ pub mod result;
 pub mod signature;
 pub mod storage;
 pub mod timestamp;
+pub mod workflow;

@@ -240,29 +240,78 @@ impl ApplicantKind {
     }
 }
 
-/// Where a dossier is in its lifecycle. The foundation knows only the first state; the workflow
-/// adds the rest (Decree 45/2020/ND-CP).
+/// Where a dossier is in its lifecycle (Decree 45/2020/ND-CP). Which moves between these states
+/// are legal, and who may make them, is decided by `workflow::lifecycle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DossierStatus {
     /// Filed and stored; not yet looked at by an officer.
     Submitted,
+    /// Passed the automatic technical check at intake and acknowledged with the official receipt
+    /// time (tiếp nhận); waits for an officer's review.
+    Received,
+    /// Accepted as complete by an officer; the dossier code has been issued.
+    Accepted,
+    /// An officer asked the applicant for missing documents (yêu cầu bổ sung); the deadline clock
+    /// is paused.
+    SupplementRequested,
+    /// Refused, with a reason (từ chối). Terminal.
+    Rejected,
+    /// Paper originals are not needed (a valid business signature with a matching tax code).
+    OriginalsWaived,
+    /// Waits for the applicant to bring the paper originals to the counter; the deadline clock is
+    /// paused.
+    AwaitingOriginals,
+    /// An officer compared the paper originals with the electronic copies and found them matching.
+    OriginalsVerified,
+    /// The paper originals do not match the electronic copies.
+    OriginalsMismatch,
+    /// Being handled by the competent office (đang xử lý).
+    Processing,
+    /// The result has been issued and waits to be handed over.
+    ResultIssued,
+    /// The result has been returned to the applicant (trả kết quả). Terminal.
+    Returned,
 }
 
 impl DossierStatus {
+    /// Every state, in the order of the usual path through the workflow.
+    pub const ALL: [DossierStatus; 12] = [
+        Self::Submitted,
+        Self::Received,
+        Self::Accepted,
+        Self::SupplementRequested,
+        Self::Rejected,
+        Self::OriginalsWaived,
+        Self::AwaitingOriginals,
+        Self::OriginalsVerified,
+        Self::OriginalsMismatch,
+        Self::Processing,
+        Self::ResultIssued,
+        Self::Returned,
+    ];
+
     /// The stored and printed name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Submitted => "SUBMITTED",
+            Self::Received => "RECEIVED",
+            Self::Accepted => "ACCEPTED",
+            Self::SupplementRequested => "SUPPLEMENT_REQUESTED",
+            Self::Rejected => "REJECTED",
+            Self::OriginalsWaived => "ORIGINALS_WAIVED",
+            Self::AwaitingOriginals => "AWAITING_ORIGINALS",
+            Self::OriginalsVerified => "ORIGINALS_VERIFIED",
+            Self::OriginalsMismatch => "ORIGINALS_MISMATCH",
+            Self::Processing => "PROCESSING",
+            Self::ResultIssued => "RESULT_ISSUED",
+            Self::Returned => "RETURNED",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "SUBMITTED" => Some(Self::Submitted),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
