@@ -62,43 +62,87 @@ pub fn qr_modules(data: &str) -> Result<(usize, Vec<bool>), QrError> {
     // The data modules (masked by the candidate) and their colours, by row and by column.
     let (data_rows, data_cols) = lines(w, |x, y| matches!(canvas.get(x, y), Module::Unmasked(_)));
     let (dark_rows, dark_cols) = lines(w, |x, y| canvas.get(x, y) == Module::Unmasked(Color::Dark));
-    // A data module is its colour flipped where the mask is dark; every other module is what
-    // the crate draws there for this mask (patterns, format and version information, and
-    // the mask itself on a module left empty).
-    let candidate = |data: &[Bits], dark: &[Bits], mask: &[Bits], rest: &[Bits]| -> Vec<Bits> {
-        (0..w)
-            .map(|i| {
-                data[i]
-                    .and(dark[i].xor(mask[i]))
-                    .or(data[i].not().and(rest[i]))
-            })
-            .collect()
+    // The lines fit in one 64-bit word up to version 10 (57 modules and the padding): score on
+    // as few words as the lines need.
+    let lines_of = Lines {
+        w,
+        data_rows: &data_rows,
+        data_cols: &data_cols,
+        dark_rows: &dark_rows,
+        dark_cols: &dark_cols,
+        masks,
     };
-    let mut best: Option<(u32, Vec<Bits>)> = None;
-    for m in 0..MASKS.len() {
-        let rows = candidate(
-            &data_rows,
-            &dark_rows,
-            &masks.mask_rows[m],
-            &masks.rest_rows[m],
-        );
-        let cols = candidate(
-            &data_cols,
-            &dark_cols,
-            &masks.mask_cols[m],
-            &masks.rest_cols[m],
-        );
-        let score = penalty(&rows, &cols, w);
-        if best.as_ref().is_none_or(|(lowest, _)| score < *lowest) {
-            best = Some((score, rows));
-        }
-    }
-    let (_, rows) = best.ok_or_else(|| QrError::Encoding("no mask".into()))?;
+    let best = match (w + 2 * PAD).div_ceil(64) {
+        1 => lines_of.best_mask::<1>(),
+        2 => lines_of.best_mask::<2>(),
+        _ => lines_of.best_mask::<3>(),
+    };
+    let rows: Vec<Bits> = lines_of.candidate(best, true);
     let modules = rows
         .iter()
         .flat_map(|row| (0..w).map(move |x| row.get(PAD + x)))
         .collect();
     Ok((w, modules))
+}
+
+/// A symbol's data modules and their colours (by row and by column) and its version's masks.
+struct Lines<'a> {
+    w: usize,
+    data_rows: &'a [Bits],
+    data_cols: &'a [Bits],
+    dark_rows: &'a [Bits],
+    dark_cols: &'a [Bits],
+    masks: &'a VersionMasks,
+}
+
+impl Lines<'_> {
+    /// The symbol masked with mask `m`, by row (or by column), on the first `N` words.
+    ///
+    /// A data module is its colour flipped where the mask is dark; every other module is what
+    /// the crate draws there for this mask (patterns, format and version information, and the
+    /// mask itself on a module left empty).
+    fn candidate_words<const N: usize>(&self, m: usize, by_row: bool) -> Vec<Bits<N>> {
+        let (data, dark, mask, rest) = if by_row {
+            (
+                self.data_rows,
+                self.dark_rows,
+                &self.masks.mask_rows[m],
+                &self.masks.rest_rows[m],
+            )
+        } else {
+            (
+                self.data_cols,
+                self.dark_cols,
+                &self.masks.mask_cols[m],
+                &self.masks.rest_cols[m],
+            )
+        };
+        (0..self.w)
+            .map(|i| {
+                let [data, dark, mask, rest] =
+                    [data[i], dark[i], mask[i], rest[i]].map(Bits::words::<N>);
+                data.and(dark.xor(mask)).or(data.not().and(rest))
+            })
+            .collect()
+    }
+
+    fn candidate(&self, m: usize, by_row: bool) -> Vec<Bits> {
+        self.candidate_words::<3>(m, by_row)
+    }
+
+    /// The mask with the lowest penalty (the first on equal penalties).
+    fn best_mask<const N: usize>(&self) -> usize {
+        let mut best = (u32::MAX, 0);
+        for m in 0..MASKS.len() {
+            let rows = self.candidate_words::<N>(m, true);
+            let cols = self.candidate_words::<N>(m, false);
+            let score = penalty(&rows, &cols, self.w);
+            if score < best.0 {
+                best = (score, m);
+            }
+        }
+        best.1
+    }
 }
 
 /// What the eight masks make of a version's symbol apart from its data, from the `qrcode`
@@ -178,7 +222,7 @@ fn lines(w: usize, on: impl Fn(i16, i16) -> bool) -> (Vec<Bits>, Vec<Bits>) {
 ///
 /// Every line is a bit set, so each rule is a few word operations per line rather than a step
 /// per module.
-fn penalty(rows: &[Bits], columns: &[Bits], width: usize) -> u32 {
+fn penalty<const N: usize>(rows: &[Bits<N>], columns: &[Bits<N>], width: usize) -> u32 {
     let w = width.max(1);
     let inside = Bits::range(PAD, PAD + w);
     let padded = Bits::range(0, w + 2 * PAD);
@@ -233,27 +277,25 @@ const PAD: usize = 4;
 /// The finder-like pattern of rule 3 (a palindrome: the same read either way).
 const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
 
-/// A line of a symbol with its padding: bit `i` of word `i / 64` (version 40 is 177 modules
-/// wide, 185 with the padding).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Bits([u64; 3]);
+/// A line of a symbol with its padding: bit `i` of word `i / 64`, on `N` words (version 40 is
+/// 177 modules wide, 185 with the padding: 3 words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bits<const N: usize = 3>([u64; N]);
 
-impl Bits {
+impl<const N: usize> Default for Bits<N> {
+    fn default() -> Self {
+        Bits([0; N])
+    }
+}
+
+impl<const N: usize> Bits<N> {
     /// Bits `from..to`.
-    fn range(from: usize, to: usize) -> Bits {
-        let mut bits = Bits::default();
-        for i in from..to.min(192) {
-            bits.set(i);
+    fn range(from: usize, to: usize) -> Self {
+        let mut bits = Self::default();
+        for i in from..to.min(64 * N) {
+            bits.put(i, true);
         }
         bits
-    }
-
-    fn set(&mut self, i: usize) {
-        self.put(i, true);
-    }
-
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 == 1
     }
 
     /// Sets bit `i` when `on` (without branching on it).
@@ -261,38 +303,55 @@ impl Bits {
         self.0[i / 64] |= u64::from(on) << (i % 64);
     }
 
-    fn and(self, o: Bits) -> Bits {
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// The first `M` words (`M` ≤ `N`; the caller knows the rest are zero).
+    fn words<const M: usize>(self) -> Bits<M> {
+        Bits(std::array::from_fn(|k| self.0[k]))
+    }
+
+    fn and(self, o: Self) -> Self {
         Bits(std::array::from_fn(|k| self.0[k] & o.0[k]))
     }
 
-    fn or(self, o: Bits) -> Bits {
+    fn or(self, o: Self) -> Self {
         Bits(std::array::from_fn(|k| self.0[k] | o.0[k]))
     }
 
-    fn xor(self, o: Bits) -> Bits {
+    fn xor(self, o: Self) -> Self {
         Bits(std::array::from_fn(|k| self.0[k] ^ o.0[k]))
     }
 
-    fn not(self) -> Bits {
+    fn not(self) -> Self {
         Bits(self.0.map(|word| !word))
     }
 
     /// Bit `i` of the result is bit `i + n` of `self` (n < 64).
-    fn shr(self, n: usize) -> Bits {
+    fn shr(self, n: usize) -> Self {
         if n == 0 {
             return self;
         }
-        let [a, b, c] = self.0;
-        Bits([a >> n | b << (64 - n), b >> n | c << (64 - n), c >> n])
+        Bits(std::array::from_fn(|k| {
+            let carry = if k + 1 < N {
+                self.0[k + 1] << (64 - n)
+            } else {
+                0
+            };
+            self.0[k] >> n | carry
+        }))
     }
 
     /// Bit `i + n` of the result is bit `i` of `self` (n < 64).
-    fn shl(self, n: usize) -> Bits {
+    fn shl(self, n: usize) -> Self {
         if n == 0 {
             return self;
         }
-        let [a, b, c] = self.0;
-        Bits([a << n, b << n | a >> (64 - n), c << n | b >> (64 - n)])
+        Bits(std::array::from_fn(|k| {
+            let carry = if k > 0 { self.0[k - 1] >> (64 - n) } else { 0 };
+            self.0[k] << n | carry
+        }))
     }
 
     fn count(self) -> u32 {
@@ -373,7 +432,7 @@ pub(crate) fn num(v: f32) -> String {
 
 /// Appends [`num`]`(v)` to `out`: `v` rounded to thousandths (half to even, as `{:.3}` does;
 /// the product of an `f32` and 1000 is exact in an `f64`), without trailing zeros.
-fn push_num(out: &mut String, v: f32) {
+pub(crate) fn push_num(out: &mut String, v: f32) {
     use std::fmt::Write;
     let thousandths = (f64::from(v) * 1000.0).round_ties_even();
     if !thousandths.is_finite() || thousandths.abs() >= 1e15 {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime, UtcOffset, macros::offset};
 
 use super::font::{Font, FontError, RepertoireFonts, TextWriter, text_string, wrap};
-use super::qr::{QrError, num, qr_ops};
+use super::qr::{QrError, num, push_num, qr_ops};
 
 /// The sRGB profile of the output intent (zlib licence, see `assets/icc/SOURCE.md`).
 static SRGB_ICC: &[u8] = include_bytes!("../../assets/icc/sRGB.icc");
@@ -431,10 +431,18 @@ impl Page {
             Face::Bold => ("F2", &mut self.bold),
         };
         let operand = writer.encode(text);
-        let m: Vec<String> = m.iter().map(|v| num(*v)).collect();
-        self.ops.extend_from_slice(
-            format!("BT\n/{name} {} Tf\n{} Tm\n", num(size), m.join(" ")).as_bytes(),
-        );
+        let mut line = String::with_capacity(80);
+        line.push_str("BT\n/");
+        line.push_str(name);
+        line.push(' ');
+        push_num(&mut line, size);
+        line.push_str(" Tf\n");
+        for v in m {
+            push_num(&mut line, v);
+            line.push(' ');
+        }
+        line.push_str("Tm\n");
+        self.ops.extend_from_slice(line.as_bytes());
         self.ops.extend_from_slice(&operand);
         self.ops.extend_from_slice(b" Tj\nET\n");
     }

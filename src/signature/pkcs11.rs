@@ -115,7 +115,7 @@ impl SigningIdentity {
                 uri.object_uri("private")
             )));
         }
-        Ok(Self { key, cert, chain })
+        Ok(Self::from_parts(key, cert, chain))
     }
 }
 

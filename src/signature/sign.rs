@@ -41,6 +41,16 @@ pub struct SigningIdentity {
     pub(super) key: PKey<Private>,
     pub(super) cert: X509,
     pub(super) chain: Vec<X509>,
+    /// The certificates as every signature carries them, decoded on first use.
+    carried: std::sync::OnceLock<Result<Carried, String>>,
+}
+
+/// What every signature of an identity repeats: its certificate and chain decoded for the CMS
+/// structure, and the certificate's SHA-256 for signing-certificate-v2.
+struct Carried {
+    cert: Certificate,
+    chain: Vec<Certificate>,
+    cert_sha256: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigningIdentity {
@@ -50,6 +60,36 @@ impl std::fmt::Debug for SigningIdentity {
 }
 
 impl SigningIdentity {
+    /// An identity from parts already checked to belong together.
+    pub(super) fn from_parts(key: PKey<Private>, cert: X509, chain: Vec<X509>) -> Self {
+        Self {
+            key,
+            cert,
+            chain,
+            carried: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn carried(&self) -> Result<&Carried, SignError> {
+        self.carried
+            .get_or_init(|| {
+                let decode = |c: &X509| -> Result<Certificate, String> {
+                    let der = c.to_der().map_err(|e| e.to_string())?;
+                    Certificate::from_der(&der).map_err(|e| e.to_string())
+                };
+                let der = self.cert.to_der().map_err(|e| e.to_string())?;
+                Ok(Carried {
+                    cert: decode(&self.cert)?,
+                    chain: self.chain.iter().map(decode).collect::<Result<_, _>>()?,
+                    cert_sha256: hash(MessageDigest::sha256(), &der)
+                        .map_err(|e| e.to_string())?
+                        .to_vec(),
+                })
+            })
+            .as_ref()
+            .map_err(|e| SignError::Failed(format!("the signing certificate: {e}")))
+    }
+
     /// An identity from a key, its certificate and intermediates (PEM).
     pub fn from_pem(key: &[u8], cert: &[u8], chain: &[u8]) -> Result<Self, SignError> {
         let key = PKey::private_key_from_pem(key).map_err(failed)?;
@@ -64,7 +104,7 @@ impl SigningIdentity {
         } else {
             X509::stack_from_pem(chain).map_err(failed)?
         };
-        Ok(Self { key, cert, chain })
+        Ok(Self::from_parts(key, cert, chain))
     }
 
     /// An identity from a PKCS#12 file (key, certificate and any CA certificates it holds).
@@ -90,7 +130,7 @@ impl SigningIdentity {
             .ca
             .map(|s| s.into_iter().collect())
             .unwrap_or_default();
-        Ok(Self { key, cert, chain })
+        Ok(Self::from_parts(key, cert, chain))
     }
 
     /// Loads an identity from where the configuration says it is: `key` is a PEM private key
@@ -185,12 +225,12 @@ pub fn cades_detached_stamped(
         hasher.update(p).map_err(failed)?;
     }
     let digest = hasher.finish().map_err(failed)?;
-    let cert_der = identity.cert.to_der().map_err(failed)?;
-    let cert_hash = hash(MessageDigest::sha256(), &cert_der).map_err(failed)?;
+    let carried = identity.carried()?;
+    let cert_hash = &carried.cert_sha256;
     // SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }, ESSCertIDv2 with the
     // default hash (SHA-256) and no issuerSerial: 30 L 30 L 30 L 04 20 <hash> (RFC 5035).
     let mut ess = vec![0x04, 0x20];
-    ess.extend_from_slice(&cert_hash);
+    ess.extend_from_slice(cert_hash);
     let wrap = |inner: Vec<u8>| -> Vec<u8> {
         let mut v = vec![0x30, inner.len() as u8];
         v.extend(inner);
@@ -226,7 +266,7 @@ pub fn cades_detached_stamped(
         }
         other => return Err(SignError::Failed(format!("unsupported key type {other:?}"))),
     };
-    let certificate = Certificate::from_der(&cert_der).map_err(failed)?;
+    let certificate = carried.cert.clone();
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -256,11 +296,12 @@ pub fn cades_detached_stamped(
         signature: OctetString::new(signature).map_err(failed)?,
     };
     let mut certs = vec![CertificateChoices::Certificate(certificate)];
-    for c in &identity.chain {
-        certs.push(CertificateChoices::Certificate(
-            Certificate::from_der(&c.to_der().map_err(failed)?).map_err(failed)?,
-        ));
-    }
+    certs.extend(
+        carried
+            .chain
+            .iter()
+            .map(|c| CertificateChoices::Certificate(c.clone())),
+    );
     let signed_data = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![AlgorithmIdentifierOwned {
