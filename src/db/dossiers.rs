@@ -89,6 +89,8 @@ pub struct DossierRow {
     pub originals: Option<String>,
     /// Why originals are required.
     pub originals_reason: Option<String>,
+    /// Bumped by every move (optimistic concurrency).
+    pub version: i64,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -141,9 +143,9 @@ pub struct DossierFilter {
     pub limit: i64,
 }
 
-const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
+pub(super) const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-    submitted_at, updated_at, ledger_index, originals, originals_reason";
+    submitted_at, updated_at, ledger_index, originals, originals_reason, version";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app

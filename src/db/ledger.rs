@@ -333,11 +333,11 @@ impl Db {
         after: &str,
         limit: i64,
     ) -> Result<Vec<super::DossierRow>, DbError> {
-        Ok(sqlx::query_as::<_, super::DossierRow>(
-            "SELECT id, code, procedure_code, status, applicant_kind, applicant_tax_code, \
-             applicant_id_number, applicant_name, details, submitted_by, submitted_at, updated_at, \
-             ledger_index, originals, originals_reason FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
-        )
+        let sql = format!(
+            "SELECT {} FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
+            super::dossiers::DOSSIER_COLUMNS
+        );
+        Ok(sqlx::query_as::<_, super::DossierRow>(sqlx::AssertSqlSafe(sql))
         .bind(after)
         .bind(limit)
         .fetch_all(self.pool())

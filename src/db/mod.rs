@@ -10,6 +10,7 @@ mod dossiers;
 mod ledger;
 mod results;
 mod tokens;
+mod workflow;
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use dossiers::{
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
 pub use results::{ResultRow, RevocationRow};
 pub use tokens::TokenRow;
+pub use workflow::TransitionRow;
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -142,6 +142,21 @@ pub enum IntakeError {
     /// Appending to the integrity log failed.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// Recording the dossier failed for a reason that is motcua's, not the client's.
+    #[error("recording the dossier: {0}")]
+    Internal(String),
+}
+
+impl From<super::DossierError> for IntakeError {
+    fn from(e: super::DossierError) -> Self {
+        use super::DossierError as D;
+        match e {
+            D::Db(e) => Self::Db(e),
+            D::Storage(e) => Self::Storage(e),
+            D::Ledger(e) => Self::Ledger(e),
+            other => Self::Internal(other.to_string()),
+        }
+    }
 }
 
 #[derive(Deserialize)]

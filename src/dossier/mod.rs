@@ -10,11 +10,13 @@ pub mod catalogue;
 pub mod intake;
 pub mod service;
 pub mod signatures;
+pub mod transitions;
 pub mod types;
 
 pub use catalogue::{Catalogue, Procedure, ProvisionLevel};
 pub use intake::{IntakeError, IntakeLimits, PendingDossier};
 pub use service::{Document, Dossier, DossierError, DossierPage, DossierQuery, DossierService};
+pub use transitions::{MoveRequest, Transition};
 pub use types::{
     Applicant, ApplicantKind, DossierCode, DossierStatus, IdNumber, InvalidField, TaxCode, UnitCode,
 };

@@ -21,7 +21,9 @@ use super::access::can_see;
 use super::catalogue::Catalogue;
 use super::intake::{self, IntakeError, IntakeLimits, PendingDossier};
 use super::signatures::{self, Originals, SignaturePolicy};
+use super::transitions::{Move, record_move};
 use super::types::{Applicant, DossierCode, DossierStatus, IdNumber, TaxCode, UnitCode};
+use crate::workflow::lifecycle::Actor;
 
 /// A dossier as read back.
 #[derive(Debug, Clone)]
@@ -48,6 +50,10 @@ pub struct Dossier {
     pub originals: Option<Originals>,
     /// The verified signature files (empty in listings).
     pub signatures: Vec<SignatureSummary>,
+    /// Bumped by every move; name it in a move to be refused if someone else moved first.
+    pub version: i64,
+    /// Its moves, oldest first (empty in listings).
+    pub history: Vec<super::transitions::Transition>,
 }
 
 /// The outcome of one verified signature file.
@@ -124,6 +130,21 @@ pub enum DossierError {
     /// Appending to the integrity log failed.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// The lifecycle refuses the move (illegal, not the caller's, or a reason is wrong).
+    #[error(transparent)]
+    Transition(crate::workflow::lifecycle::TransitionError),
+    /// The caller saw an older version of the dossier, or another move got there first.
+    #[error("the dossier has changed since (it is now at version {current}); reload it and retry")]
+    StaleVersion {
+        /// The dossier's version now.
+        current: i64,
+    },
+    /// Paper originals cannot be waived: no valid signature of the applicant covered the
+    /// dossier at intake.
+    #[error(
+        "paper originals cannot be waived for this dossier: no valid signature of the applicant covered it at intake"
+    )]
+    OriginalsRequired,
 }
 
 /// Listing parameters, as the caller gave them (already typed).
@@ -398,11 +419,28 @@ impl DossierService {
             tx.insert_signature_report(&row).await?;
             summaries.push(summary_from_row(row));
         }
+        // The technical checks above passed: the system receives the dossier now, the official
+        // receipt time (Decree 45/2020/ND-CP, art. 15).
+        let received = Move {
+            dossier_id: &id,
+            from: DossierStatus::Submitted,
+            to: DossierStatus::Received,
+            actor: Actor::System,
+            actor_token: None,
+            reason: None,
+            version: None,
+        };
+        crate::workflow::lifecycle::check(received.from, received.to, received.actor, None)
+            .map_err(DossierError::from)?;
+        let version = record_move(&mut tx, &now, &received)
+            .await?
+            .ok_or_else(|| DossierError::Corrupt("a new dossier moved before its commit".into()))?;
         tx.commit().await?;
         let mut documents = documents;
         for (d, entry) in documents.iter_mut().zip(&appended[1..]) {
             d.ledger_index = Some(entry.index);
         }
+        let dossier_id = id.clone();
         tracing::info!(
             dossier = %id,
             code = %code,
@@ -414,7 +452,7 @@ impl DossierService {
             id,
             code,
             procedure: pending.procedure.code,
-            status: DossierStatus::Submitted,
+            status: DossierStatus::Received,
             applicant: pending.applicant,
             details: pending.details,
             submitted_at: now,
@@ -422,6 +460,8 @@ impl DossierService {
             documents,
             originals: Some(originals),
             signatures: summaries,
+            version,
+            history: self.history(&dossier_id).await?,
         })
     }
 
@@ -451,7 +491,12 @@ impl DossierService {
             .into_iter()
             .map(summary_from_row)
             .collect();
+        dossier.history = self.history(&dossier.id).await?;
         Ok(dossier)
+    }
+
+    pub(super) fn db(&self) -> &Db {
+        &self.db
     }
 
     /// A page of the dossiers the caller may see, newest first.
@@ -705,6 +750,8 @@ fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {
             reason: row.originals_reason.clone(),
         }),
         signatures: Vec::new(),
+        version: row.version,
+        history: Vec::new(),
     })
 }
 

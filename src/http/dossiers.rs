@@ -170,7 +170,10 @@ async fn show(
         return Err(ApiError::not_found("dossier"));
     }
     let dossier = state.dossiers.get(&principal, &id).await?;
-    Ok(Json(DossierJson::from_dossier(&dossier, true)).into_response())
+    Ok(
+        Json(DossierJson::from_dossier(&dossier, true).with_moves(&principal, &dossier))
+            .into_response(),
+    )
 }
 
 /// Listing filters.

@@ -19,6 +19,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    allowed: Option<Vec<String>>,
 }
 
 /// The error body.
@@ -36,6 +37,10 @@ pub struct ErrorDetail {
     pub code: &'static str,
     /// Explanation for people.
     pub message: String,
+    /// With `illegal_transition`: the moves the caller may make from the dossier's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["ACCEPTED", "SUPPLEMENT_REQUESTED", "REJECTED"]))]
+    pub allowed: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -45,7 +50,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            allowed: None,
         }
+    }
+
+    /// Adds the moves the caller may make instead (`illegal_transition`).
+    pub fn with_allowed(mut self, allowed: Vec<String>) -> Self {
+        self.allowed = Some(allowed);
+        self
     }
 
     /// `404 not_found`.
@@ -101,6 +113,7 @@ impl IntoResponse for ApiError {
                 error: ErrorDetail {
                     code: self.code,
                     message: self.message,
+                    allowed: self.allowed,
                 },
             }),
         )
@@ -142,8 +155,29 @@ impl From<IntakeError> for ApiError {
             E::Storage(s) => return storage_error(s),
             E::Db(d) => return ApiError::internal(d),
             E::Ledger(l) => return ApiError::internal(l),
+            E::Internal(m) => return ApiError::internal(m),
         };
         ApiError::new(status, code, message)
+    }
+}
+
+/// A move the lifecycle refuses: 409 with the caller's moves from here, 403 for a move that is
+/// not the caller's role's, 422 for the reason.
+fn transition_error(e: crate::workflow::lifecycle::TransitionError) -> ApiError {
+    use crate::workflow::lifecycle::TransitionError as T;
+    let message = e.to_string();
+    match e {
+        T::Illegal { allowed, .. } => {
+            ApiError::new(StatusCode::CONFLICT, "illegal_transition", message)
+                .with_allowed(allowed.iter().map(|s| s.as_str().to_owned()).collect())
+        }
+        T::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+        T::ReasonRequired { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", message)
+        }
+        T::ReasonTooLong { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_too_long", message)
+        }
     }
 }
 
@@ -223,6 +257,13 @@ impl From<DossierError> for ApiError {
                 "object {sha} is recorded but missing from the store"
             )),
             DossierError::Storage(s) => storage_error(&s),
+            DossierError::Transition(t) => transition_error(t),
+            e @ DossierError::StaleVersion { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "stale_version", e.to_string())
+            }
+            e @ DossierError::OriginalsRequired => {
+                ApiError::new(StatusCode::CONFLICT, "originals_required", e.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }

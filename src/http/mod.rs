@@ -15,6 +15,7 @@ mod ops;
 mod results;
 mod signatures;
 mod wire;
+mod workflow;
 
 use std::time::Instant;
 
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .saturating_add(16 * 1024 * 1024);
     let api = Router::new()
         .merge(dossiers::router())
+        .merge(workflow::router())
         .merge(documents::router())
         .merge(ledger::router())
         .merge(signatures::router())
@@ -140,4 +142,41 @@ async fn request_context(request: Request, next: Next) -> Response {
 /// JSON with a status, for handlers.
 pub(crate) fn json<T: serde::Serialize>(status: StatusCode, body: T) -> Response {
     (status, axum::Json(body)).into_response()
+}
+
+/// A JSON request body: `application/json` (else 415), an object parsed into `T` (else 422
+/// `invalid_json`, naming what is wrong).
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim() == "application/json")
+        });
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the request as application/json",
+        ));
+    }
+    let invalid = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+            format!("the request body is not the expected JSON: {e}"),
+        )
+    };
+    // Every request body is an object: serde would also fill a struct from an array.
+    match serde_json::from_slice(body).map_err(|e| invalid(&e))? {
+        object @ serde_json::Value::Object(_) => {
+            serde_json::from_value(object).map_err(|e| invalid(&e))
+        }
+        _ => Err(invalid(&"expected a JSON object")),
+    }
 }

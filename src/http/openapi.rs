@@ -24,6 +24,7 @@ use super::AppState;
         super::dossiers::list,
         super::dossiers::procedures,
         super::dossiers::me,
+        super::workflow::transition,
         super::documents::show,
         super::documents::content,
         super::ledger::document_proof,

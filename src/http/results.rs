@@ -21,7 +21,7 @@ use crate::result::{
 use crate::signature::Report;
 
 use super::error::{multipart_error, read_part_limited};
-use super::{ApiError, AppState, Caller, ErrorBody, json};
+use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
 
 pub(super) fn api_router() -> Router<AppState> {
     Router::new()
@@ -155,34 +155,6 @@ impl From<&IssuedResult> for ResultJson {
             }),
         }
     }
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T, ApiError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim() == "application/json")
-        });
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the request as application/json",
-        ));
-    }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_json",
-            format!("the request body is not the expected JSON: {e}"),
-        )
-    })
 }
 
 /// Issue a result for a dossier: rendered from a template, signed by the agency (PAdES, visible

@@ -14,9 +14,24 @@ pub struct DossierJson {
     /// Dossier code (mã hồ sơ): `<unit>-<YYMMDD>-<sequence>`.
     #[schema(example = "DEMO-261127-0001")]
     pub code: String,
-    /// Lifecycle status.
-    #[schema(example = "SUBMITTED")]
+    /// Lifecycle status (Decree 45/2020/ND-CP): SUBMITTED, RECEIVED, ACCEPTED,
+    /// SUPPLEMENT_REQUESTED, REJECTED, ORIGINALS_WAIVED, AWAITING_ORIGINALS, ORIGINALS_VERIFIED,
+    /// ORIGINALS_MISMATCH, PROCESSING, RESULT_ISSUED, RETURNED.
+    #[schema(example = "RECEIVED")]
     pub status: &'static str,
+    /// Bumped by every move: send it with a move to be refused (409 `stale_version`) if
+    /// someone moved the dossier first.
+    pub version: i64,
+    /// The official receipt time (RFC 3339, UTC): when the system received it after the
+    /// technical checks at intake.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<String>,
+    /// The moves the caller may make now (omitted in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_moves: Option<Vec<&'static str>>,
+    /// Its moves, oldest first (omitted in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<TransitionJson>>,
     /// Procedure code from the catalogue.
     #[schema(example = "business-registration")]
     pub procedure: String,
@@ -44,6 +59,26 @@ pub struct DossierJson {
     /// The verified signature files (omitted in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<SignatureJson>>,
+}
+
+/// One move of a dossier.
+#[derive(Serialize, ToSchema)]
+pub struct TransitionJson {
+    /// The dossier's version after it.
+    pub version: i64,
+    /// Status before.
+    pub from: &'static str,
+    /// Status after.
+    pub to: &'static str,
+    /// `system`, `officer` or `applicant`.
+    pub actor: &'static str,
+    /// Why, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Its entry in the integrity log.
+    pub ledger_index: u64,
 }
 
 /// A verified signature file.
@@ -173,6 +208,17 @@ impl From<&Document> for DocumentJson {
 }
 
 impl DossierJson {
+    /// Adds the moves `principal` may make now.
+    pub fn with_moves(mut self, principal: &crate::auth::Principal, d: &Dossier) -> Self {
+        self.allowed_moves = Some(
+            crate::dossier::DossierService::moves_for(principal, d)
+                .into_iter()
+                .map(|s| s.as_str())
+                .collect(),
+        );
+        self
+    }
+
     /// The JSON form; `with_documents` false for listings.
     pub fn from_dossier(d: &Dossier, with_documents: bool) -> Self {
         let applicant = match &d.applicant {
@@ -193,6 +239,27 @@ impl DossierJson {
             id: d.id.clone(),
             code: d.code.to_string(),
             status: d.status.as_str(),
+            version: d.version,
+            received_at: d
+                .history
+                .iter()
+                .find(|t| t.to == crate::dossier::DossierStatus::Received)
+                .map(|t| t.at.to_string()),
+            allowed_moves: None,
+            history: with_documents.then(|| {
+                d.history
+                    .iter()
+                    .map(|t| TransitionJson {
+                        version: t.version,
+                        from: t.from.as_str(),
+                        to: t.to.as_str(),
+                        actor: t.actor.as_str(),
+                        reason: t.reason.clone(),
+                        at: t.at.to_string(),
+                        ledger_index: t.ledger_index,
+                    })
+                    .collect()
+            }),
             procedure: d.procedure.clone(),
             applicant,
             title: d

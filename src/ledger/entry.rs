@@ -26,6 +26,9 @@ pub enum EntryKind {
     ResultIssued,
     /// An issued result was revoked (result id, code, the SHA-256 of the reason).
     ResultRevoked,
+    /// A dossier moved in its lifecycle (dossier id, the status before and after, the new
+    /// version, the actor kind, the SHA-256 of the reason when one was given).
+    DossierTransition,
 }
 
 impl EntryKind {
@@ -38,6 +41,7 @@ impl EntryKind {
             Self::SignatureVerified => "signature_verified",
             Self::ResultIssued => "result_issued",
             Self::ResultRevoked => "result_revoked",
+            Self::DossierTransition => "dossier_transition",
         }
     }
 }

@@ -24,7 +24,9 @@ async fn a_business_submits_a_dossier_and_gets_its_code_and_documents() {
             ),
         )
         .await;
-    assert_eq!(body["status"], "SUBMITTED");
+    // The technical checks passed: received, with the official receipt time.
+    assert_eq!(body["status"], "RECEIVED");
+    assert_eq!(body["received_at"], body["submitted_at"]);
     assert_eq!(body["procedure"], "business-registration");
     assert_eq!(body["applicant"]["tax_code"], "0101234567");
     let code = body["code"].as_str().unwrap();

@@ -53,7 +53,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     let cp = loop {
         let note = text(&app, &officer, "/api/v1/ledger/checkpoint").await;
         let cp = key.verify(&note).unwrap();
-        if cp.size == 3 {
+        if cp.size == 4 {
             break cp;
         }
         assert!(
@@ -67,7 +67,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
 
     let entries = json(&app, &officer, "/api/v1/ledger/entries?start=0&end=10").await;
     let entries = entries.as_array().unwrap();
-    assert_eq!(entries.len(), 3);
+    assert_eq!(entries.len(), 4);
     assert_eq!(entries[0]["entry"]["kind"], "dossier_submitted");
     assert_eq!(entries[0]["entry"]["dossier"], d["id"]);
     assert_eq!(entries[0]["entry"]["code"], d["code"]);
@@ -75,6 +75,10 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     assert_eq!(entries[1]["entry"]["kind"], "document_stored");
     assert_eq!(entries[1]["entry"]["sha256"], d["documents"][0]["sha256"]);
     assert_eq!(entries[1]["entry"]["prev"], entries[0]["leaf_hash"]);
+    // The system received it after the technical checks.
+    assert_eq!(entries[3]["entry"]["kind"], "dossier_transition");
+    assert_eq!(entries[3]["entry"]["status"], "RECEIVED");
+    assert_eq!(entries[3]["entry"]["dossier"], d["id"]);
     // No personal data in the log.
     let all = serde_json::to_string(&entries).unwrap();
     assert!(
@@ -93,11 +97,11 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     }
     assert_eq!(merkle::reference_root(&leaves), cp.root);
 
-    for i in 0..3u64 {
+    for i in 0..4u64 {
         let p = json(
             &app,
             &officer,
-            &format!("/api/v1/ledger/proof/inclusion?index={i}&tree_size=3"),
+            &format!("/api/v1/ledger/proof/inclusion?index={i}&tree_size=4"),
         )
         .await;
         let path: Vec<Hash> = p["path"]
@@ -106,7 +110,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
             .iter()
             .map(|x| h(x.as_str().unwrap()))
             .collect();
-        merkle::verify_inclusion(&leaves[i as usize], i, 3, &path, &cp.root).unwrap();
+        merkle::verify_inclusion(&leaves[i as usize], i, 4, &path, &cp.root).unwrap();
     }
 
     // A later checkpoint is consistent with the earlier one.
@@ -119,11 +123,11 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     )
     .await;
     let later = app.state().ledger.publish_checkpoint().await.unwrap();
-    assert_eq!(later.size, 5);
+    assert_eq!(later.size, 7);
     let p = json(
         &app,
         &officer,
-        "/api/v1/ledger/proof/consistency?first=3&second=5",
+        "/api/v1/ledger/proof/consistency?first=4&second=7",
     )
     .await;
     let path: Vec<Hash> = p["path"]
@@ -132,7 +136,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
         .iter()
         .map(|x| h(x.as_str().unwrap()))
         .collect();
-    merkle::verify_consistency(3, 5, &cp.root, &later.root, &path).unwrap();
+    merkle::verify_consistency(4, 7, &cp.root, &later.root, &path).unwrap();
 }
 
 #[tokio::test]
@@ -293,9 +297,10 @@ async fn concurrent_appends_from_two_instances_make_one_consistent_tree() {
     }
     sibling.stop().await.unwrap();
     let ledger = &app.state().ledger;
-    assert_eq!(ledger.size().await.unwrap(), 60);
+    // Each dossier: filed, its document stored, received by the system.
+    assert_eq!(ledger.size().await.unwrap(), 90);
     let cp = ledger.publish_checkpoint().await.unwrap();
-    let rows = ledger.entries(0, 60).await.unwrap();
+    let rows = ledger.entries(0, 90).await.unwrap();
     let leaves: Vec<Hash> = rows
         .iter()
         .map(|r| merkle::leaf_hash(r.entry.as_bytes()))

@@ -27,3 +27,4 @@ mod signatures;
 mod signing;
 mod tamper;
 mod timestamps;
+mod workflow;

@@ -71,7 +71,8 @@ async fn intact_data_verifies() {
     let (app, _) = populated().await;
     let (code, out) = verify_cli(&app, &[]).await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("entries: 5"), "{out}");
+    // Two dossiers: filed, received by the system, and their three documents.
+    assert!(out.contains("entries: 7"), "{out}");
     assert!(out.contains("objects: 3"), "{out}");
 }
 
@@ -169,20 +170,20 @@ async fn a_log_rolled_back_behind_a_published_checkpoint_is_found() {
     let note = app
         .state()
         .ledger
-        .checkpoint_covering(5)
+        .checkpoint_covering(7)
         .await
         .unwrap()
         .note;
     let file = app.data_dir().with_file_name("published-checkpoint.txt");
     std::fs::write(&file, &note).unwrap();
-    // Roll back to the first dossier: drop the last two entries, their records, and fix up the
-    // tree and head so that the rolled-back log is self-consistent.
-    let leaf2: String = {
+    // Roll back to the first dossier: drop the last three entries, their records, and fix up
+    // the tree and head so that the rolled-back log is self-consistent.
+    let leaf3: String = {
         sqlx::any::install_default_drivers();
         let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
             .await
             .unwrap();
-        let row: (String,) = sqlx::query_as("SELECT leaf_hash FROM ledger_entries WHERE idx = 2")
+        let row: (String,) = sqlx::query_as("SELECT leaf_hash FROM ledger_entries WHERE idx = 3")
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -190,32 +191,33 @@ async fn a_log_rolled_back_behind_a_published_checkpoint_is_found() {
         row.0
     };
     let frontier: String = {
-        // Size 3: subtrees (level 1, index 0) and (level 0, index 2).
+        // Size 4: one subtree, (level 2, index 0).
         sqlx::any::install_default_drivers();
         let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
             .await
             .unwrap();
         let row: (String,) =
-            sqlx::query_as("SELECT hash FROM ledger_nodes WHERE level = 1 AND idx = 0")
+            sqlx::query_as("SELECT hash FROM ledger_nodes WHERE level = 2 AND idx = 0")
                 .fetch_one(&pool)
                 .await
                 .unwrap();
         pool.close().await;
-        format!("{},{leaf2}", row.0)
+        row.0
     };
     for statement in [
-        "DELETE FROM documents WHERE ledger_index >= 3".to_owned(),
-        "DELETE FROM dossiers WHERE ledger_index >= 3".to_owned(),
-        "DELETE FROM ledger_entries WHERE idx >= 3".to_owned(),
-        "DELETE FROM ledger_nodes WHERE (level = 0 AND idx >= 3) OR (level = 1 AND idx >= 1) OR level >= 2".to_owned(),
-        format!("UPDATE ledger_head SET size = 3, last_leaf = '{leaf2}', frontier = '{frontier}' WHERE id = 1"),
+        "DELETE FROM dossier_transitions WHERE ledger_index >= 4".to_owned(),
+        "DELETE FROM documents WHERE ledger_index >= 4".to_owned(),
+        "DELETE FROM dossiers WHERE ledger_index >= 4".to_owned(),
+        "DELETE FROM ledger_entries WHERE idx >= 4".to_owned(),
+        "DELETE FROM ledger_nodes WHERE (level = 0 AND idx >= 4) OR (level = 1 AND idx >= 2) OR (level = 2 AND idx >= 1) OR level >= 3".to_owned(),
+        format!("UPDATE ledger_head SET size = 4, last_leaf = '{leaf3}', frontier = '{frontier}' WHERE id = 1"),
     ] {
         sql(&app, &statement).await;
     }
     // With its checkpoints still stored, the database betrays itself.
     assert_detected(&app, "the log was rolled back").await;
     // Even when the stored checkpoints are removed too, the published one catches it.
-    sql(&app, "DELETE FROM ledger_checkpoints WHERE tree_size > 3").await;
+    sql(&app, "DELETE FROM ledger_checkpoints WHERE tree_size > 4").await;
     let (code, out) = verify_cli(&app, &["--no-fixity"]).await;
     assert_eq!(
         code, 0,

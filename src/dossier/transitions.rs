@@ -1,0 +1,267 @@
+//! Moving dossiers through their lifecycle (Decree 45/2020/ND-CP).
+//!
+//! Owns: recording a move — the conditional status update (optimistic concurrency on the
+//! dossier's version), the history row and its `dossier_transition` log entry, in one
+//! transaction — and the moves the system makes by itself (SUBMITTED → RECEIVED at intake, and
+//! on acceptance the originals decision made at intake: ORIGINALS_WAIVED or
+//! AWAITING_ORIGINALS). Which moves exist and who may make them is `workflow::lifecycle`'s
+//! table, never decided here. Never reaches: axum, SQL text, S3.
+
+use sha2::{Digest, Sha256};
+
+use crate::auth::Principal;
+use crate::db::{DossierRow, TransitionRow, Tx};
+use crate::ledger::{self, EntryDraft, EntryKind};
+use crate::timestamp::Timestamp;
+use crate::workflow::lifecycle::{self, Actor, TransitionError};
+
+use super::access::can_see;
+use super::service::{Dossier, DossierError, DossierService};
+use super::types::DossierStatus;
+
+/// A move a caller asks for.
+#[derive(Debug, Clone)]
+pub struct MoveRequest {
+    /// The status to move to.
+    pub to: DossierStatus,
+    /// Why (required for rejections, supplement requests and mismatched originals).
+    pub reason: Option<String>,
+    /// The version of the dossier the caller saw; a stale one is refused. `None`: whatever the
+    /// current version is (the move is still checked against the current status).
+    pub version: Option<i64>,
+}
+
+/// One recorded move.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// The dossier's version after the move.
+    pub version: i64,
+    /// Status before.
+    pub from: DossierStatus,
+    /// Status after.
+    pub to: DossierStatus,
+    /// Who made it.
+    pub actor: Actor,
+    /// The token that made it (none for the system).
+    pub actor_token: Option<String>,
+    /// Why, when given.
+    pub reason: Option<String>,
+    /// When.
+    pub at: Timestamp,
+    /// Index of its `dossier_transition` log entry.
+    pub ledger_index: u64,
+}
+
+/// A move about to be recorded (after the lifecycle check).
+pub(super) struct Move<'a> {
+    pub dossier_id: &'a str,
+    pub from: DossierStatus,
+    pub to: DossierStatus,
+    pub actor: Actor,
+    pub actor_token: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    /// The version the dossier must be at; `None` only inside the transaction that created it.
+    pub version: Option<i64>,
+}
+
+impl DossierService {
+    /// Moves a dossier the caller may see (others are not found) to `request.to`, then returns
+    /// it. Refused, with nothing recorded, in this order: a stale `version`; a move the
+    /// lifecycle does not have from the current status (the error lists the caller's moves); a
+    /// move the caller's role may not make; a missing or over-long reason; a concurrent move
+    /// that got there first (stale).
+    ///
+    /// An officer accepting a dossier is followed, in the same transaction, by the system's
+    /// originals move decided at intake: ORIGINALS_WAIVED when the applicant's own valid
+    /// signature covered it, else AWAITING_ORIGINALS.
+    pub async fn transition(
+        &self,
+        principal: &Principal,
+        id: &str,
+        request: MoveRequest,
+    ) -> Result<Dossier, DossierError> {
+        let row = self.visible_row(principal, id).await?;
+        // A caller looking at an older version is told so first: judging its move against a
+        // status it has not seen would mislead it.
+        if let Some(seen) = request.version
+            && seen != row.version
+        {
+            return Err(DossierError::StaleVersion {
+                current: row.version,
+            });
+        }
+        let from = status_of(&row)?;
+        let actor = Actor::from(principal.role);
+        lifecycle::check(from, request.to, actor, request.reason.as_deref())?;
+        if request.to == DossierStatus::OriginalsWaived
+            && row.originals.as_deref() != Some("waived")
+        {
+            return Err(DossierError::OriginalsRequired);
+        }
+        let now = Timestamp::now();
+        let mut tx = self.db().begin().await?;
+        let moved = record_move(
+            &mut tx,
+            &now,
+            &Move {
+                dossier_id: &row.id,
+                from,
+                to: request.to,
+                actor,
+                actor_token: Some(&principal.token_id),
+                reason: request.reason.as_deref(),
+                version: Some(row.version),
+            },
+        )
+        .await?;
+        let Some(version) = moved else {
+            // Another move landed between our read and our update.
+            let current = self
+                .db()
+                .dossier(id)
+                .await?
+                .map_or(row.version, |r| r.version);
+            return Err(DossierError::StaleVersion { current });
+        };
+        if request.to == DossierStatus::Accepted {
+            let next = match row.originals.as_deref() {
+                Some("waived") => DossierStatus::OriginalsWaived,
+                _ => DossierStatus::AwaitingOriginals,
+            };
+            lifecycle::check(request.to, next, Actor::System, None)?;
+            record_move(
+                &mut tx,
+                &now,
+                &Move {
+                    dossier_id: &row.id,
+                    from: request.to,
+                    to: next,
+                    actor: Actor::System,
+                    actor_token: None,
+                    reason: None,
+                    version: Some(version),
+                },
+            )
+            .await?
+            .ok_or(DossierError::StaleVersion { current: version })?;
+        }
+        tx.commit().await?;
+        tracing::info!(dossier = %row.id, from = from.as_str(), to = request.to.as_str(),
+            actor = actor.as_str(), "dossier moved");
+        self.get(principal, id).await
+    }
+
+    /// The moves `principal` may make on a dossier now (empty for a dossier it may not see).
+    pub fn moves_for(principal: &Principal, dossier: &Dossier) -> Vec<DossierStatus> {
+        lifecycle::allowed_moves(dossier.status, Actor::from(principal.role))
+    }
+
+    async fn visible_row(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<DossierRow, DossierError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(DossierError::NotFound);
+        }
+        let row = self.db().dossier(id).await?.ok_or(DossierError::NotFound)?;
+        if !can_see(
+            principal,
+            row.applicant_tax_code.as_deref(),
+            row.applicant_id_number.as_deref(),
+        ) {
+            return Err(DossierError::NotFound);
+        }
+        Ok(row)
+    }
+
+    /// A dossier's history, oldest first.
+    pub(super) async fn history(&self, id: &str) -> Result<Vec<Transition>, DossierError> {
+        self.db()
+            .transitions_of(id)
+            .await?
+            .into_iter()
+            .map(transition_from_row)
+            .collect()
+    }
+}
+
+/// Records `m` inside `tx`: the conditional update (the dossier must still be in `m.from`, at
+/// `m.version` when given), the log entry and the history row. `None` when the dossier moved
+/// meanwhile (nothing written; the caller rolls back).
+pub(super) async fn record_move(
+    tx: &mut Tx,
+    now: &Timestamp,
+    m: &Move<'_>,
+) -> Result<Option<i64>, DossierError> {
+    let now_text = now.to_string();
+    let Some(version) = tx
+        .move_dossier(
+            m.dossier_id,
+            m.from.as_str(),
+            m.to.as_str(),
+            m.version,
+            &now_text,
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut draft = EntryDraft::new(EntryKind::DossierTransition)
+        .text("dossier", m.dossier_id)
+        .text("from", m.from.as_str())
+        .text("status", m.to.as_str())
+        .number("version", version as u64)
+        .text("actor", m.actor.as_str());
+    if let Some(reason) = m.reason {
+        // The reason may name people: the log, which can be published, holds its digest only.
+        draft = draft.text(
+            "reason_sha256",
+            hex::encode(Sha256::digest(reason.as_bytes())),
+        );
+    }
+    let appended = ledger::append(tx, now, &[draft]).await?;
+    tx.insert_transition(&TransitionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        dossier_id: m.dossier_id.to_owned(),
+        version,
+        from_status: m.from.as_str().to_owned(),
+        to_status: m.to.as_str().to_owned(),
+        actor: m.actor.as_str().to_owned(),
+        actor_token: m.actor_token.map(str::to_owned),
+        reason: m.reason.map(str::to_owned),
+        at: now_text,
+        ledger_index: appended[0].index as i64,
+    })
+    .await?;
+    Ok(Some(version))
+}
+
+fn status_of(row: &DossierRow) -> Result<DossierStatus, DossierError> {
+    DossierStatus::parse(&row.status)
+        .ok_or_else(|| DossierError::Corrupt(format!("status {:?}", row.status)))
+}
+
+fn transition_from_row(row: TransitionRow) -> Result<Transition, DossierError> {
+    let corrupt = |what: &str, v: &str| DossierError::Corrupt(format!("{what} {v:?}"));
+    let status = |s: &str| DossierStatus::parse(s).ok_or_else(|| corrupt("status", s));
+    Ok(Transition {
+        version: row.version,
+        from: status(&row.from_status)?,
+        to: status(&row.to_status)?,
+        actor: Actor::ALL
+            .into_iter()
+            .find(|a| a.as_str() == row.actor)
+            .ok_or_else(|| corrupt("actor", &row.actor))?,
+        actor_token: row.actor_token,
+        reason: row.reason,
+        at: Timestamp::parse(&row.at).map_err(|_| corrupt("time", &row.at))?,
+        ledger_index: row.ledger_index as u64,
+    })
+}
+
+impl From<TransitionError> for DossierError {
+    fn from(e: TransitionError) -> Self {
+        DossierError::Transition(e)
+    }
+}
