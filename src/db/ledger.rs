@@ -337,11 +337,13 @@ impl Db {
             "SELECT {} FROM dossiers WHERE id > $1 ORDER BY id LIMIT $2",
             super::dossiers::DOSSIER_COLUMNS
         );
-        Ok(sqlx::query_as::<_, super::DossierRow>(sqlx::AssertSqlSafe(sql))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        Ok(
+            sqlx::query_as::<_, super::DossierRow>(sqlx::AssertSqlSafe(sql))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 
     /// Objects with digest after `after`, by digest, at most `limit`.

@@ -84,6 +84,23 @@ impl Tx {
 }
 
 impl Db {
+    /// Moves with id after `after`, by id, at most `limit` (for `ledger verify`).
+    pub async fn transitions_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<TransitionRow>, DbError> {
+        let sql = format!(
+            "SELECT {TRANSITION_COLUMNS} FROM dossier_transitions WHERE id > $1 ORDER BY id \
+             LIMIT $2"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     /// A dossier's moves, oldest first.
     pub async fn transitions_of(&self, dossier_id: &str) -> Result<Vec<TransitionRow>, DbError> {
         let sql = format!(

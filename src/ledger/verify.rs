@@ -94,6 +94,9 @@ pub async fn verify(
     let mut documents: HashMap<String, Vouched> = HashMap::new();
     let mut dossiers: HashMap<String, Vouched> = HashMap::new();
     let mut results: HashMap<String, Vouched> = HashMap::new();
+    // Moves by "<dossier>/<version>", and each dossier's last move as the log tells it.
+    let mut transitions: HashMap<String, Vouched> = HashMap::new();
+    let mut latest: HashMap<String, (u64, String)> = HashMap::new();
     let mut prev: Option<Hash> = None;
     let mut after = -1i64;
     loop {
@@ -151,6 +154,19 @@ pub async fn verify(
                         Some("result_issued") => {
                             if let Some(id) = value["result"].as_str() {
                                 results.insert(id.to_owned(), vouched);
+                            }
+                        }
+                        Some("dossier_transition") => {
+                            if let (Some(id), Some(version), Some(status)) = (
+                                value["dossier"].as_str(),
+                                value["version"].as_u64(),
+                                value["status"].as_str(),
+                            ) {
+                                let last = latest.entry(id.to_owned()).or_default();
+                                if version > last.0 {
+                                    *last = (version, status.to_owned());
+                                }
+                                transitions.insert(format!("{id}/{version}"), vouched);
                             }
                         }
                         _ => {}
@@ -234,8 +250,15 @@ pub async fn verify(
 
     // 4. Records against their entries.
     check_documents(db, &mut documents, &mut report).await?;
-    check_dossiers(db, &mut dossiers, &mut report).await?;
+    check_dossiers(db, &mut dossiers, &latest, &mut report).await?;
     check_results(db, &mut results, &mut report).await?;
+    check_transitions(db, &mut transitions, &mut report).await?;
+    for (key, v) in transitions {
+        report.problem(format!(
+            "the move {key} (entry {}) is missing from the dossier's history (deleted)",
+            v.index
+        ));
+    }
     for (id, v) in results {
         report.problem(format!(
             "result {id} (entry {}) is missing from the database (deleted)",
@@ -418,9 +441,54 @@ async fn check_results(
     Ok(())
 }
 
+/// Each dossier's history against its `dossier_transition` entries: statuses, actor, version
+/// and the reason's digest.
+async fn check_transitions(
+    db: &Db,
+    vouched: &mut HashMap<String, Vouched>,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    use sha2::Digest as _;
+    let mut after = String::new();
+    loop {
+        let page = db.transitions_after(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for t in page {
+            report.records += 1;
+            let key = format!("{}/{}", t.dossier_id, t.version);
+            let Some(v) = vouched.remove(&key) else {
+                report.problem(format!(
+                    "the move {key} to {} has no log entry (inserted behind motcua's back)",
+                    t.to_status
+                ));
+                continue;
+            };
+            let f = &v.fields;
+            let reason = t
+                .reason
+                .as_ref()
+                .map(|r| hex::encode(sha2::Sha256::digest(r.as_bytes())));
+            let matches = f["from"].as_str() == Some(&t.from_status)
+                && f["status"].as_str() == Some(&t.to_status)
+                && f["actor"].as_str() == Some(&t.actor)
+                && f["reason_sha256"].as_str() == reason.as_deref()
+                && t.ledger_index == v.index as i64;
+            if !matches {
+                report.problem(format!(
+                    "the move {key} to {} does not match its log entry {} (record edited)",
+                    t.to_status, v.index
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn check_dossiers(
     db: &Db,
     vouched: &mut HashMap<String, Vouched>,
+    latest: &HashMap<String, (u64, String)>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
     let mut after = String::new();
@@ -444,6 +512,17 @@ async fn check_dossiers(
                 report.problem(format!(
                     "dossier {} ({}) does not match its log entry {} (record edited)",
                     d.id, d.code, v.index
+                ));
+            }
+            // Its status and version are those of its last logged move (none: as filed).
+            let (version, status) = latest
+                .get(&d.id)
+                .map_or((1, "SUBMITTED"), |(v, s)| (*v, s.as_str()));
+            if d.status != status || d.version != version as i64 {
+                report.problem(format!(
+                    "dossier {} ({}) is {} at version {}, but its last logged move made it {status} \
+                     at version {version} (status edited)",
+                    d.id, d.code, d.status, d.version
                 ));
             }
         }

@@ -269,3 +269,52 @@ async fn an_issued_result_is_vouched_by_its_entry_and_an_edited_or_deleted_one_i
     sql(&app, &format!("DELETE FROM results WHERE code = '{code}'")).await;
     assert_detected(&app, "is missing from the database (deleted)").await;
 }
+
+#[tokio::test]
+async fn an_edited_status_or_an_edited_or_deleted_move_is_found() {
+    let (app, d) = populated().await;
+    let id = d["id"].as_str().unwrap();
+    let officer = app.token(Role::Officer).await;
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/dossiers/{id}/transitions")))
+        .bearer_auth(&officer)
+        .json(&serde_json::json!({"to": "REJECTED", "reason": "Hồ sơ không hợp lệ"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (code, out) = verify_cli(&app, &["--no-fixity"]).await;
+    assert_eq!(code, 0, "{out}");
+
+    // A rejected dossier quietly put back on the desk.
+    sql(
+        &app,
+        &format!("UPDATE dossiers SET status = 'PROCESSING' WHERE id = '{id}'"),
+    )
+    .await;
+    assert_detected(&app, "(status edited)").await;
+    sql(
+        &app,
+        &format!("UPDATE dossiers SET status = 'REJECTED' WHERE id = '{id}'"),
+    )
+    .await;
+    // The reason rewritten.
+    sql(
+        &app,
+        &format!(
+            "UPDATE dossier_transitions SET reason = 'Đã xử lý' WHERE dossier_id = '{id}' AND to_status = 'REJECTED'"
+        ),
+    )
+    .await;
+    assert_detected(&app, "does not match its log entry").await;
+    // The move deleted.
+    sql(
+        &app,
+        &format!(
+            "DELETE FROM dossier_transitions WHERE dossier_id = '{id}' AND to_status = 'REJECTED'"
+        ),
+    )
+    .await;
+    assert_detected(&app, "is missing from the dossier's history (deleted)").await;
+}
