@@ -79,6 +79,19 @@ pub fn catalogue(settings: &ServeSettings) -> anyhow::Result<Catalogue> {
     })
 }
 
+/// The working-day calendar the settings name (or Vietnam's 2026 public holidays).
+pub fn calendar(settings: &ServeSettings) -> anyhow::Result<crate::workflow::Calendar> {
+    Ok(match &settings.holidays {
+        None => crate::workflow::Calendar::vietnam_2026(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading holidays {}", path.display()))?;
+            crate::workflow::Calendar::parse_holidays(&text)
+                .with_context(|| format!("holidays {}", path.display()))?
+        }
+    })
+}
+
 /// The trust store and rules for verifying business signatures.
 pub fn signature_policy(settings: &ServeSettings) -> anyhow::Result<SignaturePolicy> {
     let s = &settings.signatures;
@@ -225,7 +238,8 @@ pub async fn state(
         settings.unit_code.clone(),
         settings.limits,
     )
-    .with_signature_policy(signature_policy(settings)?);
+    .with_signature_policy(signature_policy(settings)?)
+    .with_calendar(calendar(settings)?);
     // Results are verified against the agency trust store (with the demo root when the demo
     // identity signs).
     let mut verify = dossiers

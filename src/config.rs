@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// Procedure catalogue (TOML) replacing the built-in one (catalogue/procedures.toml).
     #[arg(long, env = "MOTCUA_PROCEDURES", value_name = "FILE")]
     pub procedures: Option<PathBuf>,
+    /// Public holidays for deadlines in working days: one date (YYYY-MM-DD) per line, `#`
+    /// comments. [default: Vietnam's 2026 public holidays, built in]
+    #[arg(long, env = "MOTCUA_HOLIDAYS", value_name = "FILE")]
+    pub holidays: Option<PathBuf>,
     /// Log format: text or json. The level comes from MOTCUA_LOG (e.g. info, motcua=debug).
     /// [default: text]
     #[arg(long, env = "MOTCUA_LOG_FORMAT", value_name = "FORMAT")]
@@ -244,6 +248,7 @@ struct FileConfig {
     max_request_size: Option<ByteSize>,
     max_files: Option<usize>,
     procedures: Option<PathBuf>,
+    holidays: Option<PathBuf>,
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
     ledger_key: Option<PathBuf>,
@@ -312,6 +317,8 @@ pub struct ServeSettings {
     pub limits: IntakeLimits,
     /// Replacement procedure catalogue.
     pub procedures: Option<PathBuf>,
+    /// Public holidays (else the built-in 2026 list).
+    pub holidays: Option<PathBuf>,
     /// Log format.
     pub log_format: LogFormat,
     /// Orphan grace period.
@@ -557,6 +564,7 @@ impl ServeArgs {
                 .map_err(|e| anyhow::anyhow!("unit code {unit:?}: {}", e.rule))?,
             limits,
             procedures: self.procedures.clone().or_else(|| file.procedures.clone()),
+            holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             orphan_grace: Duration::from_secs(
                 self.orphan_grace_secs

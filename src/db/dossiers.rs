@@ -91,6 +91,8 @@ pub struct DossierRow {
     pub originals_reason: Option<String>,
     /// Bumped by every move (optimistic concurrency).
     pub version: i64,
+    /// Due date (YYYY-MM-DD), none while waiting for the applicant.
+    pub due_on: Option<String>,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -145,7 +147,7 @@ pub struct DossierFilter {
 
 pub(super) const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-    submitted_at, updated_at, ledger_index, originals, originals_reason, version";
+    submitted_at, updated_at, ledger_index, originals, originals_reason, version, due_on";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app

@@ -60,6 +60,35 @@ impl Tx {
         Ok(row.map(|(v,)| v))
     }
 
+    /// A dossier's moves so far, oldest first, inside this transaction.
+    pub async fn transitions_of(
+        &mut self,
+        dossier_id: &str,
+    ) -> Result<Vec<TransitionRow>, DbError> {
+        let sql = format!(
+            "SELECT {TRANSITION_COLUMNS} FROM dossier_transitions WHERE dossier_id = $1 \
+             ORDER BY version"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(dossier_id)
+            .fetch_all(&mut *self.inner)
+            .await?)
+    }
+
+    /// Sets a dossier's due date (YYYY-MM-DD; none while it waits for the applicant).
+    pub async fn set_due_on(
+        &mut self,
+        dossier_id: &str,
+        due_on: Option<&str>,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE dossiers SET due_on = $1 WHERE id = $2")
+            .bind(due_on)
+            .bind(dossier_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
     /// Records a move.
     pub async fn insert_transition(&mut self, t: &TransitionRow) -> Result<(), DbError> {
         sqlx::query(
@@ -84,6 +113,26 @@ impl Tx {
 }
 
 impl Db {
+    /// Open dossiers (received, in the counter's hands, not waiting for the applicant) due on
+    /// or before `cutoff` (YYYY-MM-DD), earliest first, at most `limit`.
+    pub async fn open_dossiers_due_by(
+        &self,
+        cutoff: &str,
+        limit: i64,
+    ) -> Result<Vec<super::DossierRow>, DbError> {
+        let sql = format!(
+            "SELECT {} FROM dossiers WHERE due_on IS NOT NULL AND due_on <= $1 \
+             AND status IN ('RECEIVED', 'ACCEPTED', 'ORIGINALS_WAIVED', 'ORIGINALS_VERIFIED', \
+             'ORIGINALS_MISMATCH', 'PROCESSING') ORDER BY due_on, id LIMIT $2",
+            super::dossiers::DOSSIER_COLUMNS
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(cutoff)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     /// Moves with id after `after`, by id, at most `limit` (for `ledger verify`).
     pub async fn transitions_after(
         &self,

@@ -16,7 +16,7 @@ pub mod types;
 pub use catalogue::{Catalogue, Procedure, ProvisionLevel};
 pub use intake::{IntakeError, IntakeLimits, PendingDossier};
 pub use service::{Document, Dossier, DossierError, DossierPage, DossierQuery, DossierService};
-pub use transitions::{MoveRequest, Transition};
+pub use transitions::{AgencyDeadlines, Deadlines, MoveRequest, Transition};
 pub use types::{
     Applicant, ApplicantKind, DossierCode, DossierStatus, IdNumber, InvalidField, TaxCode, UnitCode,
 };

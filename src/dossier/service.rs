@@ -54,6 +54,9 @@ pub struct Dossier {
     pub version: i64,
     /// Its moves, oldest first (empty in listings).
     pub history: Vec<super::transitions::Transition>,
+    /// When it is due (working days from receipt, paused while waiting for the applicant);
+    /// `None` while it waits, or for a dossier never received.
+    pub due_on: Option<time::Date>,
 }
 
 /// The outcome of one verified signature file.
@@ -133,6 +136,9 @@ pub enum DossierError {
     /// The lifecycle refuses the move (illegal, not the caller's, or a reason is wrong).
     #[error(transparent)]
     Transition(crate::workflow::lifecycle::TransitionError),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The caller saw an older version of the dossier, or another move got there first.
     #[error("the dossier has changed since (it is now at version {current}); reload it and retry")]
     StaleVersion {
@@ -188,6 +194,17 @@ pub struct DossierService {
     unit: UnitCode,
     limits: IntakeLimits,
     signatures: Arc<SignaturePolicy>,
+    calendar: Arc<crate::workflow::Calendar>,
+}
+
+impl Dossier {
+    /// Whether it is past its due date on `today` and still open (not rejected, issued or
+    /// returned).
+    pub fn is_overdue(&self, today: time::Date) -> bool {
+        use DossierStatus as S;
+        !matches!(self.status, S::Rejected | S::ResultIssued | S::Returned)
+            && self.due_on.is_some_and(|due| today > due)
+    }
 }
 
 impl DossierService {
@@ -205,6 +222,7 @@ impl DossierService {
             catalogue,
             unit,
             limits,
+            calendar: Arc::new(crate::workflow::Calendar::vietnam_2026()),
             signatures: Arc::new(SignaturePolicy {
                 options: crate::signature::VerifyOptions {
                     store: crate::pki::Store::default(),
@@ -232,6 +250,17 @@ impl DossierService {
     pub fn with_signature_policy(mut self, policy: SignaturePolicy) -> Self {
         self.signatures = Arc::new(policy);
         self
+    }
+
+    /// Uses `calendar` for deadlines (Vietnam's 2026 public holidays unless set).
+    pub fn with_calendar(mut self, calendar: crate::workflow::Calendar) -> Self {
+        self.calendar = Arc::new(calendar);
+        self
+    }
+
+    /// The working-day calendar.
+    pub fn calendar(&self) -> &crate::workflow::Calendar {
+        &self.calendar
     }
 
     /// The catalogue.
@@ -435,6 +464,7 @@ impl DossierService {
         let version = record_move(&mut tx, &now, &received)
             .await?
             .ok_or_else(|| DossierError::Corrupt("a new dossier moved before its commit".into()))?;
+        let due_on = self.refresh_due(&mut tx, &id, row.procedure_code).await?;
         tx.commit().await?;
         let mut documents = documents;
         for (d, entry) in documents.iter_mut().zip(&appended[1..]) {
@@ -462,6 +492,7 @@ impl DossierService {
             signatures: summaries,
             version,
             history: self.history(&dossier_id).await?,
+            due_on,
         })
     }
 
@@ -716,7 +747,7 @@ fn corrupt(what: &str, value: &str) -> DossierError {
     DossierError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {
+pub(super) fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {
     let applicant = match (
         row.applicant_kind.as_str(),
         row.applicant_tax_code,
@@ -752,6 +783,14 @@ fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {
         signatures: Vec::new(),
         version: row.version,
         history: Vec::new(),
+        due_on: row
+            .due_on
+            .as_deref()
+            .map(|d| {
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| corrupt("due date", d))
+            })
+            .transpose()?,
     })
 }
 

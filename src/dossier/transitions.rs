@@ -19,6 +19,33 @@ use super::access::can_see;
 use super::service::{Dossier, DossierError, DossierService};
 use super::types::DossierStatus;
 
+/// At most this many dossiers in one deadline list.
+const DEADLINE_LIMIT: i64 = 1000;
+
+/// Overdue and due-soon dossiers, per agency.
+#[derive(Debug, Clone)]
+pub struct Deadlines {
+    /// The day they were judged on (Vietnam time).
+    pub today: time::Date,
+    /// Due soon means due on or before this day.
+    pub due_soon_until: time::Date,
+    /// One entry per agency with such dossiers, by name.
+    pub agencies: Vec<AgencyDeadlines>,
+    /// Whether the list stopped at its limit (1000 dossiers).
+    pub truncated: bool,
+}
+
+/// One agency's overdue and due-soon dossiers, earliest due first.
+#[derive(Debug, Clone)]
+pub struct AgencyDeadlines {
+    /// The agency responsible for their procedures.
+    pub agency: String,
+    /// Past their due date.
+    pub overdue: Vec<Dossier>,
+    /// Due today or within the window.
+    pub due_soon: Vec<Dossier>,
+}
+
 /// A move a caller asks for.
 #[derive(Debug, Clone)]
 pub struct MoveRequest {
@@ -145,6 +172,8 @@ impl DossierService {
             .await?
             .ok_or(DossierError::StaleVersion { current: version })?;
         }
+        self.refresh_due(&mut tx, &row.id, &row.procedure_code)
+            .await?;
         tx.commit().await?;
         tracing::info!(dossier = %row.id, from = from.as_str(), to = request.to.as_str(),
             actor = actor.as_str(), "dossier moved");
@@ -173,6 +202,103 @@ impl DossierService {
             return Err(DossierError::NotFound);
         }
         Ok(row)
+    }
+
+    /// Recomputes a dossier's due date from its moves so far (inside the transaction that
+    /// moved it) and stores it: `processing_days` of its procedure in working days from its
+    /// receipt, extended by the working days it waited for the applicant; none while it waits.
+    pub(super) async fn refresh_due(
+        &self,
+        tx: &mut Tx,
+        dossier_id: &str,
+        procedure: &str,
+    ) -> Result<Option<time::Date>, DossierError> {
+        let moves: Vec<(time::OffsetDateTime, DossierStatus)> = tx
+            .transitions_of(dossier_id)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let at = Timestamp::parse(&t.at)
+                    .map_err(|_| DossierError::Corrupt(format!("time {:?}", t.at)))?;
+                let to = DossierStatus::parse(&t.to_status)
+                    .ok_or_else(|| DossierError::Corrupt(format!("status {:?}", t.to_status)))?;
+                Ok((at.as_offset_date_time(), to))
+            })
+            .collect::<Result<_, DossierError>>()?;
+        let due = self
+            .catalogue()
+            .get(procedure)
+            .and_then(|p| due_date(self.calendar(), p.processing_days, &moves));
+        let text = due.map(|d| {
+            d.format(time::macros::format_description!("[year]-[month]-[day]"))
+                .expect("a date formats")
+        });
+        tx.set_due_on(dossier_id, text.as_deref()).await?;
+        Ok(due)
+    }
+
+    /// The open dossiers that are overdue on `today` or due within `within` working days of it,
+    /// grouped by the agency responsible for their procedure (only `agency`'s when given).
+    /// Staff only: applicants get [`DossierError::Forbidden`].
+    pub async fn deadlines(
+        &self,
+        principal: &Principal,
+        today: time::Date,
+        within: u32,
+        agency: Option<&str>,
+    ) -> Result<Deadlines, DossierError> {
+        use crate::auth::Role;
+        if !matches!(
+            principal.role,
+            Role::Officer | Role::Archivist | Role::Admin
+        ) {
+            return Err(DossierError::Forbidden("deadlines are for staff"));
+        }
+        if within > 60 {
+            return Err(DossierError::InvalidQuery(
+                "within is at most 60 working days".into(),
+            ));
+        }
+        let cutoff = self.calendar().add_working_days(today, within);
+        let rows = self
+            .db()
+            .open_dossiers_due_by(&cutoff.to_string(), DEADLINE_LIMIT)
+            .await?;
+        let truncated = rows.len() as i64 == DEADLINE_LIMIT;
+        let mut groups: Vec<AgencyDeadlines> = Vec::new();
+        for row in rows {
+            let dossier = super::service::dossier_from_row(row)?;
+            let name = self.catalogue().get(&dossier.procedure).map_or_else(
+                || "(procedure not in the catalogue)".to_owned(),
+                |p| p.agency.clone(),
+            );
+            if agency.is_some_and(|a| a != name) {
+                continue;
+            }
+            let group = match groups.iter_mut().position(|g| g.agency == name) {
+                Some(i) => &mut groups[i],
+                None => {
+                    groups.push(AgencyDeadlines {
+                        agency: name,
+                        overdue: Vec::new(),
+                        due_soon: Vec::new(),
+                    });
+                    groups.last_mut().expect("just pushed")
+                }
+            };
+            if dossier.is_overdue(today) {
+                group.overdue.push(dossier);
+            } else {
+                group.due_soon.push(dossier);
+            }
+        }
+        groups.sort_by(|a, b| a.agency.cmp(&b.agency));
+        Ok(Deadlines {
+            today,
+            due_soon_until: cutoff,
+            agencies: groups,
+            truncated,
+        })
     }
 
     /// A dossier's history, oldest first.
@@ -235,6 +361,24 @@ pub(super) async fn record_move(
     })
     .await?;
     Ok(Some(version))
+}
+
+/// The due date of a dossier that made `moves` (time, new status; oldest first): `days`
+/// working days from its first receipt, extended by each stay in a status that waits for the
+/// applicant (`workflow::Calendar::due_date`). None before it is received and while it waits.
+pub fn due_date(
+    calendar: &crate::workflow::Calendar,
+    days: u32,
+    moves: &[(time::OffsetDateTime, DossierStatus)],
+) -> Option<time::Date> {
+    let received = moves.iter().find(|(_, s)| *s == DossierStatus::Received)?.0;
+    let mut pauses = Vec::new();
+    for (i, (at, status)) in moves.iter().enumerate() {
+        if lifecycle::waits_for_applicant(*status) {
+            pauses.push((*at, moves.get(i + 1).map(|(end, _)| *end)));
+        }
+    }
+    calendar.due_date(received, days, &pauses)
 }
 
 fn status_of(row: &DossierRow) -> Result<DossierStatus, DossierError> {

@@ -258,6 +258,7 @@ impl From<DossierError> for ApiError {
             )),
             DossierError::Storage(s) => storage_error(&s),
             DossierError::Transition(t) => transition_error(t),
+            DossierError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             e @ DossierError::StaleVersion { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "stale_version", e.to_string())
             }

@@ -25,6 +25,7 @@ use super::AppState;
         super::dossiers::procedures,
         super::dossiers::me,
         super::workflow::transition,
+        super::workflow::deadlines,
         super::documents::show,
         super::documents::content,
         super::ledger::document_proof,

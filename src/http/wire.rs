@@ -26,6 +26,12 @@ pub struct DossierJson {
     /// technical checks at intake.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received_at: Option<String>,
+    /// When it is due (YYYY-MM-DD, Vietnam time): the procedure's processing time in working
+    /// days from receipt, extended while it waited for the applicant. Absent while it waits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// Whether it is past its due date and still open (not rejected, issued or returned).
+    pub overdue: bool,
     /// The moves the caller may make now (omitted in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_moves: Option<Vec<&'static str>>,
@@ -245,6 +251,8 @@ impl DossierJson {
                 .iter()
                 .find(|t| t.to == crate::dossier::DossierStatus::Received)
                 .map(|t| t.at.to_string()),
+            due_date: d.due_on.map(|day| day.to_string()),
+            overdue: d.is_overdue(crate::workflow::calendar::today()),
             allowed_moves: None,
             history: with_documents.then(|| {
                 d.history

@@ -1,13 +1,15 @@
-//! `/api/v1/dossiers/{id}/transitions`: moving a dossier through its lifecycle.
+//! `/api/v1/dossiers/{id}/transitions`: moving a dossier through its lifecycle;
+//! `/api/v1/deadlines`: overdue and due-soon dossiers per agency.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::dossier::{DossierStatus, MoveRequest};
 
@@ -15,7 +17,94 @@ use super::wire::DossierJson;
 use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/dossiers/{id}/transitions", post(transition))
+    Router::new()
+        .route("/dossiers/{id}/transitions", post(transition))
+        .route("/deadlines", get(deadlines))
+}
+
+/// Deadline list parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeadlineParams {
+    /// Due soon: due within this many working days from today, 0 to 60 (default 2).
+    within: Option<u32>,
+    /// Only this agency (as the procedure catalogue names it).
+    agency: Option<String>,
+}
+
+/// Overdue and due-soon dossiers of one agency.
+#[derive(Serialize, ToSchema)]
+pub struct AgencyDeadlinesJson {
+    /// The agency responsible for their procedures.
+    pub agency: String,
+    /// Past their due date, earliest first.
+    pub overdue: Vec<DossierJson>,
+    /// Due today or within the window, earliest first.
+    pub due_soon: Vec<DossierJson>,
+}
+
+/// The deadline lists.
+#[derive(Serialize, ToSchema)]
+pub struct DeadlinesJson {
+    /// Today in Vietnam (YYYY-MM-DD).
+    pub today: String,
+    /// Due soon means due on or before this day.
+    pub due_soon_until: String,
+    /// Per agency, by name.
+    pub agencies: Vec<AgencyDeadlinesJson>,
+    /// Whether the lists stopped at their limit (1000 dossiers).
+    pub truncated: bool,
+}
+
+/// Overdue and due-soon dossiers, per agency.
+///
+/// Open dossiers only (received and in the counter's hands; those waiting for the applicant
+/// have no due date). Staff only.
+#[utoipa::path(get, path = "/api/v1/deadlines", tag = "dossiers", params(DeadlineParams),
+    responses(
+        (status = 200, body = DeadlinesJson),
+        (status = 400, body = ErrorBody, description = "invalid_query"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "forbidden: applicants")),
+    security(("bearer" = [])))]
+async fn deadlines(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Result<Query<DeadlineParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::invalid_query(e.body_text()))?;
+    let d = state
+        .dossiers
+        .deadlines(
+            &principal,
+            crate::workflow::calendar::today(),
+            params.within.unwrap_or(2),
+            params.agency.as_deref(),
+        )
+        .await?;
+    let list = |v: &[crate::dossier::Dossier]| {
+        v.iter()
+            .map(|d| DossierJson::from_dossier(d, false))
+            .collect()
+    };
+    Ok(json(
+        StatusCode::OK,
+        DeadlinesJson {
+            today: d.today.to_string(),
+            due_soon_until: d.due_soon_until.to_string(),
+            agencies: d
+                .agencies
+                .iter()
+                .map(|a| AgencyDeadlinesJson {
+                    agency: a.agency.clone(),
+                    overdue: list(&a.overdue),
+                    due_soon: list(&a.due_soon),
+                })
+                .collect(),
+            truncated: d.truncated,
+        },
+    ))
 }
 
 /// A move.

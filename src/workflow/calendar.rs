@@ -233,7 +233,13 @@ pub fn is_overdue(due: Date, today: Date) -> bool {
     today > due
 }
 
-fn vietnam_date(t: OffsetDateTime) -> Date {
+/// Today's date in Vietnam.
+pub fn today() -> Date {
+    vietnam_date(OffsetDateTime::now_utc())
+}
+
+/// The date of `t` in Vietnam.
+pub fn vietnam_date(t: OffsetDateTime) -> Date {
     t.to_offset(VIETNAM_OFFSET).date()
 }
 

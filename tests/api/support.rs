@@ -107,6 +107,7 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         unit_code: UnitCode::parse("TEST").unwrap(),
         limits: IntakeLimits::default(),
         procedures: None,
+        holidays: None,
         log_format: LogFormat::Text,
         orphan_grace: Duration::from_secs(3600),
         // Results are signed by the demo agency identity of certs/ on both backends.

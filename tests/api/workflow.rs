@@ -409,3 +409,183 @@ async fn concurrent_moves_from_one_version_record_exactly_one() {
         d["history"].as_array().unwrap().len()
     );
 }
+
+mod deadlines {
+    use motcua::auth::Role;
+    use motcua::dossier::DossierStatus as S;
+    use motcua::dossier::transitions::due_date;
+    use motcua::workflow::Calendar;
+    use serde_json::{Value, json};
+    use time::macros::{date, datetime};
+
+    use super::{dossier, filed, move_ok};
+    use crate::support::*;
+
+    #[test]
+    fn due_dates_count_working_days_from_receipt_skipping_weekends_holidays_and_waits() {
+        // Thursday 10 December 2026 is a holiday in this calendar.
+        let calendar = Calendar::new([date!(2026 - 12 - 10)]);
+        let received = datetime!(2026-12-04 10:00 +7); // a Friday
+        let moves = [(received, S::Received)];
+        // Mon 7, Tue 8, Wed 9: three working days after Friday.
+        assert_eq!(due_date(&calendar, 3, &moves), Some(date!(2026 - 12 - 09)));
+        // Over the holiday: Mon 7 … Fri 11, Thursday skipped.
+        assert_eq!(due_date(&calendar, 4, &moves), Some(date!(2026 - 12 - 11)));
+        // Received at 23:30 UTC on Thursday is Friday morning in Vietnam.
+        let late = [(datetime!(2026-12-03 23:30 UTC), S::Received)];
+        assert_eq!(due_date(&calendar, 3, &late), Some(date!(2026 - 12 - 09)));
+
+        // A supplement requested on Monday and answered on Wednesday: the two working days
+        // waited for the applicant (Tue, Wed) push the due date out by two working days
+        // (Wed 9 → Mon 14, Thursday being a holiday).
+        let mut with_wait = vec![
+            (received, S::Received),
+            (datetime!(2026-12-07 09:00 +7), S::SupplementRequested),
+        ];
+        assert_eq!(
+            due_date(&calendar, 3, &with_wait),
+            None,
+            "no due date while waiting"
+        );
+        with_wait.push((datetime!(2026-12-09 15:00 +7), S::Received));
+        assert_eq!(
+            due_date(&calendar, 3, &with_wait),
+            Some(date!(2026 - 12 - 14))
+        );
+        // Waiting for paper originals pauses the clock the same way.
+        let originals = [
+            (received, S::Received),
+            (datetime!(2026-12-07 09:00 +7), S::Accepted),
+            (datetime!(2026-12-07 09:00 +7), S::AwaitingOriginals),
+            (datetime!(2026-12-08 11:00 +7), S::OriginalsVerified),
+        ];
+        assert_eq!(
+            due_date(&calendar, 3, &originals),
+            Some(date!(2026 - 12 - 11))
+        );
+        // Never received: no clock.
+        assert_eq!(due_date(&calendar, 3, &[]), None);
+    }
+
+    async fn app_with_holidays(text: &str) -> TestApp {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        let (_file, path) = file.keep().unwrap();
+        TestApp::spawn_with(|s| s.holidays = Some(path)).await
+    }
+
+    #[tokio::test]
+    async fn a_dossier_shows_its_due_date_from_the_configured_holidays_and_none_while_it_waits() {
+        let today = motcua::workflow::calendar::today();
+        // The next two days are holidays, whatever day today is.
+        let holidays = format!(
+            "# test holidays\n{}\n{}\n",
+            today.next_day().unwrap(),
+            today.next_day().unwrap().next_day().unwrap()
+        );
+        let calendar = Calendar::parse_holidays(&holidays).unwrap();
+        let app = app_with_holidays(&holidays).await;
+        let (_, d) = filed(&app, "0101234567").await;
+        // business-registration: 3 working days.
+        let due = calendar.add_working_days(today, 3).to_string();
+        assert_eq!(d["due_date"], due.as_str(), "{d}");
+        assert_eq!(d["overdue"], false);
+        let id = d["id"].as_str().unwrap();
+        let officer = app.token(Role::Officer).await;
+        let d = move_ok(
+            &app,
+            &officer,
+            id,
+            json!({"to": "SUPPLEMENT_REQUESTED", "reason": "Thiếu giấy tờ"}),
+        )
+        .await;
+        assert!(d.get("due_date").is_none(), "{d}");
+        let owner = app.business_token("0101234567").await;
+        let d = move_ok(&app, &owner, id, json!({"to": "RECEIVED"})).await;
+        // Asked and answered the same day: no working day was lost.
+        assert_eq!(d["due_date"], due.as_str(), "{d}");
+
+        let (status, _) = error_code(
+            app.get(
+                &app.token(Role::Officer).await,
+                "/api/v1/deadlines?within=61",
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 400);
+    }
+
+    async fn set_due(app: &TestApp, id: &str, due: &str) {
+        use sqlx::Executor as _;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
+            .await
+            .unwrap();
+        pool.execute(sqlx::AssertSqlSafe(format!(
+            "UPDATE dossiers SET due_on = '{due}' WHERE id = '{id}'"
+        )))
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn staff_list_overdue_and_due_soon_dossiers_per_agency() {
+        let app = TestApp::spawn().await;
+        let today = motcua::workflow::calendar::today();
+        let (_, late) = filed(&app, "0101234567").await;
+        let (_, soon) = filed(&app, "0101234568").await;
+        let (_, later) = filed(&app, "0101234569").await;
+        let (_, done) = filed(&app, "0101234560").await;
+        // As if received weeks ago: the clock is not ours to move, so the stored due dates are.
+        let ids = |d: &Value| d["id"].as_str().unwrap().to_owned();
+        set_due(&app, &ids(&late), "2026-01-05").await;
+        set_due(&app, &ids(&soon), &today.to_string()).await;
+        set_due(&app, &ids(&later), "2099-12-31").await;
+        set_due(&app, &ids(&done), "2026-01-05").await;
+        let officer = app.token(Role::Officer).await;
+        move_ok(
+            &app,
+            &officer,
+            &ids(&done),
+            json!({"to": "REJECTED", "reason": "Không đủ điều kiện"}),
+        )
+        .await;
+
+        let r = app.get(&officer, "/api/v1/deadlines").await;
+        assert_eq!(r.status(), 200);
+        let list: Value = r.json().await.unwrap();
+        assert_eq!(list["today"], today.to_string());
+        let agencies = list["agencies"].as_array().unwrap();
+        assert_eq!(agencies.len(), 1, "{list}");
+        let agency = agencies[0]["agency"].as_str().unwrap();
+        assert!(agency.contains("Đăng ký kinh doanh"), "{agency}");
+        let codes = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        // The rejected one is closed; the one due in 2099 is not soon.
+        assert_eq!(codes(&agencies[0]["overdue"]), [ids(&late)]);
+        assert_eq!(codes(&agencies[0]["due_soon"]), [ids(&soon)]);
+        assert_eq!(agencies[0]["overdue"][0]["overdue"], true);
+        assert_eq!(dossier(&app, &officer, &ids(&late)).await["overdue"], true);
+        assert_eq!(dossier(&app, &officer, &ids(&done)).await["overdue"], false);
+
+        let other = app
+            .get(
+                &officer,
+                "/api/v1/deadlines?agency=S%E1%BB%9F%20Y%20t%E1%BA%BF",
+            )
+            .await;
+        let other: Value = other.json().await.unwrap();
+        assert_eq!(other["agencies"], json!([]));
+        // Applicants have no such list.
+        let business = app.business_token("0101234567").await;
+        let (status, code) = error_code(app.get(&business, "/api/v1/deadlines").await).await;
+        assert_eq!((status, code.as_str()), (403, "forbidden"));
+    }
+}
