@@ -274,6 +274,11 @@ pub async fn state(
         store,
         ledger,
         ledger_public: settings.ledger.public,
+        admission: std::sync::Arc::new(crate::http::Admission::new(
+            settings.max_in_flight,
+            settings.rate_limit,
+            settings.rate_limit.saturating_mul(2),
+        )),
     })
 }
 

@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// Procedure catalogue (TOML) replacing the built-in one (catalogue/procedures.toml).
     #[arg(long, env = "MOTCUA_PROCEDURES", value_name = "FILE")]
     pub procedures: Option<PathBuf>,
+    /// Most requests handled at once by this node; beyond it, 503 `overloaded` with
+    /// Retry-After. [default: 256]
+    #[arg(long, env = "MOTCUA_MAX_IN_FLIGHT", value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// Requests per second per token on average (bursts of twice as many); beyond it, 429
+    /// `rate_limited` with Retry-After. 0: no limit. [default: 50]
+    #[arg(long, env = "MOTCUA_RATE_LIMIT", value_name = "PER_SECOND")]
+    pub rate_limit: Option<u32>,
     /// Public holidays for deadlines in working days: one date (YYYY-MM-DD) per line, `#`
     /// comments. [default: Vietnam's 2026 public holidays, built in]
     #[arg(long, env = "MOTCUA_HOLIDAYS", value_name = "FILE")]
@@ -249,6 +257,8 @@ struct FileConfig {
     max_files: Option<usize>,
     procedures: Option<PathBuf>,
     holidays: Option<PathBuf>,
+    max_in_flight: Option<usize>,
+    rate_limit: Option<u32>,
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
     ledger_key: Option<PathBuf>,
@@ -319,6 +329,10 @@ pub struct ServeSettings {
     pub procedures: Option<PathBuf>,
     /// Public holidays (else the built-in 2026 list).
     pub holidays: Option<PathBuf>,
+    /// Most requests in flight.
+    pub max_in_flight: usize,
+    /// Requests per second per token (0: none).
+    pub rate_limit: u32,
     /// Log format.
     pub log_format: LogFormat,
     /// Orphan grace period.
@@ -565,6 +579,8 @@ impl ServeArgs {
             limits,
             procedures: self.procedures.clone().or_else(|| file.procedures.clone()),
             holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
+            max_in_flight: self.max_in_flight.or(file.max_in_flight).unwrap_or(256),
+            rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(50),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             orphan_grace: Duration::from_secs(
                 self.orphan_grace_secs

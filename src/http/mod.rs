@@ -5,6 +5,7 @@
 //! Never reaches: SQL or the S3 SDK; handlers call services (`dossier`) and turn their answers
 //! into JSON.
 
+mod admission;
 mod auth;
 mod documents;
 mod dossiers;
@@ -12,6 +13,7 @@ mod error;
 mod ledger;
 mod openapi;
 mod ops;
+pub use admission::Admission;
 mod results;
 mod signatures;
 mod wire;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Whether the log is readable without a token.
     pub ledger_public: bool,
+    /// Requests in flight and per-token rates.
+    pub admission: std::sync::Arc<admission::Admission>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -81,6 +85,10 @@ pub fn app(state: AppState) -> Router {
         .merge(results::public_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admission::admit,
+        ))
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
 }

@@ -15,6 +15,7 @@ pub mod ledger;
 mod ltv;
 mod ocsp;
 mod ops;
+mod overload;
 mod pdf_signatures;
 mod pkcs11;
 mod pkits;

@@ -108,6 +108,8 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         limits: IntakeLimits::default(),
         procedures: None,
         holidays: None,
+        max_in_flight: 256,
+        rate_limit: 0,
         log_format: LogFormat::Text,
         orphan_grace: Duration::from_secs(3600),
         // Results are signed by the demo agency identity of certs/ on both backends.
