@@ -79,6 +79,41 @@ pub fn catalogue(settings: &ServeSettings) -> anyhow::Result<Catalogue> {
     })
 }
 
+/// The notification webhook the settings name, with its secret (from its file or
+/// MOTCUA_WEBHOOK_SECRET; never logged).
+pub fn webhook(settings: &ServeSettings) -> anyhow::Result<Option<crate::notify::Webhook>> {
+    let Some(w) = &settings.webhook else {
+        return Ok(None);
+    };
+    if !w.url.starts_with("http://") {
+        anyhow::bail!(
+            "webhook {}: only http:// receivers are supported (put a TLS-terminating proxy on the \
+             loopback in front of an https:// one)",
+            w.url
+        );
+    }
+    let secret = match &w.secret_file {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("reading the webhook secret {}", path.display()))?,
+        None => std::env::var("MOTCUA_WEBHOOK_SECRET")
+            .map(String::into_bytes)
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "a webhook needs a secret: --webhook-secret-file or MOTCUA_WEBHOOK_SECRET"
+                )
+            })?,
+    };
+    let secret = secret.trim_ascii().to_vec();
+    if secret.len() < 16 {
+        anyhow::bail!("the webhook secret is too short (at least 16 bytes)");
+    }
+    Ok(Some(crate::notify::Webhook {
+        url: w.url.clone(),
+        secret,
+        retry_base: w.retry_base,
+    }))
+}
+
 /// The working-day calendar the settings name (or Vietnam's 2026 public holidays).
 pub fn calendar(settings: &ServeSettings) -> anyhow::Result<crate::workflow::Calendar> {
     Ok(match &settings.holidays {
@@ -239,7 +274,8 @@ pub async fn state(
         settings.limits,
     )
     .with_signature_policy(signature_policy(settings)?)
-    .with_calendar(calendar(settings)?);
+    .with_calendar(calendar(settings)?)
+    .with_notifications(settings.webhook.is_some());
     // Results are verified against the agency trust store (with the demo root when the demo
     // identity signs).
     let mut verify = dossiers
@@ -289,6 +325,7 @@ pub struct Server {
     serving: JoinHandle<std::io::Result<()>>,
     sweeping: JoinHandle<()>,
     checkpointing: JoinHandle<()>,
+    notifying: Option<JoinHandle<()>>,
     db: Db,
     state: AppState,
 }
@@ -336,6 +373,30 @@ impl Server {
                 }
             }
         });
+        let notifying = match webhook(settings)? {
+            None => None,
+            Some(hook) => {
+                let (db, poll) = (
+                    db.clone(),
+                    settings
+                        .webhook
+                        .as_ref()
+                        .map_or(Duration::from_secs(1), |w| w.poll),
+                );
+                let mut stop_notifying = shutdown.subscribe();
+                Some(tokio::spawn(async move {
+                    loop {
+                        if let Err(e) = crate::notify::deliver_due(&db, &hook).await {
+                            tracing::warn!(error = %e, "delivering notifications failed");
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(poll) => {}
+                            _ = stop_notifying.wait_for(|s| *s) => return,
+                        }
+                    }
+                }))
+            }
+        };
         let ledger = state.ledger.clone();
         let interval = settings.ledger.checkpoint_interval;
         let mut stop_checkpoints = shutdown.subscribe();
@@ -362,6 +423,7 @@ impl Server {
             serving,
             sweeping,
             checkpointing,
+            notifying,
             db,
             state,
         })
@@ -383,6 +445,9 @@ impl Server {
         let served = self.serving.await.context("server task")?;
         let _ = self.sweeping.await;
         let _ = self.checkpointing.await;
+        if let Some(n) = self.notifying {
+            let _ = n.await;
+        }
         self.db.close().await;
         served.context("serving")?;
         Ok(())

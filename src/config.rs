@@ -92,6 +92,13 @@ pub struct ServeArgs {
     /// `rate_limited` with Retry-After. 0: no limit. [default: 50]
     #[arg(long, env = "MOTCUA_RATE_LIMIT", value_name = "PER_SECOND")]
     pub rate_limit: Option<u32>,
+    /// Deliver applicants' notifications (received, supplement requested, originals requested,
+    /// rejected, result ready) to this webhook (`http://`), signed with HMAC-SHA256.
+    #[arg(long, env = "MOTCUA_WEBHOOK_URL", value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// A file holding the webhook's HMAC secret. [default: the MOTCUA_WEBHOOK_SECRET variable]
+    #[arg(long, env = "MOTCUA_WEBHOOK_SECRET_FILE", value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
     /// Public holidays for deadlines in working days: one date (YYYY-MM-DD) per line, `#`
     /// comments. [default: Vietnam's 2026 public holidays, built in]
     #[arg(long, env = "MOTCUA_HOLIDAYS", value_name = "FILE")]
@@ -259,6 +266,8 @@ struct FileConfig {
     holidays: Option<PathBuf>,
     max_in_flight: Option<usize>,
     rate_limit: Option<u32>,
+    webhook_url: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
     ledger_key: Option<PathBuf>,
@@ -333,6 +342,8 @@ pub struct ServeSettings {
     pub max_in_flight: usize,
     /// Requests per second per token (0: none).
     pub rate_limit: u32,
+    /// Where notifications go, if anywhere.
+    pub webhook: Option<WebhookSettings>,
     /// Log format.
     pub log_format: LogFormat,
     /// Orphan grace period.
@@ -343,6 +354,19 @@ pub struct ServeSettings {
     pub signatures: SignatureSettings,
     /// Who signs results.
     pub issuer: IssuerSettings,
+}
+
+/// The notification webhook.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The receiver (`http://`).
+    pub url: String,
+    /// The HMAC secret's file (else MOTCUA_WEBHOOK_SECRET).
+    pub secret_file: Option<PathBuf>,
+    /// The first retry's wait; doubled each time, at most an hour.
+    pub retry_base: Duration,
+    /// How often the outbox is looked at.
+    pub poll: Duration,
 }
 
 /// Settings of result issuing.
@@ -581,6 +605,19 @@ impl ServeArgs {
             holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
             max_in_flight: self.max_in_flight.or(file.max_in_flight).unwrap_or(256),
             rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(50),
+            webhook: self
+                .webhook_url
+                .clone()
+                .or_else(|| file.webhook_url.clone())
+                .map(|url| WebhookSettings {
+                    url,
+                    secret_file: self
+                        .webhook_secret_file
+                        .clone()
+                        .or_else(|| file.webhook_secret_file.clone()),
+                    retry_base: Duration::from_secs(2),
+                    poll: Duration::from_secs(1),
+                }),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             orphan_grace: Duration::from_secs(
                 self.orphan_grace_secs

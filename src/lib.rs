@@ -11,6 +11,7 @@ pub mod db;
 pub mod dossier;
 pub mod http;
 pub mod ledger;
+pub mod notify;
 pub mod pdf;
 pub mod pki;
 pub mod result;

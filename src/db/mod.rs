@@ -8,6 +8,7 @@
 
 mod dossiers;
 mod ledger;
+mod outbox;
 mod results;
 mod tokens;
 mod workflow;
@@ -22,6 +23,7 @@ pub use dossiers::{
     DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,
 };
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
+pub use outbox::OutboxRow;
 pub use results::{ResultRow, RevocationRow};
 pub use tokens::TokenRow;
 pub use workflow::TransitionRow;

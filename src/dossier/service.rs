@@ -195,6 +195,7 @@ pub struct DossierService {
     limits: IntakeLimits,
     signatures: Arc<SignaturePolicy>,
     calendar: Arc<crate::workflow::Calendar>,
+    notify: bool,
 }
 
 impl Dossier {
@@ -223,6 +224,7 @@ impl DossierService {
             unit,
             limits,
             calendar: Arc::new(crate::workflow::Calendar::vietnam_2026()),
+            notify: false,
             signatures: Arc::new(SignaturePolicy {
                 options: crate::signature::VerifyOptions {
                     store: crate::pki::Store::default(),
@@ -256,6 +258,17 @@ impl DossierService {
     pub fn with_calendar(mut self, calendar: crate::workflow::Calendar) -> Self {
         self.calendar = Arc::new(calendar);
         self
+    }
+
+    /// Queues applicants' notifications of moves in the outbox (when a webhook delivers them).
+    pub fn with_notifications(mut self, on: bool) -> Self {
+        self.notify = on;
+        self
+    }
+
+    /// Whether moves queue notifications.
+    pub fn notifies(&self) -> bool {
+        self.notify
     }
 
     /// The working-day calendar.
@@ -458,6 +471,7 @@ impl DossierService {
             actor_token: None,
             reason: None,
             version: None,
+            notify: self.notify,
         };
         crate::workflow::lifecycle::check(received.from, received.to, received.actor, None)
             .map_err(DossierError::from)?;

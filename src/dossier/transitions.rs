@@ -89,6 +89,8 @@ pub(super) struct Move<'a> {
     pub reason: Option<&'a str>,
     /// The version the dossier must be at; `None` only inside the transaction that created it.
     pub version: Option<i64>,
+    /// Whether to queue the applicant's notification of the move (a webhook is configured).
+    pub notify: bool,
 }
 
 impl DossierService {
@@ -138,6 +140,7 @@ impl DossierService {
                 actor_token: Some(&principal.token_id),
                 reason: request.reason.as_deref(),
                 version: Some(row.version),
+                notify: self.notifies(),
             },
         )
         .await?;
@@ -167,6 +170,7 @@ impl DossierService {
                     actor_token: None,
                     reason: None,
                     version: Some(version),
+                    notify: self.notifies(),
                 },
             )
             .await?
@@ -360,6 +364,19 @@ pub(super) async fn record_move(
         ledger_index: appended[0].index as i64,
     })
     .await?;
+    if m.notify
+        && let Some(event) = crate::notify::event_for(m.to)
+    {
+        tx.enqueue_notification(&crate::notify::notification(
+            event,
+            m.dossier_id,
+            m.to,
+            version,
+            m.reason,
+            now,
+        ))
+        .await?;
+    }
     Ok(Some(version))
 }
 

@@ -51,6 +51,20 @@ pub enum OcspAnswer {
 /// POSTs a request (OCSP, RFC 3161) over plain HTTP and returns the body of a 200 answer, with
 /// the time and size budgets above.
 pub(crate) fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    match post_with(url, content_type, &[], body)? {
+        (200, body) => Ok(body),
+        (status, _) => Err(format!("the responder answered {status}")),
+    }
+}
+
+/// POSTs `body` with extra `headers` to a plain `http://` URL; the status and the body of the
+/// answer, with the same budgets as [`post`].
+pub(crate) fn post_with(
+    url: &str,
+    content_type: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| format!("unsupported URL {url} (only http://)"))?;
@@ -76,11 +90,18 @@ pub(crate) fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>
     stream
         .set_write_timeout(Some(TIMEOUT))
         .map_err(|e| e.to_string())?;
-    let head = format!(
+    let mut head = format!(
         "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
+    for (name, value) in headers {
+        if name.contains(['\r', '\n', ':']) || value.contains(['\r', '\n']) {
+            return Err(format!("header {name:?} is not a valid header"));
+        }
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     stream
         .write_all(head.as_bytes())
         .map_err(|e| e.to_string())?;
@@ -103,12 +124,11 @@ pub(crate) fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>
     };
     let head_text = String::from_utf8_lossy(&response[..split]).into_owned();
     let mut lines = head_text.lines();
-    if lines.next().and_then(|l| l.split_whitespace().nth(1)) != Some("200") {
-        return Err(format!(
-            "the responder answered {}",
-            head_text.lines().next().unwrap_or("")
-        ));
-    }
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| "malformed HTTP response".to_owned())?;
     let length = lines.find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.trim()
@@ -140,7 +160,7 @@ pub(crate) fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>
             }
         }
     }
-    Ok(body)
+    Ok((status, body))
 }
 
 fn reason(code: i32) -> &'static str {

@@ -13,6 +13,7 @@ mod intake_signatures;
 mod large_upload;
 pub mod ledger;
 mod ltv;
+mod notifications;
 mod ocsp;
 mod ops;
 mod overload;
