@@ -112,7 +112,7 @@ crlDistributionPoints  = URI:$crl_dp
 [ v3_signer ]
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature, nonRepudiation
-extendedKeyUsage       = 1.3.6.1.4.1.311.10.3.12, 1.2.840.113583.1.1.5
+extendedKeyUsage       = emailProtection, 1.3.6.1.4.1.311.10.3.12, 1.2.840.113583.1.1.5
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 crlDistributionPoints  = URI:$crl_dp
@@ -353,7 +353,7 @@ UTF8String.
 ## Signers
 
 Unless stated: issued by the intermediate; keyUsage critical digitalSignature, nonRepudiation;
-extendedKeyUsage 1.3.6.1.4.1.311.10.3.12 (Microsoft document signing) and 1.2.840.113583.1.1.5
+extendedKeyUsage emailProtection (NSS, and so poppler's pdfsig, requires it of a PDF signer), 1.3.6.1.4.1.311.10.3.12 (Microsoft document signing) and 1.2.840.113583.1.1.5
 (Adobe PDF signing); basicConstraints critical CA:FALSE; AKI/SKI; CRL DP.
 Each \`X.pem\` has its key in \`X.key.pem\` (unencrypted PKCS#8).
 
