@@ -118,6 +118,8 @@ pub struct DocumentRow {
     pub applicant_tax_code: Option<String>,
     /// The owning dossier's applicant identification number.
     pub applicant_id_number: Option<String>,
+    /// The owning dossier's procedure.
+    pub procedure_code: String,
     /// Index of its `document_stored` log entry.
     pub ledger_index: Option<i64>,
 }
@@ -131,6 +133,8 @@ pub struct DossierFilter {
     pub id_number: Option<String>,
     /// Only this procedure.
     pub procedure_code: Option<String>,
+    /// Only these procedures (an agency's officer); empty matches nothing.
+    pub procedure_codes: Option<Vec<String>>,
     /// Only this status.
     pub status: Option<String>,
     /// Only this dossier code.
@@ -250,8 +254,8 @@ impl Db {
     pub async fn documents_of(&self, dossier_id: &str) -> Result<Vec<DocumentRow>, DbError> {
         Ok(sqlx::query_as::<_, DocumentRow>(
             "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
-             d.created_at, s.applicant_tax_code, s.applicant_id_number, d.ledger_index \
-             FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
+             d.created_at, s.applicant_tax_code, s.applicant_id_number, s.procedure_code, \
+             d.ledger_index FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
              WHERE d.dossier_id = $1 ORDER BY d.position",
         )
         .bind(dossier_id)
@@ -263,8 +267,9 @@ impl Db {
     pub async fn document(&self, id: &str) -> Result<Option<DocumentRow>, DbError> {
         Ok(sqlx::query_as::<_, DocumentRow>(
             "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
-             d.created_at, s.applicant_tax_code, s.applicant_id_number, d.ledger_index \
-             FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.id = $1",
+             d.created_at, s.applicant_tax_code, s.applicant_id_number, s.procedure_code, \
+             d.ledger_index FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
+             WHERE d.id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -299,6 +304,18 @@ impl Db {
         }
         if let Some(v) = &filter.submitted_to {
             push("submitted_at < ?", v);
+        }
+        if let Some(codes) = &filter.procedure_codes {
+            if codes.is_empty() {
+                conditions.push("1 = 0".into());
+            } else {
+                let mut placeholders = Vec::new();
+                for c in codes {
+                    values.push(c.clone());
+                    placeholders.push(format!("${}", values.len()));
+                }
+                conditions.push(format!("procedure_code IN ({})", placeholders.join(", ")));
+            }
         }
         if let Some((at, id)) = &filter.before {
             values.push(at.clone());

@@ -1,14 +1,22 @@
-//! Who may file and see which dossier. The foundation's rules: a business sees and files only
-//! dossiers whose applicant tax code is its own, a citizen only those with their identification
-//! number; staff see everything (the workflow refines this by agency); archivists do not file.
+//! Who may file and see which dossier: a business sees and files only dossiers whose applicant
+//! tax code is its own, a citizen only those with their identification number; an officer of an
+//! agency sees the dossiers of that agency's procedures, an officer with no agency (the one-stop
+//! counter itself, which receives for every agency) sees all; archivists and admins see all;
+//! archivists do not file.
 
 use crate::auth::{Principal, Role};
 
 use super::types::Applicant;
 
-/// Whether `principal` may see a dossier with these applicant identifiers. A refusal is reported
-/// as "not found", so that ids of other applicants' dossiers reveal nothing.
-pub fn can_see(principal: &Principal, tax_code: Option<&str>, id_number: Option<&str>) -> bool {
+/// Whether `principal` may see a dossier with these applicant identifiers, whose procedure is
+/// `agency`'s (none: not in the catalogue). A refusal is reported as "not found", so that ids of
+/// other applicants' (or other agencies') dossiers reveal nothing.
+pub fn can_see(
+    principal: &Principal,
+    tax_code: Option<&str>,
+    id_number: Option<&str>,
+    agency: Option<&str>,
+) -> bool {
     match principal.role {
         Role::Business => {
             principal.tax_code.is_some()
@@ -18,7 +26,11 @@ pub fn can_see(principal: &Principal, tax_code: Option<&str>, id_number: Option<
             principal.id_number.is_some()
                 && principal.id_number.as_ref().map(|n| n.as_str()) == id_number
         }
-        Role::Officer | Role::Archivist | Role::Admin => true,
+        Role::Officer => match principal.agency.as_deref() {
+            None => true,
+            Some(own) => agency == Some(own),
+        },
+        Role::Archivist | Role::Admin => true,
     }
 }
 
@@ -69,13 +81,14 @@ mod tests {
     #[test]
     fn a_business_sees_only_its_own_tax_code() {
         let b = principal(Role::Business, Some("0101234567"));
-        assert!(can_see(&b, Some("0101234567"), None));
-        assert!(!can_see(&b, Some("0109999999"), None));
-        assert!(!can_see(&b, None, Some("001203004567")));
+        assert!(can_see(&b, Some("0101234567"), None, None));
+        assert!(!can_see(&b, Some("0109999999"), None, None));
+        assert!(!can_see(&b, None, Some("001203004567"), None));
         assert!(can_see(
             &principal(Role::Officer, None),
             Some("0109999999"),
-            None
+            None,
+            Some("Sở Y tế")
         ));
     }
 

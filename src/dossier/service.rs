@@ -271,6 +271,11 @@ impl DossierService {
         self.notify
     }
 
+    /// The agency responsible for a procedure (none when the catalogue no longer has it).
+    pub fn agency_of(&self, procedure: &str) -> Option<&str> {
+        self.catalogue.get(procedure).map(|p| p.agency.as_str())
+    }
+
     /// The working-day calendar.
     pub fn calendar(&self) -> &crate::workflow::Calendar {
         &self.calendar
@@ -517,6 +522,7 @@ impl DossierService {
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
+            self.agency_of(&row.procedure_code),
         ) {
             return Err(DossierError::NotFound);
         }
@@ -561,6 +567,7 @@ impl DossierService {
             tax_code: query.tax_code.map(|t| t.as_str().to_owned()),
             id_number: query.id_number.map(|n| n.as_str().to_owned()),
             procedure_code: query.procedure,
+            procedure_codes: None,
             status: query.status.map(|s| s.as_str().to_owned()),
             code: query.code,
             submitted_from: query.submitted_from.map(|t| t.to_string()),
@@ -593,7 +600,19 @@ impl DossierService {
                 filter.id_number = own;
                 filter.id_number.get_or_insert_with(|| "\u{0}".into());
             }
-            Role::Officer | Role::Archivist | Role::Admin => {}
+            // An agency's officer: that agency's procedures only.
+            Role::Officer => {
+                if let Some(own) = principal.agency.as_deref() {
+                    filter.procedure_codes = Some(
+                        self.catalogue
+                            .iter()
+                            .filter(|p| p.agency == own)
+                            .map(|p| p.code.clone())
+                            .collect(),
+                    );
+                }
+            }
+            Role::Archivist | Role::Admin => {}
         }
         let mut rows = self.db.list_dossiers(&filter).await?;
         let more = rows.len() > limit as usize;
@@ -620,6 +639,7 @@ impl DossierService {
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
+            self.agency_of(&row.procedure_code),
         ) {
             return Err(DossierError::NotFound);
         }

@@ -202,6 +202,7 @@ impl DossierService {
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
+            self.agency_of(&row.procedure_code),
         ) {
             return Err(DossierError::NotFound);
         }
@@ -258,6 +259,11 @@ impl DossierService {
         ) {
             return Err(DossierError::Forbidden("deadlines are for staff"));
         }
+        // An agency's officer sees its own agency's list only.
+        let agency = match (principal.role, principal.agency.as_deref()) {
+            (Role::Officer, Some(own)) => Some(own),
+            _ => agency,
+        };
         if within > 60 {
             return Err(DossierError::InvalidQuery(
                 "within is at most 60 working days".into(),

@@ -537,13 +537,15 @@ impl ResultService {
         if principal.role != Role::Officer {
             return Err(ResultError::Forbidden("only officers revoke results"));
         }
+        // Not found before anything else: the reply never hints at a result the caller may not
+        // see.
+        let result = self.get(principal, code).await?;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 2000 {
             return Err(ResultError::Invalid(
                 "a revocation needs a reason (1 to 2000 characters)".into(),
             ));
         }
-        let result = self.get(principal, code).await?;
         if result.revocation.is_some() {
             return Err(ResultError::AlreadyRevoked(result.code));
         }

@@ -184,3 +184,175 @@ async fn tokens_are_stored_only_as_hashes() {
     let row = app.state().db.find_token(&hash).await.unwrap().unwrap();
     assert_eq!(row.role, "admin");
 }
+
+/// Every endpoint that names a dossier, or something in one, driven with every kind of caller:
+/// the owner and staff who may see it get an answer; other applicants, officers of other
+/// agencies and guessed ids get 404, never a hint that the thing exists; roles that see it but
+/// may not act get 403.
+#[tokio::test]
+async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_know() {
+    use serde_json::{Value, json};
+    let app = TestApp::spawn().await;
+    let business_agency = "Phòng Đăng ký kinh doanh, Sở Kế hoạch và Đầu tư";
+    let owner = app.business_token("0106869738").await;
+    let doc = pdf("signed application");
+    let signature = openssl_detached_signature("signer-rsa", &doc);
+    let d = app
+        .submit_ok(
+            &owner,
+            form(
+                &json!({"procedure": "business-registration",
+                        "applicant": {"tax_code": "0106869738", "name": "Công ty TNHH Mẫu"}}),
+                vec![
+                    ("giay-de-nghi.pdf", "application/pdf", doc),
+                    (
+                        "giay-de-nghi.pdf.p7s",
+                        "application/pkcs7-signature",
+                        signature,
+                    ),
+                ],
+            ),
+        )
+        .await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let document = d["documents"][0]["id"].as_str().unwrap().to_owned();
+    let report = d["signatures"][0]["id"].as_str().unwrap().to_owned();
+    let staff = |agency: Option<&str>| {
+        let app = &app;
+        let agency = agency.map(str::to_owned);
+        async move {
+            motcua::app::create_token(
+                &app.state().db,
+                &motcua::auth::NewToken {
+                    role: Role::Officer,
+                    tax_code: None,
+                    id_number: None,
+                    agency,
+                    name: Some("officer".into()),
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let counter = staff(None).await;
+    let registrar = staff(Some(business_agency)).await;
+    let commune = staff(Some("Ủy ban nhân dân cấp xã")).await;
+    let issued = app
+        .client
+        .post(app.url(&format!("/api/v1/dossiers/{id}/results")))
+        .bearer_auth(&registrar)
+        .json(&json!({"kind": "business_registration", "fields": [["Mã số doanh nghiệp", "0106869738"]], "place": "Hà Nội"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+    let code = issued.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let callers = [
+        ("owner", owner.clone(), true, false),
+        (
+            "another business",
+            app.business_token("0109999999").await,
+            false,
+            false,
+        ),
+        (
+            "a citizen",
+            app.citizen_token("001203004567").await,
+            false,
+            false,
+        ),
+        ("the one-stop counter", counter, true, true),
+        ("the registrar's officer", registrar, true, true),
+        ("another agency's officer", commune.clone(), false, true),
+        (
+            "an archivist",
+            app.token(Role::Archivist).await,
+            true,
+            false,
+        ),
+        ("an admin", app.token(Role::Admin).await, true, false),
+    ];
+    let reads = [
+        format!("/api/v1/dossiers/{id}"),
+        format!("/api/v1/documents/{document}"),
+        format!("/api/v1/documents/{document}/content"),
+        format!("/api/v1/documents/{document}/proof"),
+        format!("/api/v1/signature-reports/{report}"),
+        format!("/api/v1/dossiers/{id}/results"),
+        format!("/api/v1/results/{code}"),
+        format!("/api/v1/results/{code}/pdf"),
+    ];
+    let guessed = uuid::Uuid::new_v4();
+    let guesses = [
+        format!("/api/v1/dossiers/{guessed}"),
+        format!("/api/v1/documents/{guessed}"),
+        format!("/api/v1/documents/{guessed}/content"),
+        format!("/api/v1/signature-reports/{guessed}"),
+        format!("/api/v1/dossiers/{guessed}/results"),
+        format!("/api/v1/results/{}-KQ9", d["code"].as_str().unwrap()),
+    ];
+    for (who, token, sees, officer) in &callers {
+        for path in &reads {
+            let status = app.get(token, path).await.status().as_u16();
+            let expected = if *sees { 200 } else { 404 };
+            assert_eq!(status, expected, "{who} GET {path}");
+        }
+        for path in &guesses {
+            let r = app.get(token, path).await;
+            assert_eq!(error_code(r).await.0, 404, "{who} GET {path}");
+        }
+        // Moving it: an illegal move for those who see it (nothing changes), 404 otherwise.
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/dossiers/{id}/transitions")))
+            .bearer_auth(token)
+            .json(&json!({"to": "RETURNED"}))
+            .send()
+            .await
+            .unwrap();
+        let expected = if *sees { 409 } else { 404 };
+        assert_eq!(error_code(r).await.0, expected, "{who} moves it");
+        // Issuing and revoking: officers only (403 for others), among officers those who see it.
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/results/{code}/revocation")))
+            .bearer_auth(token)
+            .json(&json!({"reason": ""}))
+            .send()
+            .await
+            .unwrap();
+        let (status, _) = error_code(r).await;
+        let expected = match (officer, sees) {
+            (false, _) => 403,
+            (true, false) => 404,
+            (true, true) => 422, // seen, but the empty reason is refused: nothing revoked
+        };
+        assert_eq!(status, expected, "{who} revokes it");
+        // Listings only ever show what the caller may see.
+        let list: Value = app
+            .get(token, "/api/v1/dossiers")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let listed = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["id"] == id.as_str());
+        assert_eq!(listed, *sees, "{who} lists it");
+    }
+    // The other agency's deadline list is its own.
+    let list: Value = app
+        .get(&commune, "/api/v1/deadlines?within=60&agency=x")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["agencies"].as_array().unwrap().is_empty(), "{list}");
+}
