@@ -257,7 +257,8 @@ enum TokenCommand {
         /// The citizen's identification number (required for --role citizen).
         #[arg(long)]
         id_number: Option<String>,
-        /// The agency or unit a staff member works for.
+        /// The agency or unit a staff member works for. An officer with an agency sees only the
+        /// dossiers of the procedures the catalogue gives that agency (spelled as there).
         #[arg(long)]
         agency: Option<String>,
         /// A display name.
