@@ -99,6 +99,11 @@ pub struct ServeArgs {
     /// A file holding the webhook's HMAC secret. [default: the MOTCUA_WEBHOOK_SECRET variable]
     #[arg(long, env = "MOTCUA_WEBHOOK_SECRET_FILE", value_name = "FILE")]
     pub webhook_secret_file: Option<PathBuf>,
+    /// Counter scans of paper originals below 200 dpi or not in colour: reject (422
+    /// `scan_quality`, nothing recorded) or warn (recorded, the problems returned). [default:
+    /// reject]
+    #[arg(long, env = "MOTCUA_SCAN_QUALITY", value_name = "reject|warn")]
+    pub scan_quality: Option<String>,
     /// Public holidays for deadlines in working days: one date (YYYY-MM-DD) per line, `#`
     /// comments. [default: Vietnam's 2026 public holidays, built in]
     #[arg(long, env = "MOTCUA_HOLIDAYS", value_name = "FILE")]
@@ -268,6 +273,7 @@ struct FileConfig {
     rate_limit: Option<u32>,
     webhook_url: Option<String>,
     webhook_secret_file: Option<PathBuf>,
+    scan_quality: Option<String>,
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
     ledger_key: Option<PathBuf>,
@@ -344,6 +350,8 @@ pub struct ServeSettings {
     pub rate_limit: u32,
     /// Where notifications go, if anywhere.
     pub webhook: Option<WebhookSettings>,
+    /// Counter scans below the quality rule.
+    pub scan_quality: crate::dossier::originals::ScanQuality,
     /// Log format.
     pub log_format: LogFormat,
     /// Orphan grace period.
@@ -605,6 +613,16 @@ impl ServeArgs {
             holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
             max_in_flight: self.max_in_flight.or(file.max_in_flight).unwrap_or(256),
             rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(50),
+            scan_quality: match self
+                .scan_quality
+                .clone()
+                .or_else(|| file.scan_quality.clone())
+                .as_deref()
+            {
+                None | Some("reject") => crate::dossier::originals::ScanQuality::Reject,
+                Some("warn") => crate::dossier::originals::ScanQuality::Warn,
+                Some(other) => anyhow::bail!("--scan-quality {other:?}: reject or warn"),
+            },
             webhook: self
                 .webhook_url
                 .clone()

@@ -8,6 +8,7 @@
 
 mod dossiers;
 mod ledger;
+mod originals;
 mod outbox;
 mod results;
 mod tokens;
@@ -23,6 +24,7 @@ pub use dossiers::{
     DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,
 };
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
+pub use originals::OriginalsCheckRow;
 pub use outbox::OutboxRow;
 pub use results::{ResultRow, RevocationRow};
 pub use tokens::TokenRow;

@@ -45,6 +45,22 @@ pub struct Procedure {
     /// Procedures that may be handled together with this one (liên thông).
     #[serde(default)]
     pub linked: Vec<String>,
+    /// The papers (thành phần hồ sơ) a dossier of this procedure is made of; with
+    /// `originals_required`, each is checked against its paper original at the counter.
+    #[serde(default)]
+    pub components: Vec<Component>,
+}
+
+/// One paper of a dossier (thành phần hồ sơ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// Stable identifier within the procedure, e.g. `application`.
+    pub code: String,
+    /// Vietnamese name.
+    pub name_vi: String,
+    /// English name.
+    pub name_en: String,
 }
 
 /// The catalogue could not be loaded.
@@ -87,6 +103,25 @@ impl Catalogue {
                     "procedure {} names no applicants",
                     p.code
                 )));
+            }
+            for (i, c) in p.components.iter().enumerate() {
+                let plausible = !c.code.is_empty()
+                    && c.code.len() <= 64
+                    && c.code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !plausible {
+                    return Err(CatalogueError::Invalid(format!(
+                        "procedure {}: component code {:?} must be lowercase letters, digits and -",
+                        p.code, c.code
+                    )));
+                }
+                if p.components[..i].iter().any(|o| o.code == c.code) {
+                    return Err(CatalogueError::Invalid(format!(
+                        "procedure {} lists component {} twice",
+                        p.code, c.code
+                    )));
+                }
             }
             if let Some(dup) = procedures.insert(p.code.clone(), p) {
                 return Err(CatalogueError::Invalid(format!(

@@ -215,6 +215,57 @@ impl PendingDossier {
     }
 }
 
+/// Files being received for a dossier already recorded (scans of paper originals at the
+/// counter), with the same streaming, recognition and budgets as a submission.
+#[derive(Debug, Default)]
+pub struct PendingFiles {
+    pub(super) files: Vec<ReceivedFile>,
+    pub(super) total_size: u64,
+}
+
+impl PendingFiles {
+    /// The files stored so far.
+    pub fn files(&self) -> &[ReceivedFile] {
+        &self.files
+    }
+}
+
+/// Where [`receive_file`] puts what it stored.
+pub trait FileSink {
+    /// Files so far.
+    fn count(&self) -> usize;
+    /// Their bytes so far.
+    fn total_size(&self) -> u64;
+    /// Adds one.
+    fn add(&mut self, file: ReceivedFile);
+}
+
+impl FileSink for PendingDossier {
+    fn count(&self) -> usize {
+        self.files.len()
+    }
+    fn total_size(&self) -> u64 {
+        self.total_size
+    }
+    fn add(&mut self, file: ReceivedFile) {
+        self.total_size += file.object.size;
+        self.files.push(file);
+    }
+}
+
+impl FileSink for PendingFiles {
+    fn count(&self) -> usize {
+        self.files.len()
+    }
+    fn total_size(&self) -> u64 {
+        self.total_size
+    }
+    fn add(&mut self, file: ReceivedFile) {
+        self.total_size += file.object.size;
+        self.files.push(file);
+    }
+}
+
 /// A file that is stored and recognised, not yet recorded.
 #[derive(Debug, Clone)]
 pub struct ReceivedFile {
@@ -340,7 +391,7 @@ impl Tail {
 pub async fn receive_file<S, E>(
     store: &crate::storage::ObjectStore,
     limits: &IntakeLimits,
-    pending: &mut PendingDossier,
+    pending: &mut impl FileSink,
     filename: Option<&str>,
     content_type: Option<&str>,
     mut body: S,
@@ -349,7 +400,7 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: StdError + Send + Sync + 'static,
 {
-    if pending.files.len() >= limits.max_files {
+    if pending.count() >= limits.max_files {
         return Err(IntakeError::TooManyFiles {
             limit: limits.max_files,
         });
@@ -382,7 +433,7 @@ where
                     limit: limits.max_file_size,
                 });
             }
-            if pending.total_size + size > limits.max_request_size {
+            if pending.total_size() + size > limits.max_request_size {
                 return Err(IntakeError::RequestTooLarge {
                     limit: limits.max_request_size,
                 });
@@ -443,8 +494,7 @@ where
         return Err(e);
     }
     let object = upload.finish().await?;
-    pending.total_size += object.size;
-    pending.files.push(ReceivedFile {
+    pending.add(ReceivedFile {
         filename,
         media_type: detected.unwrap_or(MediaType::Pdf),
         object,

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod catalogue;
 pub mod intake;
+pub mod originals;
 pub mod service;
 pub mod signatures;
 pub mod transitions;

@@ -139,6 +139,18 @@ pub enum DossierError {
     /// The caller's role may not do this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The request is not acceptable as sent.
+    #[error("{0}")]
+    Invalid(String),
+    /// A scan of a paper original is below the quality rule (at least 200 dpi, in colour).
+    #[error("{0}")]
+    ScanQuality(String),
+    /// Paper originals are handled only while the dossier awaits them.
+    #[error("the dossier is {}, not AWAITING_ORIGINALS", .0.as_str())]
+    NotAwaitingOriginals(DossierStatus),
+    /// The procedure has no such paper.
+    #[error("the procedure has no component {0:?}")]
+    UnknownComponent(String),
     /// The caller saw an older version of the dossier, or another move got there first.
     #[error("the dossier has changed since (it is now at version {current}); reload it and retry")]
     StaleVersion {
@@ -196,6 +208,7 @@ pub struct DossierService {
     signatures: Arc<SignaturePolicy>,
     calendar: Arc<crate::workflow::Calendar>,
     notify: bool,
+    scan_quality: super::originals::ScanQuality,
 }
 
 impl Dossier {
@@ -225,6 +238,7 @@ impl DossierService {
             limits,
             calendar: Arc::new(crate::workflow::Calendar::vietnam_2026()),
             notify: false,
+            scan_quality: super::originals::ScanQuality::default(),
             signatures: Arc::new(SignaturePolicy {
                 options: crate::signature::VerifyOptions {
                     store: crate::pki::Store::default(),
@@ -266,6 +280,17 @@ impl DossierService {
         self
     }
 
+    /// What to do with a counter scan below 200 dpi or not in colour.
+    pub fn with_scan_quality(mut self, quality: super::originals::ScanQuality) -> Self {
+        self.scan_quality = quality;
+        self
+    }
+
+    /// What is done with a counter scan below the quality rule.
+    pub fn scan_quality(&self) -> super::originals::ScanQuality {
+        self.scan_quality
+    }
+
     /// Whether moves queue notifications.
     pub fn notifies(&self) -> bool {
         self.notify
@@ -300,10 +325,11 @@ impl DossierService {
         intake::parse_declaration(&self.catalogue, principal, declaration)
     }
 
-    /// Step 2, once per file: stream it into the store.
+    /// Step 2, once per file: stream it into the store (also for counter scans, into a
+    /// [`intake::PendingFiles`]).
     pub async fn receive_file<S, E>(
         &self,
-        pending: &mut PendingDossier,
+        pending: &mut impl intake::FileSink,
         filename: Option<&str>,
         content_type: Option<&str>,
         body: S,
@@ -548,6 +574,10 @@ impl DossierService {
 
     pub(super) fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub(super) fn store(&self) -> &ObjectStore {
+        &self.store
     }
 
     /// A page of the dossiers the caller may see, newest first.

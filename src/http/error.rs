@@ -259,6 +259,22 @@ impl From<DossierError> for ApiError {
             DossierError::Storage(s) => storage_error(&s),
             DossierError::Transition(t) => transition_error(t),
             DossierError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            DossierError::Invalid(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", m)
+            }
+            DossierError::ScanQuality(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "scan_quality", m)
+            }
+            e @ DossierError::NotAwaitingOriginals(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_awaiting_originals",
+                e.to_string(),
+            ),
+            e @ DossierError::UnknownComponent(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_component",
+                e.to_string(),
+            ),
             e @ DossierError::StaleVersion { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "stale_version", e.to_string())
             }

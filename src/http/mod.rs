@@ -14,6 +14,7 @@ mod ledger;
 mod openapi;
 mod ops;
 pub use admission::Admission;
+mod originals;
 mod results;
 mod signatures;
 mod wire;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(dossiers::router())
         .merge(workflow::router())
+        .merge(originals::router())
         .merge(documents::router())
         .merge(ledger::router())
         .merge(signatures::router())

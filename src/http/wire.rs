@@ -175,6 +175,9 @@ pub struct ProcedureJson {
     pub originals_required: bool,
     /// Linked procedures (liên thông).
     pub linked: Vec<String>,
+    /// The papers of a dossier (thành phần hồ sơ): `code`, `name_vi`, `name_en`.
+    #[schema(value_type = Vec<Object>)]
+    pub components: Vec<crate::dossier::catalogue::Component>,
 }
 
 /// The caller, as the server sees it.
@@ -315,6 +318,7 @@ impl From<&Procedure> for ProcedureJson {
             processing_days: p.processing_days,
             originals_required: p.originals_required,
             linked: p.linked.clone(),
+            components: p.components.clone(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum EntryKind {
     /// A dossier moved in its lifecycle (dossier id, the status before and after, the new
     /// version, the actor kind, the SHA-256 of the reason when one was given).
     DossierTransition,
+    /// An officer compared a paper original with the dossier (dossier id, component, outcome,
+    /// the SHA-256 of the note when there is one).
+    OriginalChecked,
 }
 
 impl EntryKind {
@@ -42,6 +45,7 @@ impl EntryKind {
             Self::ResultIssued => "result_issued",
             Self::ResultRevoked => "result_revoked",
             Self::DossierTransition => "dossier_transition",
+            Self::OriginalChecked => "original_checked",
         }
     }
 }

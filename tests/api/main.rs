@@ -16,6 +16,7 @@ mod ltv;
 mod notifications;
 mod ocsp;
 mod ops;
+mod originals;
 mod overload;
 mod pdf_signatures;
 mod pkcs11;

@@ -111,6 +111,7 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         max_in_flight: 256,
         rate_limit: 0,
         webhook: None,
+        scan_quality: motcua::dossier::originals::ScanQuality::Reject,
         log_format: LogFormat::Text,
         orphan_grace: Duration::from_secs(3600),
         // Results are signed by the demo agency identity of certs/ on both backends.

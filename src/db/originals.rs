@@ -1,0 +1,116 @@
+//! Counter scans and the officer's decisions on paper originals.
+
+use super::{Db, DbError, Tx};
+
+/// A decision on one paper of a dossier.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OriginalsCheckRow {
+    /// UUID.
+    pub id: String,
+    /// The dossier.
+    pub dossier_id: String,
+    /// The paper (component code of the procedure).
+    pub component: String,
+    /// `matches`, `mismatch` or `missing`.
+    pub outcome: String,
+    /// The officer's note.
+    pub note: Option<String>,
+    /// The officer's token.
+    pub checked_by: String,
+    /// Instant.
+    pub checked_at: String,
+    /// Index of its `original_checked` log entry.
+    pub ledger_index: i64,
+}
+
+impl Tx {
+    /// Records a decision.
+    pub async fn insert_originals_check(&mut self, r: &OriginalsCheckRow) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO originals_checks (id, dossier_id, component, outcome, note, checked_by, \
+             checked_at, ledger_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&r.id)
+        .bind(&r.dossier_id)
+        .bind(&r.component)
+        .bind(&r.outcome)
+        .bind(&r.note)
+        .bind(&r.checked_by)
+        .bind(&r.checked_at)
+        .bind(r.ledger_index)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// A dossier's decisions so far, oldest first (inside this transaction).
+    pub async fn originals_checks_of(
+        &mut self,
+        dossier_id: &str,
+    ) -> Result<Vec<OriginalsCheckRow>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, dossier_id, component, outcome, note, checked_by, checked_at, \
+             ledger_index FROM originals_checks WHERE dossier_id = $1 ORDER BY checked_at, id",
+        )
+        .bind(dossier_id)
+        .fetch_all(&mut *self.inner)
+        .await?)
+    }
+
+    /// Tags a stored document as an officer's scan of `component`'s paper original.
+    pub async fn mark_counter_scan(
+        &mut self,
+        document_id: &str,
+        component: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE documents SET provenance = 'counter_scan', component = $1 WHERE id = $2",
+        )
+        .bind(component)
+        .bind(document_id)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// The next free document position of a dossier.
+    pub async fn next_document_position(&mut self, dossier_id: &str) -> Result<i64, DbError> {
+        let (next,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM documents WHERE dossier_id = $1",
+        )
+        .bind(dossier_id)
+        .fetch_one(&mut *self.inner)
+        .await?;
+        Ok(next)
+    }
+}
+
+impl Db {
+    /// A dossier's decisions, oldest first.
+    pub async fn originals_checks_of(
+        &self,
+        dossier_id: &str,
+    ) -> Result<Vec<OriginalsCheckRow>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, dossier_id, component, outcome, note, checked_by, checked_at, \
+             ledger_index FROM originals_checks WHERE dossier_id = $1 ORDER BY checked_at, id",
+        )
+        .bind(dossier_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// A dossier's counter scans: (document id, component).
+    pub async fn counter_scans_of(
+        &self,
+        dossier_id: &str,
+    ) -> Result<Vec<(String, String)>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, component FROM documents WHERE dossier_id = $1 \
+             AND provenance = 'counter_scan' ORDER BY position",
+        )
+        .bind(dossier_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
