@@ -60,6 +60,7 @@ pub async fn create_token(db: &Db, request: &NewToken) -> anyhow::Result<String>
         request.id_number.as_ref().map(|n| n.as_str()),
         request.agency.as_deref(),
         request.name.as_deref(),
+        request.branches,
         &Timestamp::now().to_string(),
     )
     .await

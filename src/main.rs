@@ -261,6 +261,10 @@ enum TokenCommand {
         /// dossiers of the procedures the catalogue gives that agency (spelled as there).
         #[arg(long)]
         agency: Option<String>,
+        /// A business token that also sees, and files for, the business's branches and
+        /// dependent units (tax codes `<--tax-code>-NNN`).
+        #[arg(long)]
+        branches: bool,
         /// A display name.
         #[arg(long)]
         name: Option<String>,
@@ -883,6 +887,7 @@ async fn run_other(command: Command) -> anyhow::Result<()> {
             tax_code,
             id_number,
             agency,
+            branches,
             name,
             store,
         }) => {
@@ -901,6 +906,7 @@ async fn run_other(command: Command) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("--id-number: {}", e.rule))?,
                 agency,
                 name,
+                branches,
             };
             request.validate()?;
             let settings = store.resolve()?;

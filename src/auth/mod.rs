@@ -80,6 +80,8 @@ pub struct Principal {
     pub id_number: Option<IdNumber>,
     /// For staff: the agency or unit they work for.
     pub agency: Option<String>,
+    /// For a business: whether it also sees (and files for) its branches, `<tax code>-NNN`.
+    pub branches: bool,
     /// A display name.
     pub name: Option<String>,
 }
@@ -97,6 +99,8 @@ pub struct NewToken {
     pub agency: Option<String>,
     /// A display name.
     pub name: Option<String>,
+    /// A business token that also covers the business's branches (`<tax code>-NNN`).
+    pub branches: bool,
 }
 
 /// A token request that does not fit its role.
@@ -182,6 +186,7 @@ mod tests {
             id_number: None,
             agency: None,
             name: None,
+            branches: false,
         };
         assert_eq!(t.validate(), Err(TokenRequestError::MissingTaxCode));
     }

@@ -129,6 +129,8 @@ pub struct DocumentRow {
 pub struct DossierFilter {
     /// Only this applicant tax code (also how a business is confined to its own).
     pub tax_code: Option<String>,
+    /// With `tax_code`: its branches' codes (`<tax code>-NNN`) too.
+    pub tax_code_branches: bool,
     /// Only this identification number (how a citizen is confined to their own).
     pub id_number: Option<String>,
     /// Only this procedure.
@@ -284,7 +286,9 @@ impl Db {
             values.push(value.to_owned());
             conditions.push(column_test.replace('?', &format!("${}", values.len())));
         };
-        if let Some(v) = &filter.tax_code {
+        if let Some(v) = &filter.tax_code
+            && !filter.tax_code_branches
+        {
             push("applicant_tax_code = ?", v);
         }
         if let Some(v) = &filter.id_number {
@@ -304,6 +308,17 @@ impl Db {
         }
         if let Some(v) = &filter.submitted_to {
             push("submitted_at < ?", v);
+        }
+        if let Some(v) = &filter.tax_code
+            && filter.tax_code_branches
+        {
+            values.push(v.clone());
+            let a = values.len();
+            values.push(format!("{v}-___"));
+            let b = values.len();
+            conditions.push(format!(
+                "(applicant_tax_code = ${a} OR applicant_tax_code LIKE ${b})"
+            ));
         }
         if let Some(codes) = &filter.procedure_codes {
             if codes.is_empty() {

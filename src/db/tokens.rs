@@ -17,6 +17,8 @@ pub struct TokenRow {
     pub agency: Option<String>,
     /// Display name.
     pub name: Option<String>,
+    /// A business token that also covers its branches: 1, else 0.
+    pub branches: i64,
 }
 
 impl Db {
@@ -31,11 +33,12 @@ impl Db {
         id_number: Option<&str>,
         agency: Option<&str>,
         name: Option<&str>,
+        branches: bool,
         created_at: &str,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, token_hash, role, tax_code, id_number, agency, name, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO api_tokens (id, token_hash, role, tax_code, id_number, agency, name, \
+             branches, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id)
         .bind(token_hash)
@@ -44,6 +47,7 @@ impl Db {
         .bind(id_number)
         .bind(agency)
         .bind(name)
+        .bind(i64::from(branches))
         .bind(created_at)
         .execute(self.pool())
         .await?;
@@ -53,7 +57,7 @@ impl Db {
     /// The live (not revoked) token with this hash.
     pub async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError> {
         Ok(sqlx::query_as::<_, TokenRow>(
-            "SELECT id, role, tax_code, id_number, agency, name FROM api_tokens \
+            "SELECT id, role, tax_code, id_number, agency, name, branches FROM api_tokens \
              WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)

@@ -18,10 +18,10 @@ pub fn can_see(
     agency: Option<&str>,
 ) -> bool {
     match principal.role {
-        Role::Business => {
-            principal.tax_code.is_some()
-                && principal.tax_code.as_ref().map(|t| t.as_str()) == tax_code
-        }
+        Role::Business => match (principal.tax_code.as_ref(), tax_code) {
+            (Some(own), Some(code)) => covers(own.as_str(), principal.branches, code),
+            _ => false,
+        },
         Role::Citizen => {
             principal.id_number.is_some()
                 && principal.id_number.as_ref().map(|n| n.as_str()) == id_number
@@ -32,6 +32,18 @@ pub fn can_see(
         },
         Role::Archivist | Role::Admin => true,
     }
+}
+
+/// Whether a business with tax code `own` covers `code`: its own, and with `branches` those of
+/// its branches and dependent units (`<own>-NNN`, Circular 105/2020/TT-BTC).
+pub fn covers(own: &str, branches: bool, code: &str) -> bool {
+    code == own
+        || (branches
+            && !own.contains('-')
+            && code
+                .strip_prefix(own)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|n| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// Why a principal may not file a dossier.
@@ -50,7 +62,7 @@ pub enum SubmitRefusal {
 pub fn check_can_submit(principal: &Principal, applicant: &Applicant) -> Result<(), SubmitRefusal> {
     match principal.role {
         Role::Business => match (applicant.tax_code(), &principal.tax_code) {
-            (Some(a), Some(own)) if a == own => Ok(()),
+            (Some(a), Some(own)) if covers(own.as_str(), principal.branches, a.as_str()) => Ok(()),
             _ => Err(SubmitRefusal::NotOwnApplicant("tax code")),
         },
         Role::Citizen => match (applicant.id_number(), &principal.id_number) {
@@ -75,6 +87,7 @@ mod tests {
             id_number: None,
             agency: None,
             name: None,
+            branches: false,
         }
     }
 

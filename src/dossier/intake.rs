@@ -549,6 +549,7 @@ mod tests {
             id_number: None,
             agency: None,
             name: None,
+            branches: false,
         }
     }
 

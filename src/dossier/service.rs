@@ -598,6 +598,7 @@ impl DossierService {
             id_number: query.id_number.map(|n| n.as_str().to_owned()),
             procedure_code: query.procedure,
             procedure_codes: None,
+            tax_code_branches: false,
             status: query.status.map(|s| s.as_str().to_owned()),
             code: query.code,
             submitted_from: query.submitted_from.map(|t| t.to_string()),
@@ -610,13 +611,21 @@ impl DossierService {
         match principal.role {
             Role::Business => {
                 let own = principal.tax_code.as_ref().map(|t| t.as_str().to_owned());
-                if filter.tax_code.is_some() && filter.tax_code != own {
-                    return Ok(DossierPage {
-                        items: vec![],
-                        next_cursor: None,
-                    });
+                match (&filter.tax_code, &own) {
+                    // One of its branches, asked for by name.
+                    (Some(asked), Some(own))
+                        if super::access::covers(own, principal.branches, asked) => {}
+                    (Some(_), _) => {
+                        return Ok(DossierPage {
+                            items: vec![],
+                            next_cursor: None,
+                        });
+                    }
+                    (None, _) => {
+                        filter.tax_code = own;
+                        filter.tax_code_branches = principal.branches;
+                    }
                 }
-                filter.tax_code = own;
                 filter.tax_code.get_or_insert_with(|| "\u{0}".into());
             }
             Role::Citizen => {

@@ -56,6 +56,7 @@ impl FromRequestParts<AppState> for Caller {
                 .and_then(|n| IdNumber::parse(n).ok()),
             agency: row.agency,
             name: row.name,
+            branches: row.branches != 0,
         };
         tracing::debug!(token_id = %principal.token_id, role = %principal.role, "authenticated");
         Ok(Caller(principal))

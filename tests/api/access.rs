@@ -229,6 +229,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
                     id_number: None,
                     agency,
                     name: Some("officer".into()),
+                    branches: false,
                 },
             )
             .await
@@ -355,4 +356,89 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
         .await
         .unwrap();
     assert!(list["agencies"].as_array().unwrap().is_empty(), "{list}");
+}
+
+/// A business token created with branches sees, and files for, the dossiers of its branches and
+/// dependent units (`<tax code>-NNN`); without, or the other way round, they stay invisible.
+#[tokio::test]
+async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s() {
+    use serde_json::Value;
+    let app = TestApp::spawn().await;
+    let parent = motcua::app::create_token(
+        &app.state().db,
+        &motcua::auth::NewToken {
+            role: Role::Business,
+            tax_code: Some(motcua::dossier::TaxCode::parse("0101234567").unwrap()),
+            id_number: None,
+            agency: None,
+            name: Some("head office".into()),
+            branches: true,
+        },
+    )
+    .await
+    .unwrap();
+    let parent_alone = app.business_token("0101234567").await;
+    let branch = app.business_token("0101234567-001").await;
+    let from_branch = app
+        .submit_ok(
+            &branch,
+            form(
+                &business_dossier("0101234567-001"),
+                vec![("a.pdf", "application/pdf", pdf("branch"))],
+            ),
+        )
+        .await;
+    let from_parent = app
+        .submit_ok(
+            &parent,
+            form(
+                &business_dossier("0101234567-002"),
+                vec![("b.pdf", "application/pdf", pdf("filed for a branch"))],
+            ),
+        )
+        .await;
+    let own = app
+        .submit_ok(
+            &parent,
+            form(
+                &business_dossier("0101234567"),
+                vec![("c.pdf", "application/pdf", pdf("head office"))],
+            ),
+        )
+        .await;
+    let other = app.business_token("0101234568-001").await;
+    let path = |d: &Value| format!("/api/v1/dossiers/{}", d["id"].as_str().unwrap());
+    assert_eq!(app.get(&parent, &path(&from_branch)).await.status(), 200);
+    assert_eq!(app.get(&parent, &path(&from_parent)).await.status(), 200);
+    assert_eq!(
+        app.get(&parent_alone, &path(&from_branch)).await.status(),
+        404
+    );
+    assert_eq!(app.get(&branch, &path(&own)).await.status(), 404);
+    assert_eq!(app.get(&other, &path(&from_branch)).await.status(), 404);
+    let listed = |token: &str, query: &str| {
+        let app = &app;
+        let url = format!("/api/v1/dossiers{query}");
+        let token = token.to_owned();
+        async move {
+            let list: Value = app.get(&token, &url).await.json().await.unwrap();
+            list["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(listed(&parent, "").await, 3);
+    assert_eq!(listed(&parent, "?tax_code=0101234567-001").await, 1);
+    assert_eq!(listed(&parent_alone, "").await, 1);
+    assert_eq!(listed(&parent_alone, "?tax_code=0101234567-001").await, 0);
+    assert_eq!(listed(&branch, "").await, 1);
+    // Without branches, filing for one is refused.
+    let r = app
+        .submit(
+            &parent_alone,
+            form(
+                &business_dossier("0101234567-001"),
+                vec![("d.pdf", "application/pdf", pdf("no"))],
+            ),
+        )
+        .await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
 }

@@ -195,6 +195,7 @@ impl TestApp {
                 id_number: id.map(|n| IdNumber::parse(n).unwrap()),
                 agency: None,
                 name: Some("test".into()),
+                branches: false,
             },
         )
         .await
