@@ -135,8 +135,11 @@ pub struct DossierFilter {
     pub id_number: Option<String>,
     /// Only this procedure.
     pub procedure_code: Option<String>,
-    /// Only these procedures (an agency's officer); empty matches nothing.
+    /// Only these procedures (an agency's officer); empty matches nothing. With `part_agency`,
+    /// also the dossiers with a part handled by that agency.
     pub procedure_codes: Option<Vec<String>>,
+    /// See `procedure_codes`.
+    pub part_agency: Option<String>,
     /// Only this status.
     pub status: Option<String>,
     /// Only this dossier code.
@@ -321,15 +324,26 @@ impl Db {
             ));
         }
         if let Some(codes) = &filter.procedure_codes {
-            if codes.is_empty() {
-                conditions.push("1 = 0".into());
-            } else {
+            let mut any = Vec::new();
+            if !codes.is_empty() {
                 let mut placeholders = Vec::new();
                 for c in codes {
                     values.push(c.clone());
                     placeholders.push(format!("${}", values.len()));
                 }
-                conditions.push(format!("procedure_code IN ({})", placeholders.join(", ")));
+                any.push(format!("procedure_code IN ({})", placeholders.join(", ")));
+            }
+            if let Some(agency) = &filter.part_agency {
+                values.push(agency.clone());
+                any.push(format!(
+                    "id IN (SELECT dossier_id FROM dossier_parts WHERE agency = ${})",
+                    values.len()
+                ));
+            }
+            if any.is_empty() {
+                conditions.push("1 = 0".into());
+            } else {
+                conditions.push(format!("({})", any.join(" OR ")));
             }
         }
         if let Some((at, id)) = &filter.before {

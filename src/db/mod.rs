@@ -10,6 +10,7 @@ mod dossiers;
 mod ledger;
 mod originals;
 mod outbox;
+mod parts;
 mod results;
 mod tokens;
 mod workflow;
@@ -26,6 +27,7 @@ pub use dossiers::{
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
 pub use originals::OriginalsCheckRow;
 pub use outbox::OutboxRow;
+pub use parts::PartRow;
 pub use results::{ResultRow, RevocationRow};
 pub use tokens::TokenRow;
 pub use workflow::TransitionRow;

@@ -8,14 +8,14 @@ use crate::auth::{Principal, Role};
 
 use super::types::Applicant;
 
-/// Whether `principal` may see a dossier with these applicant identifiers, whose procedure is
-/// `agency`'s (none: not in the catalogue). A refusal is reported as "not found", so that ids of
-/// other applicants' (or other agencies') dossiers reveal nothing.
+/// Whether `principal` may see a dossier with these applicant identifiers, handled by
+/// `agencies` (its procedure's, and those of its interlinked parts). A refusal is reported as
+/// "not found", so that ids of other applicants' (or other agencies') dossiers reveal nothing.
 pub fn can_see(
     principal: &Principal,
     tax_code: Option<&str>,
     id_number: Option<&str>,
-    agency: Option<&str>,
+    agencies: &[&str],
 ) -> bool {
     match principal.role {
         Role::Business => match (principal.tax_code.as_ref(), tax_code) {
@@ -28,7 +28,7 @@ pub fn can_see(
         }
         Role::Officer => match principal.agency.as_deref() {
             None => true,
-            Some(own) => agency == Some(own),
+            Some(own) => agencies.contains(&own),
         },
         Role::Archivist | Role::Admin => true,
     }
@@ -94,14 +94,14 @@ mod tests {
     #[test]
     fn a_business_sees_only_its_own_tax_code() {
         let b = principal(Role::Business, Some("0101234567"));
-        assert!(can_see(&b, Some("0101234567"), None, None));
-        assert!(!can_see(&b, Some("0109999999"), None, None));
-        assert!(!can_see(&b, None, Some("001203004567"), None));
+        assert!(can_see(&b, Some("0101234567"), None, &[]));
+        assert!(!can_see(&b, Some("0109999999"), None, &[]));
+        assert!(!can_see(&b, None, Some("001203004567"), &[]));
         assert!(can_see(
             &principal(Role::Officer, None),
             Some("0109999999"),
             None,
-            Some("Sở Y tế")
+            &["Sở Y tế"]
         ));
     }
 

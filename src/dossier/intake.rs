@@ -170,6 +170,9 @@ struct DraftJson {
     contact: Option<ContactJson>,
     #[serde(default)]
     data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Linked procedures filed together with `procedure` (liên thông).
+    #[serde(default)]
+    linked: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -202,6 +205,8 @@ const MAX_TEXT_CHARS: usize = 255;
 #[derive(Debug)]
 pub struct PendingDossier {
     pub(super) procedure: Procedure,
+    /// Linked procedures filed with it (liên thông), each a part of the dossier.
+    pub(super) linked: Vec<Procedure>,
     pub(super) applicant: Applicant,
     pub(super) details: serde_json::Value,
     pub(super) files: Vec<ReceivedFile>,
@@ -330,6 +335,35 @@ pub fn parse_declaration(
         });
     }
     check_can_submit(principal, &applicant)?;
+    // Interlinked procedures: each one the main procedure links to, once, open to this applicant.
+    let mut linked: Vec<Procedure> = Vec::new();
+    for code in &draft.linked {
+        let code = code.trim();
+        if !procedure.linked.iter().any(|l| l == code) {
+            return Err(InvalidField::new(
+                "linked",
+                format!(
+                    "{code:?} is not linked to {} (linked: {})",
+                    procedure.code,
+                    procedure.linked.join(", ")
+                ),
+            )
+            .into());
+        }
+        if linked.iter().any(|p| p.code == code) {
+            return Err(InvalidField::new("linked", format!("{code:?} is listed twice")).into());
+        }
+        let other = catalogue
+            .get(code)
+            .ok_or_else(|| IntakeError::UnknownProcedure(code.to_owned()))?;
+        if !other.applicants.contains(&applicant.kind()) {
+            return Err(IntakeError::ApplicantNotEligible {
+                procedure: other.code.clone(),
+                kind: applicant.kind().as_str(),
+            });
+        }
+        linked.push(other.clone());
+    }
     let mut details = serde_json::Map::new();
     if let Some(title) = &draft.title {
         details.insert("title".into(), text_field("title", title)?.into());
@@ -354,6 +388,7 @@ pub fn parse_declaration(
     }
     Ok(PendingDossier {
         procedure,
+        linked,
         applicant,
         details,
         files: Vec::new(),

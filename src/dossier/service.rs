@@ -57,6 +57,22 @@ pub struct Dossier {
     /// When it is due (working days from receipt, paused while waiting for the applicant);
     /// `None` while it waits, or for a dossier never received.
     pub due_on: Option<time::Date>,
+    /// For interlinked procedures (liên thông): one part per procedure, each handled by its
+    /// own agency (empty for a dossier of one procedure, and in listings).
+    pub parts: Vec<Part>,
+}
+
+/// One procedure of an interlinked dossier.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The procedure.
+    pub procedure: String,
+    /// The agency that handles it.
+    pub agency: String,
+    /// Whether its result has been issued.
+    pub done: bool,
+    /// The result that completed it.
+    pub result_id: Option<String>,
 }
 
 /// The outcome of one verified signature file.
@@ -148,6 +164,12 @@ pub enum DossierError {
     /// Paper originals are handled only while the dossier awaits them.
     #[error("the dossier is {}, not AWAITING_ORIGINALS", .0.as_str())]
     NotAwaitingOriginals(DossierStatus),
+    /// An interlinked part's result was issued already.
+    #[error("the part {0} of the dossier is done already")]
+    PartDone(String),
+    /// Interlinked parts still wait for their results.
+    #[error("the parts {} still wait for their results", .0.join(", "))]
+    PartsPending(Vec<String>),
     /// The procedure has no such paper.
     #[error("the procedure has no component {0:?}")]
     UnknownComponent(String),
@@ -296,6 +318,32 @@ impl DossierService {
         self.notify
     }
 
+    /// The agencies that handle a dossier: its procedure's and its parts' (looked up only for an
+    /// agency's officer, the one caller it matters to).
+    pub(super) async fn agencies_of(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        procedure: &str,
+    ) -> Result<Vec<String>, DossierError> {
+        if principal.role != Role::Officer || principal.agency.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut agencies: Vec<String> = self
+            .agency_of(procedure)
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        agencies.extend(
+            self.db
+                .parts_of(dossier_id)
+                .await?
+                .into_iter()
+                .map(|p| p.agency),
+        );
+        Ok(agencies)
+    }
+
     /// The agency responsible for a procedure (none when the catalogue no longer has it).
     pub fn agency_of(&self, procedure: &str) -> Option<&str> {
         self.catalogue.get(procedure).map(|p| p.agency.as_str())
@@ -414,6 +462,11 @@ impl DossierService {
                 .text("record_sha256", new_record_digest(&row).to_hex())
                 .text("originals", originals.as_str()),
         ];
+        if !pending.linked.is_empty() {
+            // The parts, as the log vouches them: the procedures filed together.
+            let linked: Vec<&str> = pending.linked.iter().map(|p| p.code.as_str()).collect();
+            drafts[0] = drafts[0].clone().text("linked", linked.join(","));
+        }
         for d in &documents {
             drafts.push(
                 EntryDraft::new(EntryKind::DocumentStored)
@@ -467,6 +520,12 @@ impl DossierService {
         }
         tx.set_originals(&id, originals.as_str(), originals.reason.as_deref())
             .await?;
+        // Interlinked procedures: a part per procedure, each for its own agency.
+        if !pending.linked.is_empty() {
+            for p in std::iter::once(&pending.procedure).chain(&pending.linked) {
+                tx.insert_part(&id, &p.code, &p.agency).await?;
+            }
+        }
         let first_report_entry = 1 + documents.len();
         let mut summaries = Vec::with_capacity(verified.len());
         for (k, (v, report_id)) in verified.iter().zip(&report_ids).enumerate() {
@@ -538,6 +597,13 @@ impl DossierService {
             version,
             history: self.history(&dossier_id).await?,
             due_on,
+            parts: self
+                .db
+                .parts_of(&dossier_id)
+                .await?
+                .into_iter()
+                .map(part_from_row)
+                .collect(),
         })
     }
 
@@ -548,7 +614,12 @@ impl DossierService {
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
-            self.agency_of(&row.procedure_code),
+            &self
+                .agencies_of(principal, &row.id, &row.procedure_code)
+                .await?
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         ) {
             return Err(DossierError::NotFound);
         }
@@ -569,6 +640,13 @@ impl DossierService {
             .map(summary_from_row)
             .collect();
         dossier.history = self.history(&dossier.id).await?;
+        dossier.parts = self
+            .db
+            .parts_of(&dossier.id)
+            .await?
+            .into_iter()
+            .map(part_from_row)
+            .collect();
         Ok(dossier)
     }
 
@@ -598,6 +676,7 @@ impl DossierService {
             id_number: query.id_number.map(|n| n.as_str().to_owned()),
             procedure_code: query.procedure,
             procedure_codes: None,
+            part_agency: None,
             tax_code_branches: false,
             status: query.status.map(|s| s.as_str().to_owned()),
             code: query.code,
@@ -649,6 +728,7 @@ impl DossierService {
                             .map(|p| p.code.clone())
                             .collect(),
                     );
+                    filter.part_agency = Some(own.to_owned());
                 }
             }
             Role::Archivist | Role::Admin => {}
@@ -678,7 +758,12 @@ impl DossierService {
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
-            self.agency_of(&row.procedure_code),
+            &self
+                .agencies_of(principal, &row.dossier_id, &row.procedure_code)
+                .await?
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         ) {
             return Err(DossierError::NotFound);
         }
@@ -856,6 +941,7 @@ pub(super) fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError>
         signatures: Vec::new(),
         version: row.version,
         history: Vec::new(),
+        parts: Vec::new(),
         due_on: row
             .due_on
             .as_deref()
@@ -865,6 +951,15 @@ pub(super) fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError>
             })
             .transpose()?,
     })
+}
+
+fn part_from_row(row: crate::db::PartRow) -> Part {
+    Part {
+        done: row.status == "done",
+        procedure: row.procedure_code,
+        agency: row.agency,
+        result_id: row.result_id,
+    }
 }
 
 fn document_from_row(row: DocumentRow) -> Result<Document, DossierError> {

@@ -122,6 +122,19 @@ impl DossierService {
         let from = status_of(&row)?;
         let actor = Actor::from(principal.role);
         lifecycle::check(from, request.to, actor, request.reason.as_deref())?;
+        if request.to == DossierStatus::ResultIssued {
+            let open: Vec<String> = self
+                .db()
+                .parts_of(&row.id)
+                .await?
+                .into_iter()
+                .filter(|p| p.status != "done")
+                .map(|p| p.procedure_code)
+                .collect();
+            if !open.is_empty() {
+                return Err(DossierError::PartsPending(open));
+            }
+        }
         if request.to == DossierStatus::OriginalsWaived
             && row.originals.as_deref() != Some("waived")
         {
@@ -202,7 +215,12 @@ impl DossierService {
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
-            self.agency_of(&row.procedure_code),
+            &self
+                .agencies_of(principal, &row.id, &row.procedure_code)
+                .await?
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         ) {
             return Err(DossierError::NotFound);
         }
@@ -309,6 +327,82 @@ impl DossierService {
             agencies: groups,
             truncated,
         })
+    }
+
+    /// After a result for `dossier` is recorded (inside its transaction): marks the part of
+    /// `procedure` (the dossier's own when `None`) done, for an interlinked dossier; then, when
+    /// no part is left open and the dossier is PROCESSING, the system moves it to
+    /// RESULT_ISSUED. Refused: a part that does not exist or is done already, or another
+    /// agency's part for an agency's officer.
+    pub async fn after_result(
+        &self,
+        tx: &mut Tx,
+        principal: &Principal,
+        dossier: &Dossier,
+        procedure: Option<&str>,
+        result_id: &str,
+        now: &Timestamp,
+    ) -> Result<(), DossierError> {
+        let procedure = procedure.unwrap_or(&dossier.procedure);
+        let parts = tx.parts_of(&dossier.id).await?;
+        if parts.is_empty() {
+            if procedure != dossier.procedure {
+                return Err(DossierError::Invalid(format!(
+                    "the dossier is filed under {} only, not {procedure}",
+                    dossier.procedure
+                )));
+            }
+        } else {
+            let part = parts
+                .iter()
+                .find(|p| p.procedure_code == procedure)
+                .ok_or_else(|| {
+                    DossierError::Invalid(format!("the dossier has no part {procedure}"))
+                })?;
+            if principal
+                .agency
+                .as_deref()
+                .is_some_and(|own| own != part.agency)
+            {
+                return Err(DossierError::Forbidden(
+                    "this part of the dossier is another agency's",
+                ));
+            }
+            if !tx
+                .complete_part(&dossier.id, procedure, result_id, &now.to_string())
+                .await?
+            {
+                return Err(DossierError::PartDone(procedure.to_owned()));
+            }
+        }
+        let open = tx
+            .parts_of(&dossier.id)
+            .await?
+            .iter()
+            .any(|p| p.status != "done");
+        if !open {
+            // Only from PROCESSING, whatever version: the update is conditional on the status.
+            let moved = record_move(
+                tx,
+                now,
+                &Move {
+                    dossier_id: &dossier.id,
+                    from: DossierStatus::Processing,
+                    to: DossierStatus::ResultIssued,
+                    actor: Actor::System,
+                    actor_token: None,
+                    reason: None,
+                    version: None,
+                    notify: self.notifies(),
+                },
+            )
+            .await?;
+            if moved.is_some() {
+                self.refresh_due(tx, &dossier.id, &dossier.procedure)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// A dossier's history, oldest first.

@@ -270,6 +270,12 @@ impl From<DossierError> for ApiError {
                 "not_awaiting_originals",
                 e.to_string(),
             ),
+            e @ DossierError::PartDone(_) => {
+                ApiError::new(StatusCode::CONFLICT, "part_done", e.to_string())
+            }
+            e @ DossierError::PartsPending(_) => {
+                ApiError::new(StatusCode::CONFLICT, "parts_pending", e.to_string())
+            }
             e @ DossierError::UnknownComponent(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_component",

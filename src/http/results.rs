@@ -91,6 +91,11 @@ pub struct IssueJson {
     place: String,
     /// The due date (receipts), YYYY-MM-DD.
     due_date: Option<String>,
+    /// For an interlinked dossier (liên thông): the procedure whose part this result
+    /// completes; the dossier's own when absent. The last part's result moves a PROCESSING
+    /// dossier to RESULT_ISSUED.
+    #[serde(default)]
+    procedure: Option<String>,
 }
 
 /// An issued result.
@@ -241,6 +246,7 @@ async fn issue(
                 fields: request.fields,
                 place: request.place,
                 due_date,
+                procedure: request.procedure,
             },
         )
         .await?;

@@ -38,6 +38,10 @@ pub struct DossierJson {
     /// Its moves, oldest first (omitted in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<TransitionJson>>,
+    /// Interlinked procedures (liên thông): one part per procedure, each handled by its own
+    /// agency and done by its result (omitted for a dossier of one procedure, and in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<PartJson>>,
     /// Procedure code from the catalogue.
     #[schema(example = "business-registration")]
     pub procedure: String,
@@ -65,6 +69,17 @@ pub struct DossierJson {
     /// The verified signature files (omitted in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<SignatureJson>>,
+}
+
+/// One procedure of an interlinked dossier.
+#[derive(Serialize, ToSchema)]
+pub struct PartJson {
+    /// The procedure.
+    pub procedure: String,
+    /// The agency that handles it.
+    pub agency: String,
+    /// Whether its result has been issued.
+    pub done: bool,
 }
 
 /// One move of a dossier.
@@ -254,6 +269,16 @@ impl DossierJson {
                 .iter()
                 .find(|t| t.to == crate::dossier::DossierStatus::Received)
                 .map(|t| t.at.to_string()),
+            parts: (with_documents && !d.parts.is_empty()).then(|| {
+                d.parts
+                    .iter()
+                    .map(|p| PartJson {
+                        procedure: p.procedure.clone(),
+                        agency: p.agency.clone(),
+                        done: p.done,
+                    })
+                    .collect()
+            }),
             due_date: d.due_on.map(|day| day.to_string()),
             overdue: d.is_overdue(crate::workflow::calendar::today()),
             allowed_moves: None,

@@ -99,6 +99,17 @@ impl Issuer {
     }
 }
 
+/// What a result is recorded as.
+struct Recording<'a> {
+    /// The kind's name.
+    kind: &'a str,
+    /// Its title.
+    title: String,
+    /// For a result: the part it completes (`Some(None)`: the dossier's own procedure); none
+    /// for a certified copy.
+    completes: Option<Option<String>>,
+}
+
 /// What an officer asks for.
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
@@ -112,6 +123,9 @@ pub struct IssueRequest {
     pub place: String,
     /// The due date (receipts).
     pub due_date: Option<time::Date>,
+    /// For an interlinked dossier: the procedure (part) this result completes; the dossier's
+    /// own when `None`.
+    pub procedure: Option<String>,
 }
 
 /// Why a result operation failed.
@@ -330,6 +344,39 @@ impl ResultService {
             "" => request.kind.default_title().to_owned(),
             t => t.to_owned(),
         };
+        // The part is checked now, before anything is signed (and again when recorded).
+        let part = request.procedure.clone();
+        if let Some(p) = &part
+            && dossier.parts.is_empty()
+            && *p != dossier.procedure
+        {
+            return Err(DossierError::Invalid(format!(
+                "the dossier is filed under {} only, not {p}",
+                dossier.procedure
+            ))
+            .into());
+        }
+        if !dossier.parts.is_empty() {
+            let code = part.as_deref().unwrap_or(&dossier.procedure);
+            let found = dossier
+                .parts
+                .iter()
+                .find(|p| p.procedure == code)
+                .ok_or_else(|| DossierError::Invalid(format!("the dossier has no part {code}")))?;
+            if principal
+                .agency
+                .as_deref()
+                .is_some_and(|own| own != found.agency)
+            {
+                return Err(DossierError::Forbidden(
+                    "this part of the dossier is another agency's",
+                )
+                .into());
+            }
+            if found.done {
+                return Err(DossierError::PartDone(code.to_owned()).into());
+            }
+        }
         let dossier_code = dossier.code.as_str().to_owned();
         let public_url = self.public_url.clone();
         let make = move |issuer: &Issuer, code: &str, issued_at: time::OffsetDateTime| {
@@ -351,8 +398,11 @@ impl ResultService {
             principal,
             &issuer,
             &dossier,
-            kind_name(request.kind),
-            title,
+            Recording {
+                kind: kind_name(request.kind),
+                title,
+                completes: Some(part),
+            },
             make,
         )
         .await
@@ -402,8 +452,18 @@ impl ResultService {
             issuer.sign(open_incremental(&pdf)?, &stamp, issued_at, "SaoY")
         };
         let title = format!("SAO Y: {}", document.filename);
-        self.record(principal, &issuer, &dossier, "certified_copy", title, make)
-            .await
+        self.record(
+            principal,
+            &issuer,
+            &dossier,
+            Recording {
+                kind: "certified_copy",
+                title,
+                completes: None,
+            },
+            make,
+        )
+        .await
     }
 
     /// Makes the PDF (off the async workers: rendering and signing are CPU work, and B-T asks a
@@ -415,8 +475,7 @@ impl ResultService {
         principal: &Principal,
         issuer: &Arc<Issuer>,
         dossier: &crate::dossier::Dossier,
-        kind: &str,
-        title: String,
+        what: Recording<'_>,
         make: F,
     ) -> Result<IssuedResult, ResultError>
     where
@@ -460,8 +519,8 @@ impl ResultService {
                 code,
                 dossier_id: dossier.id.clone(),
                 seq,
-                kind: kind.to_owned(),
-                title: title.clone(),
+                kind: what.kind.to_owned(),
+                title: what.title.clone(),
                 sha256: sha,
                 size: object.size as i64,
                 agency: issuer.agency.clone(),
@@ -476,9 +535,16 @@ impl ResultService {
                 Err(DbError::Sqlx(e)) if is_unique_violation(&e) && attempts < 8 => continue,
                 Err(e) => return Err(e.into()),
             }
+            // A result (not a certified copy) completes its part, and with the last part the
+            // dossier.
+            if let Some(part) = &what.completes {
+                self.dossiers
+                    .after_result(&mut tx, principal, dossier, part.as_deref(), &row.id, &now)
+                    .await?;
+            }
             tx.commit().await?;
             tracing::info!(result = %row.id, code = %row.code, dossier = %row.dossier_id,
-                kind, demo_identity = issuer.demo, "result issued");
+                kind = what.kind, demo_identity = issuer.demo, "result issued");
             return self.shown(row, None);
         }
     }

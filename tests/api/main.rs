@@ -10,6 +10,7 @@ mod documents;
 mod failures;
 mod intake;
 mod intake_signatures;
+mod interlinked;
 mod large_upload;
 pub mod ledger;
 mod ltv;
