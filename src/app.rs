@@ -50,10 +50,16 @@ pub async fn open(settings: &StoreSettings) -> anyhow::Result<(Db, ObjectStore)>
 
 /// Creates an API token and returns the secret (shown once; only its hash is stored).
 pub async fn create_token(db: &Db, request: &NewToken) -> anyhow::Result<String> {
+    Ok(create_token_with_id(db, request).await?.1)
+}
+
+/// [`create_token`], also returning the new token's id.
+pub async fn create_token_with_id(db: &Db, request: &NewToken) -> anyhow::Result<(String, String)> {
     request.validate()?;
     let token = generate_token();
+    let id = uuid::Uuid::new_v4().to_string();
     db.insert_token(
-        &uuid::Uuid::new_v4().to_string(),
+        &id,
         &token.hash.to_hex(),
         request.role.as_str(),
         request.tax_code.as_ref().map(|t| t.as_str()),
@@ -65,7 +71,7 @@ pub async fn create_token(db: &Db, request: &NewToken) -> anyhow::Result<String>
     )
     .await
     .context("storing the token")?;
-    Ok(token.secret)
+    Ok((id, token.secret))
 }
 
 /// The procedure catalogue the settings name (or the built-in one).

@@ -54,6 +54,19 @@ impl Db {
         Ok(())
     }
 
+    /// Revokes a token (from now on it is refused); false when there is no live token with
+    /// this id.
+    pub async fn revoke_token(&self, id: &str, at: &str) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The live (not revoked) token with this hash.
     pub async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError> {
         Ok(sqlx::query_as::<_, TokenRow>(

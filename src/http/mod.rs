@@ -17,6 +17,7 @@ pub use admission::Admission;
 mod originals;
 mod results;
 mod signatures;
+mod tokens;
 mod wire;
 mod workflow;
 
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(dossiers::router())
         .merge(workflow::router())
         .merge(originals::router())
+        .merge(tokens::router())
         .merge(documents::router())
         .merge(ledger::router())
         .merge(signatures::router())

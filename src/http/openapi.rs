@@ -29,6 +29,8 @@ use super::AppState;
         super::originals::show,
         super::originals::decide,
         super::originals::scans,
+        super::tokens::create,
+        super::tokens::revoke,
         super::documents::show,
         super::documents::content,
         super::ledger::document_proof,

@@ -442,3 +442,82 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
         .await;
     assert_eq!(error_code(r).await, (403, "forbidden".into()));
 }
+
+/// Administrators manage tokens over the API: created (shown once), usable at once, revoked
+/// (refused at once); nobody else may, and a request that does not fit its role is refused.
+#[tokio::test]
+async fn administrators_create_and_revoke_tokens_and_nobody_else_may() {
+    use serde_json::{Value, json};
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let create = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/tokens"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let agency = "Công an cấp xã";
+    let r = create(
+        admin.clone(),
+        json!({"role": "officer", "agency": agency, "name": "Trần Văn Bình"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let me: Value = app.get(&token, "/api/v1/me").await.json().await.unwrap();
+    assert_eq!(
+        (me["role"].as_str(), me["agency"].as_str()),
+        (Some("officer"), Some(agency))
+    );
+
+    for (body, expected) in [
+        (json!({"role": "business"}), "invalid_token_request"),
+        (
+            json!({"role": "officer", "agency": "Bộ Không Tồn Tại"}),
+            "invalid_token_request",
+        ),
+        (json!({"role": "king"}), "invalid_token_request"),
+        (
+            json!({"role": "business", "tax_code": "123"}),
+            "invalid_token_request",
+        ),
+        (json!({"role": "admin", "extra": true}), "invalid_json"),
+    ] {
+        let (status, code) = error_code(create(admin.clone(), body.clone()).await).await;
+        assert_eq!((status, code.as_str()), (422, expected), "{body}");
+    }
+    for role in [Role::Officer, Role::Archivist] {
+        let other = app.token(role).await;
+        let (status, _) = error_code(create(other, json!({"role": "admin"})).await).await;
+        assert_eq!(status, 403);
+    }
+    let officer = app.token(Role::Officer).await;
+    let delete = |by: &str, id: &str| {
+        let app = &app;
+        let (by, id) = (by.to_owned(), id.to_owned());
+        async move {
+            app.client
+                .delete(app.url(&format!("/api/v1/tokens/{id}")))
+                .bearer_auth(by)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(error_code(delete(&officer, id).await).await.0, 403);
+    let r = delete(&admin, id).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        error_code(app.get(&token, "/api/v1/me").await).await,
+        (401, "invalid_token".into())
+    );
+    assert_eq!(error_code(delete(&admin, id).await).await.0, 404);
+}

@@ -1,0 +1,154 @@
+//! `/api/v1/tokens`: administrators create and revoke API tokens (as `motcua token create` does
+//! from the command line). The token is in the creation reply only; the database keeps its hash.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{delete, post};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{NewToken, Role};
+use crate::dossier::{IdNumber, TaxCode};
+
+use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tokens", post(create))
+        .route("/tokens/{id}", delete(revoke))
+}
+
+/// A token to create.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequestJson {
+    /// business, citizen, officer, archivist or admin.
+    pub role: String,
+    /// A business's tax code (required for business).
+    #[serde(default)]
+    pub tax_code: Option<String>,
+    /// A citizen's identification number (required for citizen).
+    #[serde(default)]
+    pub id_number: Option<String>,
+    /// A staff member's agency, as the procedure catalogue names it (an officer with one sees
+    /// only that agency's dossiers).
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// A display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A business token that also covers its branches (`<tax code>-NNN`).
+    #[serde(default)]
+    pub branches: bool,
+}
+
+/// A created token.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedTokenJson {
+    /// The token's id (for revoking it).
+    pub id: String,
+    /// The token: shown this once, never again.
+    pub token: String,
+}
+
+fn admin_only(role: Role) -> Result<(), ApiError> {
+    if role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only administrators manage tokens",
+        ))
+    }
+}
+
+/// Create a token (administrators).
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    request_body(content = TokenRequestJson, content_type = "application/json"),
+    responses((status = 201, body = CreatedTokenJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid_json, invalid_token_request")),
+    security(("bearer" = [])))]
+async fn create(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin_only(principal.role)?;
+    let r: TokenRequestJson = parse_json(&headers, &body)?;
+    let invalid =
+        |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_token_request", m);
+    let role = Role::parse(r.role.trim()).ok_or_else(|| {
+        invalid(format!(
+            "role {:?}: business, citizen, officer, archivist or admin",
+            r.role
+        ))
+    })?;
+    let request = NewToken {
+        role,
+        tax_code: r
+            .tax_code
+            .as_deref()
+            .map(TaxCode::parse)
+            .transpose()
+            .map_err(|e| invalid(format!("tax_code: {}", e.rule)))?,
+        id_number: r
+            .id_number
+            .as_deref()
+            .map(IdNumber::parse)
+            .transpose()
+            .map_err(|e| invalid(format!("id_number: {}", e.rule)))?,
+        agency: r
+            .agency
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty()),
+        name: r.name,
+        branches: r.branches,
+    };
+    if let Some(agency) = &request.agency
+        && !state
+            .dossiers
+            .catalogue()
+            .iter()
+            .any(|p| &p.agency == agency)
+    {
+        return Err(invalid(format!(
+            "agency {agency:?} handles no procedure of the catalogue"
+        )));
+    }
+    request.validate().map_err(|e| invalid(e.to_string()))?;
+    let (id, token) = crate::app::create_token_with_id(&state.db, &request)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    tracing::info!(token = %id, role = role.as_str(), by = %principal.token_id, "token created");
+    Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
+}
+
+/// Revoke a token (administrators): from now on it is refused.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "Token id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn revoke(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    admin_only(principal.role)?;
+    let now = crate::timestamp::Timestamp::now().to_string();
+    if !state
+        .db
+        .revoke_token(&id, &now)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    {
+        return Err(ApiError::not_found("token"));
+    }
+    tracing::info!(token = %id, by = %principal.token_id, "token revoked");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
