@@ -86,6 +86,22 @@ impl Tx {
 }
 
 impl Db {
+    /// Decisions with id after `after`, by id, at most `limit` (for `ledger verify`).
+    pub async fn originals_checks_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<OriginalsCheckRow>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, dossier_id, component, outcome, note, checked_by, checked_at, \
+             ledger_index FROM originals_checks WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// A dossier's decisions, oldest first.
     pub async fn originals_checks_of(
         &self,

@@ -97,6 +97,8 @@ pub async fn verify(
     // Moves by "<dossier>/<version>", and each dossier's last move as the log tells it.
     let mut transitions: HashMap<String, Vouched> = HashMap::new();
     let mut latest: HashMap<String, (u64, String)> = HashMap::new();
+    // Decisions on paper originals, by entry index.
+    let mut checks: HashMap<String, Vouched> = HashMap::new();
     let mut prev: Option<Hash> = None;
     let mut after = -1i64;
     loop {
@@ -155,6 +157,9 @@ pub async fn verify(
                             if let Some(id) = value["result"].as_str() {
                                 results.insert(id.to_owned(), vouched);
                             }
+                        }
+                        Some("original_checked") => {
+                            checks.insert(row.idx.to_string(), vouched);
                         }
                         Some("dossier_transition") => {
                             if let (Some(id), Some(version), Some(status)) = (
@@ -253,6 +258,14 @@ pub async fn verify(
     check_dossiers(db, &mut dossiers, &latest, &mut report).await?;
     check_results(db, &mut results, &mut report).await?;
     check_transitions(db, &mut transitions, &mut report).await?;
+    check_originals(db, &mut checks, &mut report).await?;
+    for (index, v) in checks {
+        report.problem(format!(
+            "the decision on {} of dossier {} (entry {index}) is missing (deleted)",
+            v.fields["component"].as_str().unwrap_or("?"),
+            v.fields["dossier"].as_str().unwrap_or("?"),
+        ));
+    }
     for (key, v) in transitions {
         report.problem(format!(
             "the move {key} (entry {}) is missing from the dossier's history (deleted)",
@@ -478,6 +491,49 @@ async fn check_transitions(
                 report.problem(format!(
                     "the move {key} to {} does not match its log entry {} (record edited)",
                     t.to_status, v.index
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decisions on paper originals against their `original_checked` entries.
+async fn check_originals(
+    db: &Db,
+    vouched: &mut HashMap<String, Vouched>,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    use sha2::Digest as _;
+    let mut after = String::new();
+    loop {
+        let page = db.originals_checks_after(&after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for c in page {
+            report.records += 1;
+            let Some(v) = vouched.remove(&c.ledger_index.to_string()) else {
+                report.problem(format!(
+                    "the decision on {} of dossier {} has no log entry (inserted behind \
+                     motcua's back)",
+                    c.component, c.dossier_id
+                ));
+                continue;
+            };
+            let f = &v.fields;
+            let note = c
+                .note
+                .as_ref()
+                .map(|n| hex::encode(sha2::Sha256::digest(n.as_bytes())));
+            let matches = f["dossier"].as_str() == Some(&c.dossier_id)
+                && f["component"].as_str() == Some(&c.component)
+                && f["outcome"].as_str() == Some(&c.outcome)
+                && f["note_sha256"].as_str() == note.as_deref();
+            if !matches {
+                report.problem(format!(
+                    "the decision on {} of dossier {} does not match its log entry {} (record \
+                     edited)",
+                    c.component, c.dossier_id, v.index
                 ));
             }
         }

@@ -383,3 +383,55 @@ async fn only_officers_who_see_the_dossier_handle_its_originals_and_only_while_i
         .await;
     assert_eq!(error_code(r).await.0, 404);
 }
+
+#[tokio::test]
+async fn a_decision_edited_or_deleted_behind_motcua_s_back_is_found_by_ledger_verify() {
+    use sqlx::Executor as _;
+    let app = TestApp::spawn().await;
+    let (id, officer) = awaiting(&app).await;
+    decide_ok(
+        &app,
+        &officer,
+        &id,
+        "charter",
+        json!({"outcome": "mismatch", "note": "Sai tên công ty"}),
+    )
+    .await;
+    assert!(crate::ledger::verify_app(&app).await.is_ok());
+    let sql = |statement: String| {
+        let url = app.settings.store.database_url.clone();
+        async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            pool.execute(sqlx::AssertSqlSafe(statement)).await.unwrap();
+            pool.close().await;
+        }
+    };
+    // A mismatch quietly turned into a match.
+    sql(format!(
+        "UPDATE originals_checks SET outcome = 'matches', note = NULL WHERE dossier_id = '{id}'"
+    ))
+    .await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("does not match its log entry")),
+        "{:?}",
+        report.problems
+    );
+    sql(format!(
+        "DELETE FROM originals_checks WHERE dossier_id = '{id}'"
+    ))
+    .await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("is missing (deleted)")),
+        "{:?}",
+        report.problems
+    );
+}
