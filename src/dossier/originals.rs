@@ -27,8 +27,12 @@ use super::types::DossierStatus;
 /// The least resolution a scan of a paper original may have, in dots per inch.
 pub const MIN_SCAN_DPI: f32 = 200.0;
 
-/// How much of a scan is read back to judge it (its headers are at the start).
+/// How much of an image scan is read back to judge it (its headers are at the start).
 const INSPECT_PREFIX: u64 = 4 * 1024 * 1024;
+
+/// A PDF scan is judged whole (its page images); larger ones are recorded unjudged, with a
+/// warning.
+const MAX_PDF_SCAN_CHECKED: u64 = 64 * 1024 * 1024;
 
 /// What the officer found comparing a paper original with the dossier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +112,7 @@ pub struct Originals {
 impl DossierService {
     /// Records an officer's scans of `component`'s paper original for a dossier awaiting its
     /// originals. Each scan must be a PDF, JPEG, PNG or TIFF; images must state at least 200 dpi
-    /// and be in colour (PDF scans are not judged: their images are not inspected). With
+    /// and be in colour (a PDF: the largest image of every page, against the page's size). With
     /// [`ScanQuality::Reject`] (the service's setting, `--scan-quality`) a scan below that is refused and nothing is recorded; with
     /// [`ScanQuality::Warn`] it is recorded and the problems are returned.
     pub async fn record_scans(
@@ -130,15 +134,16 @@ impl DossierService {
         let mut problems = Vec::new();
         for file in files.files() {
             let problem = match file.media_type {
-                MediaType::Pdf => {
+                MediaType::Pdf if file.object.size > MAX_PDF_SCAN_CHECKED => {
                     problems.push(format!(
-                        "{}: a PDF scan's resolution and colour are not checked",
-                        file.filename
+                        "{}: a PDF scan over {} MiB is not checked",
+                        file.filename,
+                        MAX_PDF_SCAN_CHECKED >> 20
                     ));
                     None
                 }
-                MediaType::Jpeg | MediaType::Png | MediaType::Tiff => {
-                    self.scan_problem(&file.object.sha256, &file.filename)
+                MediaType::Pdf | MediaType::Jpeg | MediaType::Png | MediaType::Tiff => {
+                    self.scan_problem(&file.object.sha256, file.media_type, &file.filename)
                         .await?
                 }
                 _ => {
@@ -431,10 +436,12 @@ impl DossierService {
         Ok(dossier)
     }
 
-    /// What is wrong with an image scan, if anything (its first bytes read back from the store).
+    /// What is wrong with a scan, if anything: an image's first bytes, or a PDF's page images,
+    /// read back from the store.
     async fn scan_problem(
         &self,
         sha256: &crate::storage::Sha256Digest,
+        media_type: MediaType,
         filename: &str,
     ) -> Result<Option<String>, DossierError> {
         use futures_util::StreamExt as _;
@@ -447,9 +454,36 @@ impl DossierService {
                     source: e,
                 })
             })?);
-            if head.len() as u64 >= INSPECT_PREFIX {
+            if media_type != MediaType::Pdf && head.len() as u64 >= INSPECT_PREFIX {
                 break;
             }
+        }
+        if media_type == MediaType::Pdf {
+            let pages = tokio::task::spawn_blocking(move || crate::pdf::image::inspect_pdf(&head))
+                .await
+                .map_err(|e| DossierError::Invalid(format!("checking {filename}: {e}")))?;
+            let pages = match pages {
+                Ok(p) => p,
+                Err(e) => return Ok(Some(format!("{filename}: cannot be read as a scan: {e}"))),
+            };
+            let mut wrong = Vec::new();
+            for p in pages {
+                let mut page = Vec::new();
+                match p.dpi {
+                    None => page.push("no scanned image".to_owned()),
+                    Some((x, y)) if x.min(y) < MIN_SCAN_DPI => {
+                        page.push(format!("{x}×{y} dpi, below {MIN_SCAN_DPI}"))
+                    }
+                    Some(_) => {}
+                }
+                if p.colour == Some(Colour::Gray) {
+                    page.push("not in colour".to_owned());
+                }
+                if !page.is_empty() {
+                    wrong.push(format!("page {}: {}", p.page, page.join(", ")));
+                }
+            }
+            return Ok((!wrong.is_empty()).then(|| format!("{filename}: {}", wrong.join("; "))));
         }
         Ok(match inspect(&head) {
             Err(e) => Some(format!("{filename}: cannot be read as a scan: {e}")),

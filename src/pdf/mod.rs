@@ -198,7 +198,8 @@ pub fn within_budget(bytes: &[u8]) -> Result<(), PdfError> {
     Ok(())
 }
 
-fn load(bytes: &[u8]) -> Result<Document, PdfError> {
+/// Parses a PDF within the budgets, never panicking on hostile input.
+pub(crate) fn load(bytes: &[u8]) -> Result<Document, PdfError> {
     within_budget(bytes)?;
     // lopdf must never take the process down on hostile input.
     std::panic::catch_unwind(|| Document::load_mem(bytes))

@@ -288,6 +288,39 @@ async fn scans_below_200_dpi_or_not_in_colour_are_refused_or_with_warn_recorded_
             "{body}"
         );
     }
+    // PDF scans: every page's image, against the page's size.
+    let as_pdf = |name: &str| motcua::pdf::image::images_to_pdf(&[&scan(name)]).unwrap();
+    for (pdf_bytes, problem) in [
+        (as_pdf("gray-300dpi.jpg"), "page 1: not in colour"),
+        (as_pdf("a4-rgb-100dpi.jpg"), "below 200"),
+        (pdf("typed, not scanned"), "page 1: no scanned image"),
+    ] {
+        let r = upload(
+            &app,
+            &officer,
+            &id,
+            "application",
+            &[("scan.pdf", "application/pdf", pdf_bytes)],
+        )
+        .await;
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "scan_quality", "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(problem),
+            "{body}"
+        );
+    }
+    let r = upload(
+        &app,
+        &officer,
+        &id,
+        "members",
+        &[("members.pdf", "application/pdf", as_pdf("rgb-300dpi.jpg"))],
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let stored: Value = r.json().await.unwrap();
+    assert_eq!(stored["warnings"], json!([]));
     let (status, code) = error_code(
         upload(
             &app,
