@@ -408,10 +408,21 @@ impl Server {
         let ledger = state.ledger.clone();
         let interval = settings.ledger.checkpoint_interval;
         let mut stop_checkpoints = shutdown.subscribe();
+        // A catalogue an administrator published (on any node) is in force from the start, and
+        // picked up with each checkpoint after.
+        state
+            .dossiers
+            .refresh_catalogue()
+            .await
+            .context("loading the published procedure catalogue")?;
+        let catalogue_holder = state.dossiers.clone();
         let checkpointing = tokio::spawn(async move {
             loop {
                 if let Err(e) = ledger.publish_checkpoint().await {
                     tracing::warn!(error = %e, "signing a checkpoint failed");
+                }
+                if let Err(e) = catalogue_holder.refresh_catalogue().await {
+                    tracing::warn!(error = %e, "refreshing the procedure catalogue failed");
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(interval) => {}

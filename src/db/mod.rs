@@ -6,6 +6,7 @@
 //!
 //! Never reaches: HTTP, the object store, signatures.
 
+mod catalogue;
 mod dossiers;
 mod ledger;
 mod originals;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor as _};
 
+pub use catalogue::CatalogueRow;
 pub use dossiers::{
     DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,
 };

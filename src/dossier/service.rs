@@ -224,7 +224,10 @@ pub struct DossierPage {
 pub struct DossierService {
     db: Db,
     store: ObjectStore,
-    catalogue: Arc<Catalogue>,
+    /// The catalogue in force; replaced whole when an administrator publishes a new one.
+    catalogue: Arc<std::sync::RwLock<Arc<Catalogue>>>,
+    /// The published version in force (none: the built-in or `--procedures` one).
+    catalogue_version: Arc<std::sync::Mutex<Option<String>>>,
     unit: UnitCode,
     limits: IntakeLimits,
     signatures: Arc<SignaturePolicy>,
@@ -255,7 +258,8 @@ impl DossierService {
         Self {
             db,
             store,
-            catalogue,
+            catalogue: Arc::new(std::sync::RwLock::new(catalogue)),
+            catalogue_version: Arc::new(std::sync::Mutex::new(None)),
             unit,
             limits,
             calendar: Arc::new(crate::workflow::Calendar::vietnam_2026()),
@@ -329,11 +333,7 @@ impl DossierService {
         if principal.role != Role::Officer || principal.agency.is_none() {
             return Ok(Vec::new());
         }
-        let mut agencies: Vec<String> = self
-            .agency_of(procedure)
-            .map(str::to_owned)
-            .into_iter()
-            .collect();
+        let mut agencies: Vec<String> = self.agency_of(procedure).into_iter().collect();
         agencies.extend(
             self.db
                 .parts_of(dossier_id)
@@ -345,8 +345,8 @@ impl DossierService {
     }
 
     /// The agency responsible for a procedure (none when the catalogue no longer has it).
-    pub fn agency_of(&self, procedure: &str) -> Option<&str> {
-        self.catalogue.get(procedure).map(|p| p.agency.as_str())
+    pub fn agency_of(&self, procedure: &str) -> Option<String> {
+        self.catalogue().get(procedure).map(|p| p.agency.clone())
     }
 
     /// The working-day calendar.
@@ -354,9 +354,89 @@ impl DossierService {
         &self.calendar
     }
 
-    /// The catalogue.
-    pub fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
+    /// The catalogue in force.
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        self.catalogue
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts `catalogue` in force on this node (requests under way keep the one they started
+    /// with).
+    pub fn replace_catalogue(&self, catalogue: Catalogue) {
+        *self.catalogue.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalogue);
+    }
+
+    /// Publishes `toml` as the procedure catalogue (administrators): checked like a
+    /// `--procedures` file, stored with its SHA-256, logged (`catalogue_published`), in force on
+    /// this node at once and on the others at their next refresh (a few seconds).
+    pub async fn publish_catalogue(
+        &self,
+        principal: &Principal,
+        toml: &str,
+    ) -> Result<Arc<Catalogue>, DossierError> {
+        if principal.role != Role::Admin {
+            return Err(DossierError::Forbidden(
+                "only administrators publish the catalogue",
+            ));
+        }
+        let catalogue =
+            Catalogue::from_toml(toml).map_err(|e| DossierError::Invalid(e.to_string()))?;
+        let sha = Sha256Digest::of(toml.as_bytes()).to_hex();
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let appended = ledger::append(
+            &mut tx,
+            &now,
+            &[EntryDraft::new(EntryKind::CataloguePublished)
+                .text("catalogue", id.clone())
+                .text("sha256", sha.clone())],
+        )
+        .await?;
+        tx.insert_catalogue(&crate::db::CatalogueRow {
+            id: id.clone(),
+            toml: toml.to_owned(),
+            sha256: sha,
+            published_by: principal.token_id.clone(),
+            published_at: now.to_string(),
+            ledger_index: appended[0].index as i64,
+        })
+        .await?;
+        tx.commit().await?;
+        self.replace_catalogue(catalogue);
+        *self
+            .catalogue_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(id.clone());
+        tracing::info!(catalogue = %id, by = %principal.token_id, "catalogue published");
+        Ok(self.catalogue())
+    }
+
+    /// Puts the latest published catalogue in force if this node does not run it yet; true
+    /// when it changed. Called at start and periodically.
+    pub async fn refresh_catalogue(&self) -> Result<bool, DossierError> {
+        let Some(row) = self.db.latest_catalogue().await? else {
+            return Ok(false);
+        };
+        let current = self
+            .catalogue_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if current.as_deref() == Some(row.id.as_str()) {
+            return Ok(false);
+        }
+        let catalogue = Catalogue::from_toml(&row.toml)
+            .map_err(|e| DossierError::Corrupt(format!("published catalogue {}: {e}", row.id)))?;
+        self.replace_catalogue(catalogue);
+        *self
+            .catalogue_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(row.id.clone());
+        tracing::info!(catalogue = %row.id, "catalogue in force");
+        Ok(true)
     }
 
     /// The intake limits.
@@ -370,7 +450,7 @@ impl DossierService {
         principal: &Principal,
         declaration: &[u8],
     ) -> Result<PendingDossier, IntakeError> {
-        intake::parse_declaration(&self.catalogue, principal, declaration)
+        intake::parse_declaration(&self.catalogue(), principal, declaration)
     }
 
     /// Step 2, once per file: stream it into the store (also for counter scans, into a
@@ -722,7 +802,7 @@ impl DossierService {
             Role::Officer => {
                 if let Some(own) = principal.agency.as_deref() {
                     filter.procedure_codes = Some(
-                        self.catalogue
+                        self.catalogue()
                             .iter()
                             .filter(|p| p.agency == own)
                             .map(|p| p.code.clone())

@@ -24,7 +24,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/dossiers", get(list).post(submit))
         .route("/dossiers/{id}", get(show))
-        .route("/procedures", get(procedures))
+        .route("/procedures", get(procedures).put(publish))
         .route("/me", get(me))
 }
 
@@ -279,6 +279,66 @@ async fn procedures(State(state): State<AppState>, _caller: Caller) -> Json<Vec<
             .map(ProcedureJson::from)
             .collect(),
     )
+}
+
+/// Publish a procedure catalogue (administrators): the whole catalogue as TOML, in the format of
+/// `catalogue/procedures.toml`. Checked (unique codes, applicants, links, components), stored,
+/// logged, in force on this node at once and on every node within seconds.
+#[utoipa::path(
+    put,
+    path = "/api/v1/procedures",
+    tag = "procedures",
+    request_body(content = String, content_type = "application/toml"),
+    responses(
+        (status = 200, body = Vec<ProcedureJson>, description = "The catalogue now in force"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "forbidden: not an administrator"),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid_request: the catalogue's problem")
+    ),
+    security(("bearer" = []))
+)]
+async fn publish(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let is_toml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| matches!(t.trim(), "application/toml" | "text/plain"));
+    if !is_toml {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the catalogue as application/toml",
+        ));
+    }
+    if body.len() > 1024 * 1024 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            "a catalogue is at most 1 MiB",
+        ));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "the catalogue is not UTF-8 text",
+        )
+    })?;
+    let catalogue = state.dossiers.publish_catalogue(&principal, text).await?;
+    Ok(json(
+        StatusCode::OK,
+        catalogue
+            .iter()
+            .map(ProcedureJson::from)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Who the token belongs to.

@@ -23,6 +23,7 @@ use super::AppState;
         super::dossiers::show,
         super::dossiers::list,
         super::dossiers::procedures,
+        super::dossiers::publish,
         super::dossiers::me,
         super::workflow::transition,
         super::workflow::deadlines,

@@ -32,6 +32,8 @@ pub enum EntryKind {
     /// An officer compared a paper original with the dossier (dossier id, component, outcome,
     /// the SHA-256 of the note when there is one).
     OriginalChecked,
+    /// An administrator published a procedure catalogue (its id and SHA-256).
+    CataloguePublished,
 }
 
 impl EntryKind {
@@ -46,6 +48,7 @@ impl EntryKind {
             Self::ResultRevoked => "result_revoked",
             Self::DossierTransition => "dossier_transition",
             Self::OriginalChecked => "original_checked",
+            Self::CataloguePublished => "catalogue_published",
         }
     }
 }

@@ -521,3 +521,88 @@ async fn administrators_create_and_revoke_tokens_and_nobody_else_may() {
     );
     assert_eq!(error_code(delete(&admin, id).await).await.0, 404);
 }
+
+/// Administrators publish the procedure catalogue: checked, logged, in force at once, and on a
+/// node started afterwards; nobody else may, and a broken catalogue changes nothing.
+#[tokio::test]
+async fn administrators_publish_the_catalogue_and_every_node_uses_it() {
+    use serde_json::{Value, json};
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let publish = |token: String, body: String, content_type: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/v1/procedures"))
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let extended = format!(
+        "{}\n[[procedure]]\ncode = \"marriage-registration\"\nname_vi = \"Đăng ký kết hôn\"\n\
+         name_en = \"Marriage registration\"\nagency = \"Ủy ban nhân dân cấp xã\"\nlevel = \"PARTIAL\"\n\
+         applicants = [\"citizen\"]\nprocessing_days = 5\noriginals_required = true\n",
+        motcua::dossier::catalogue::BUILTIN
+    );
+    let officer = app.token(Role::Officer).await;
+    let (status, _) =
+        error_code(publish(officer, extended.clone(), "application/toml").await).await;
+    assert_eq!(status, 403);
+    let (status, _) =
+        error_code(publish(admin.clone(), extended.clone(), "application/json").await).await;
+    assert_eq!(status, 415);
+    let broken = extended.replace(
+        "applicants = [\"citizen\"]\nprocessing_days = 5",
+        "applicants = []\nprocessing_days = 5",
+    );
+    let (status, code) = error_code(publish(admin.clone(), broken, "application/toml").await).await;
+    assert_eq!((status, code.as_str()), (422, "invalid_request"));
+
+    let r = publish(admin.clone(), extended, "application/toml").await;
+    assert_eq!(r.status(), 200);
+    let listed: Value = r.json().await.unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "marriage-registration")
+    );
+    // In force: a citizen files under it.
+    let citizen = app.citizen_token("001203004567").await;
+    let dossier = json!({"procedure": "marriage-registration",
+                         "applicant": {"id_number": "001203004567", "name": "Lê Thu"}});
+    let d = app
+        .submit_ok(
+            &citizen,
+            form(&dossier, vec![("a.pdf", "application/pdf", pdf("a"))]),
+        )
+        .await;
+    assert_eq!(d["procedure"], "marriage-registration");
+    // A node started afterwards runs it too.
+    let sibling = app.sibling().await;
+    assert!(
+        sibling
+            .state()
+            .dossiers
+            .catalogue()
+            .get("marriage-registration")
+            .is_some()
+    );
+    sibling.stop().await.unwrap();
+    let entries: Vec<Value> = app
+        .get(&admin, "/api/v1/ledger/entries?start=0&end=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["entry"]["kind"] == "catalogue_published")
+    );
+}
