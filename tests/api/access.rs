@@ -280,6 +280,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
     ];
     let reads = [
         format!("/api/v1/dossiers/{id}"),
+        format!("/api/v1/dossiers/{id}/originals"),
         format!("/api/v1/documents/{document}"),
         format!("/api/v1/documents/{document}/content"),
         format!("/api/v1/documents/{document}/proof"),
@@ -291,6 +292,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
     let guessed = uuid::Uuid::new_v4();
     let guesses = [
         format!("/api/v1/dossiers/{guessed}"),
+        format!("/api/v1/dossiers/{guessed}/originals"),
         format!("/api/v1/documents/{guessed}"),
         format!("/api/v1/documents/{guessed}/content"),
         format!("/api/v1/signature-reports/{guessed}"),
