@@ -687,22 +687,34 @@ impl DossierService {
         })
     }
 
-    /// A dossier with its documents, if the caller may see it.
-    pub async fn get(&self, principal: &Principal, id: &str) -> Result<Dossier, DossierError> {
+    /// The stored dossier, if the caller may see it (else not found, like a made-up id).
+    pub(super) async fn visible_row(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<DossierRow, DossierError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(DossierError::NotFound);
+        }
         let row = self.db.dossier(id).await?.ok_or(DossierError::NotFound)?;
+        let agencies = self
+            .agencies_of(principal, &row.id, &row.procedure_code)
+            .await?;
+        let agencies: Vec<&str> = agencies.iter().map(String::as_str).collect();
         if !can_see(
             principal,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
-            &self
-                .agencies_of(principal, &row.id, &row.procedure_code)
-                .await?
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
+            &agencies,
         ) {
             return Err(DossierError::NotFound);
         }
+        Ok(row)
+    }
+
+    /// A dossier with its documents, if the caller may see it.
+    pub async fn get(&self, principal: &Principal, id: &str) -> Result<Dossier, DossierError> {
+        let row = self.visible_row(principal, id).await?;
         self.log_archivist_read(principal, "dossier", id).await?;
         let mut dossier = dossier_from_row(row)?;
         dossier.documents = self

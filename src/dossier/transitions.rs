@@ -15,7 +15,6 @@ use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::timestamp::Timestamp;
 use crate::workflow::lifecycle::{self, Actor, TransitionError};
 
-use super::access::can_see;
 use super::service::{Dossier, DossierError, DossierService};
 use super::types::DossierStatus;
 
@@ -200,31 +199,6 @@ impl DossierService {
     /// The moves `principal` may make on a dossier now (empty for a dossier it may not see).
     pub fn moves_for(principal: &Principal, dossier: &Dossier) -> Vec<DossierStatus> {
         lifecycle::allowed_moves(dossier.status, Actor::from(principal.role))
-    }
-
-    async fn visible_row(
-        &self,
-        principal: &Principal,
-        id: &str,
-    ) -> Result<DossierRow, DossierError> {
-        if uuid::Uuid::parse_str(id).is_err() {
-            return Err(DossierError::NotFound);
-        }
-        let row = self.db().dossier(id).await?.ok_or(DossierError::NotFound)?;
-        if !can_see(
-            principal,
-            row.applicant_tax_code.as_deref(),
-            row.applicant_id_number.as_deref(),
-            &self
-                .agencies_of(principal, &row.id, &row.procedure_code)
-                .await?
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        ) {
-            return Err(DossierError::NotFound);
-        }
-        Ok(row)
     }
 
     /// Recomputes a dossier's due date from its moves so far (inside the transaction that
