@@ -140,6 +140,10 @@ pub struct DossierFilter {
     pub procedure_codes: Option<Vec<String>>,
     /// See `procedure_codes`.
     pub part_agency: Option<String>,
+    /// Only the dossier of this result code.
+    pub result_code: Option<String>,
+    /// Only dossiers holding a document with this SHA-256.
+    pub document_sha256: Option<String>,
     /// Only this status.
     pub status: Option<String>,
     /// Only this dossier code.
@@ -305,6 +309,15 @@ impl Db {
         }
         if let Some(v) = &filter.code {
             push("code = ?", v);
+        }
+        if let Some(v) = &filter.result_code {
+            push("id IN (SELECT dossier_id FROM results WHERE code = ?)", v);
+        }
+        if let Some(v) = &filter.document_sha256 {
+            push(
+                "id IN (SELECT dossier_id FROM documents WHERE sha256 = ?)",
+                v,
+            );
         }
         if let Some(v) = &filter.submitted_from {
             push("submitted_at >= ?", v);

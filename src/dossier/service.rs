@@ -200,6 +200,12 @@ pub struct DossierQuery {
     pub id_number: Option<IdNumber>,
     /// Only this dossier code.
     pub code: Option<String>,
+    /// Only the dossier that issued this result code.
+    pub result_code: Option<String>,
+    /// Only dossiers holding a document with this SHA-256 (hex).
+    pub sha256: Option<String>,
+    /// Only dossiers this agency handles (its procedures, or a part of them).
+    pub agency: Option<String>,
     /// Submitted at or after.
     pub submitted_from: Option<Timestamp>,
     /// Submitted before.
@@ -769,6 +775,17 @@ impl DossierService {
             procedure_code: query.procedure,
             procedure_codes: None,
             part_agency: None,
+            result_code: query.result_code,
+            document_sha256: query
+                .sha256
+                .map(|s| {
+                    Sha256Digest::from_hex(&s.to_ascii_lowercase())
+                        .map(|d| d.to_hex())
+                        .map_err(|_| {
+                            DossierError::InvalidQuery("sha256 is 64 hexadecimal digits".into())
+                        })
+                })
+                .transpose()?,
             tax_code_branches: false,
             status: query.status.map(|s| s.as_str().to_owned()),
             code: query.code,
@@ -824,6 +841,27 @@ impl DossierService {
                 }
             }
             Role::Archivist | Role::Admin => {}
+        }
+        if let Some(agency) = query.agency.as_deref() {
+            // An agency's officer asking for another agency: nothing to show.
+            if filter
+                .part_agency
+                .as_deref()
+                .is_some_and(|own| own != agency)
+            {
+                return Ok(DossierPage {
+                    items: vec![],
+                    next_cursor: None,
+                });
+            }
+            filter.procedure_codes = Some(
+                self.catalogue()
+                    .iter()
+                    .filter(|p| p.agency == agency)
+                    .map(|p| p.code.clone())
+                    .collect(),
+            );
+            filter.part_agency = Some(agency.to_owned());
         }
         let mut rows = self.db.list_dossiers(&filter).await?;
         let more = rows.len() > limit as usize;

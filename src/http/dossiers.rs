@@ -191,6 +191,12 @@ pub struct ListParams {
     id_number: Option<String>,
     /// Only this dossier code.
     code: Option<String>,
+    /// Only the dossier that issued this result code.
+    result_code: Option<String>,
+    /// Only dossiers holding a document with this SHA-256 (hex).
+    sha256: Option<String>,
+    /// Only dossiers this agency handles (as the catalogue names it).
+    agency: Option<String>,
     /// Submitted at or after this instant (RFC 3339).
     submitted_from: Option<String>,
     /// Submitted before this instant (RFC 3339).
@@ -239,6 +245,9 @@ async fn list(
             .map(|n| IdNumber::parse(&n).map_err(|e| bad("id_number", &e.rule)))
             .transpose()?,
         code: p.code,
+        result_code: p.result_code,
+        sha256: p.sha256,
+        agency: p.agency,
         submitted_from: p
             .submitted_from
             .map(|t| Timestamp::parse(&t).map_err(|e| bad("submitted_from", &e)))

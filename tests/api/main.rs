@@ -27,6 +27,7 @@ mod render;
 mod restart;
 mod results;
 mod scans;
+mod search;
 mod signatures;
 mod signing;
 mod tamper;
