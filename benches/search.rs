@@ -123,6 +123,9 @@ async fn seed(url: &str, n: u64) {
     pool.close().await;
 }
 
+/// A search: its filter, from random values.
+type Search = Box<dyn Fn(&mut Rng) -> DossierFilter>;
+
 /// A small deterministic generator (xorshift), so runs are comparable.
 struct Rng(u64);
 
@@ -156,7 +159,7 @@ async fn main() {
 
     let hex = |v: u64| format!("{v:064x}");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let searches: Vec<(&str, Box<dyn Fn(&mut Rng) -> DossierFilter>)> = vec![
+    let searches: Vec<(&str, Search)> = vec![
         (
             "dossier code",
             Box::new(|r| DossierFilter {
