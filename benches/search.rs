@@ -124,7 +124,7 @@ async fn seed(url: &str, n: u64) {
 }
 
 /// A search: its filter, from random values.
-type Search = Box<dyn Fn(&mut Rng) -> DossierFilter>;
+type Search<'a> = Box<dyn Fn(&mut Rng) -> DossierFilter + 'a>;
 
 /// A small deterministic generator (xorshift), so runs are comparable.
 struct Rng(u64);
@@ -159,7 +159,7 @@ async fn main() {
 
     let hex = |v: u64| format!("{v:064x}");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let searches: Vec<(&str, Search)> = vec![
+    let searches: Vec<(&str, Search<'_>)> = vec![
         (
             "dossier code",
             Box::new(|r| DossierFilter {
