@@ -73,6 +73,20 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets where a stored document came from (`submitted`, `supplement`, `counter_scan`).
+    pub async fn mark_provenance(
+        &mut self,
+        document_id: &str,
+        provenance: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE documents SET provenance = $1 WHERE id = $2")
+            .bind(provenance)
+            .bind(document_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
     /// The next free document position of a dossier.
     pub async fn next_document_position(&mut self, dossier_id: &str) -> Result<i64, DbError> {
         let (next,): (i64,) = sqlx::query_as(

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod originals;
 pub mod service;
 pub mod signatures;
+pub mod supplement;
 pub mod transitions;
 pub mod types;
 

@@ -162,63 +162,16 @@ impl DossierService {
             }
         }
         let now = Timestamp::now();
-        let now_text = now.to_string();
         let mut tx = self.db().begin().await?;
-        let drafts: Vec<EntryDraft> = files
-            .files()
-            .iter()
-            .map(|_| EntryDraft::new(EntryKind::DocumentStored))
-            .collect();
-        let ids: Vec<String> = files
-            .files()
-            .iter()
-            .map(|_| uuid::Uuid::new_v4().to_string())
-            .collect();
-        let drafts: Vec<EntryDraft> = drafts
-            .into_iter()
-            .zip(files.files().iter().zip(&ids))
-            .map(|(d, (f, id))| {
-                d.text("dossier", dossier.id.clone())
-                    .text("document", id.clone())
-                    .text("sha256", f.object.sha256.to_hex())
-                    .number("size", f.object.size)
-                    .text("media_type", f.media_type.as_str())
-                    .text("provenance", "counter_scan")
-                    .text("component", component)
-            })
-            .collect();
-        let appended = ledger::append(&mut tx, &now, &drafts).await?;
-        let mut position = tx.next_document_position(&dossier.id).await?;
-        let mut documents = Vec::new();
-        for ((file, id), entry) in files.files().iter().zip(&ids).zip(&appended) {
-            let sha = file.object.sha256.to_hex();
-            tx.insert_object(&sha, file.object.size as i64, &now_text)
-                .await?;
-            tx.insert_document(&NewDocument {
-                id,
-                dossier_id: &dossier.id,
-                position,
-                filename: &file.filename,
-                media_type: file.media_type.as_str(),
-                size: file.object.size as i64,
-                sha256: &sha,
-                created_at: &now_text,
-                ledger_index: entry.index as i64,
-            })
-            .await?;
-            tx.mark_counter_scan(id, component).await?;
-            position += 1;
-            documents.push(Document {
-                id: id.clone(),
-                dossier_id: dossier.id.clone(),
-                filename: file.filename.clone(),
-                media_type: file.media_type,
-                size: file.object.size,
-                sha256: file.object.sha256,
-                created_at: now,
-                ledger_index: Some(entry.index),
-            });
-        }
+        let documents = add_documents(
+            &mut tx,
+            &now,
+            &dossier.id,
+            &files,
+            "counter_scan",
+            Some(component),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(dossier = %dossier.id, component, scans = documents.len(),
             "counter scans recorded");
@@ -503,4 +456,77 @@ impl DossierService {
             }
         })
     }
+}
+
+/// Records files already in the store as documents of a dossier (inside `tx`): their
+/// `document_stored` entries (with their provenance, and the paper they are for), rows after
+/// the dossier's last document, marked with `provenance`.
+pub(super) async fn add_documents(
+    tx: &mut crate::db::Tx,
+    now: &Timestamp,
+    dossier_id: &str,
+    files: &PendingFiles,
+    provenance: &str,
+    component: Option<&str>,
+) -> Result<Vec<Document>, DossierError> {
+    let now_text = now.to_string();
+    let ids: Vec<String> = files
+        .files()
+        .iter()
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    let drafts: Vec<EntryDraft> = files
+        .files()
+        .iter()
+        .zip(&ids)
+        .map(|(f, id)| {
+            let draft = EntryDraft::new(EntryKind::DocumentStored)
+                .text("dossier", dossier_id)
+                .text("document", id.clone())
+                .text("sha256", f.object.sha256.to_hex())
+                .number("size", f.object.size)
+                .text("media_type", f.media_type.as_str())
+                .text("provenance", provenance);
+            match component {
+                Some(c) => draft.text("component", c),
+                None => draft,
+            }
+        })
+        .collect();
+    let appended = ledger::append(tx, now, &drafts).await?;
+    let mut position = tx.next_document_position(dossier_id).await?;
+    let mut documents = Vec::new();
+    for ((file, id), entry) in files.files().iter().zip(&ids).zip(&appended) {
+        let sha = file.object.sha256.to_hex();
+        tx.insert_object(&sha, file.object.size as i64, &now_text)
+            .await?;
+        tx.insert_document(&NewDocument {
+            id,
+            dossier_id,
+            position,
+            filename: &file.filename,
+            media_type: file.media_type.as_str(),
+            size: file.object.size as i64,
+            sha256: &sha,
+            created_at: &now_text,
+            ledger_index: entry.index as i64,
+        })
+        .await?;
+        match component {
+            Some(c) => tx.mark_counter_scan(id, c).await?,
+            None => tx.mark_provenance(id, provenance).await?,
+        }
+        position += 1;
+        documents.push(Document {
+            id: id.clone(),
+            dossier_id: dossier_id.to_owned(),
+            filename: file.filename.clone(),
+            media_type: file.media_type,
+            size: file.object.size,
+            sha256: file.object.sha256,
+            created_at: *now,
+            ledger_index: Some(entry.index),
+        });
+    }
+    Ok(documents)
 }

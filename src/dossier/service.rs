@@ -170,6 +170,9 @@ pub enum DossierError {
     /// Interlinked parts still wait for their results.
     #[error("the parts {} still wait for their results", .0.join(", "))]
     PartsPending(Vec<String>),
+    /// Documents are added only while the dossier awaits a supplement.
+    #[error("the dossier is {0}, not SUPPLEMENT_REQUESTED")]
+    NotAwaitingSupplement(String),
     /// The procedure has no such paper.
     #[error("the procedure has no component {0:?}")]
     UnknownComponent(String),

@@ -270,6 +270,11 @@ impl From<DossierError> for ApiError {
                 "not_awaiting_originals",
                 e.to_string(),
             ),
+            e @ DossierError::NotAwaitingSupplement(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_awaiting_supplement",
+                e.to_string(),
+            ),
             e @ DossierError::PartDone(_) => {
                 ApiError::new(StatusCode::CONFLICT, "part_done", e.to_string())
             }

@@ -30,6 +30,7 @@ use super::AppState;
         super::originals::show,
         super::originals::decide,
         super::originals::scans,
+        super::originals::supplement,
         super::tokens::create,
         super::tokens::revoke,
         super::documents::show,

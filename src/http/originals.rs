@@ -26,6 +26,79 @@ pub(super) fn router() -> Router<AppState> {
             axum::routing::put(decide),
         )
         .route("/dossiers/{id}/originals/{component}/scans", post(scans))
+        .route("/dossiers/{id}/documents", post(supplement))
+}
+
+/// Add the documents a supplement request asked for (multipart, parts named `file`): the
+/// applicant, or an officer at the counter for them, while the dossier is
+/// SUPPLEMENT_REQUESTED. They are stored and logged like a submission's (provenance
+/// `supplement`), and the dossier goes back to RECEIVED.
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/documents", tag = "dossiers",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    responses((status = 200, body = super::wire::DossierJson, description = "The dossier, RECEIVED again"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "forbidden: archivists and administrators"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "not_awaiting_supplement"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn supplement(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    state.dossiers.may_supplement(&principal, &id).await?;
+    let files = receive_files(&state, multipart).await?;
+    let dossier = state
+        .dossiers
+        .record_supplement(&principal, &id, files)
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        super::wire::DossierJson::from_dossier(&dossier, true).with_moves(&principal, &dossier),
+    ))
+}
+
+/// The parts named `file` of a multipart body, streamed into the store.
+async fn receive_files(
+    state: &AppState,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<PendingFiles, ApiError> {
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            format!("expected a multipart/form-data body: {}", r.body_text()),
+        )
+    })?;
+    let mut files = PendingFiles::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
+        if field.name() != Some("file") {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unexpected_part",
+                "send the files as parts named \"file\"",
+            ));
+        }
+        let filename = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(str::to_owned);
+        state
+            .dossiers
+            .receive_file(
+                &mut files,
+                filename.as_deref(),
+                content_type.as_deref(),
+                field,
+            )
+            .await?;
+    }
+    Ok(files)
 }
 
 /// One paper of the procedure at the counter.
@@ -192,39 +265,8 @@ async fn scans(
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(ApiError::not_found("dossier"));
     }
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            format!("expected a multipart/form-data body: {}", r.body_text()),
-        )
-    })?;
     state.dossiers.may_scan(&principal, &id, &component).await?;
-    let mut files = PendingFiles::default();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(&e))?
-    {
-        if field.name() != Some("file") {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unexpected_part",
-                "send the scans as parts named \"file\"",
-            ));
-        }
-        let filename = field.file_name().map(str::to_owned);
-        let content_type = field.content_type().map(str::to_owned);
-        state
-            .dossiers
-            .receive_file(
-                &mut files,
-                filename.as_deref(),
-                content_type.as_deref(),
-                field,
-            )
-            .await?;
-    }
+    let files = receive_files(&state, multipart).await?;
     let (scans, warnings) = state
         .dossiers
         .record_scans(&principal, &id, &component, files)

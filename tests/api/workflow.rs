@@ -589,3 +589,69 @@ mod deadlines {
         assert_eq!((status, code.as_str()), (403, "forbidden"));
     }
 }
+
+#[tokio::test]
+async fn the_applicant_answers_a_supplement_request_with_documents_and_the_dossier_is_received_again()
+ {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn().await;
+    let (owner, d) = filed(&app, "0101234567").await;
+    let id = d["id"].as_str().unwrap();
+    let officer = app.token(Role::Officer).await;
+    let add = |token: String, bytes: Vec<u8>| {
+        let app = &app;
+        let url = app.url(&format!("/api/v1/dossiers/{id}/documents"));
+        async move {
+            let form = Form::new().part(
+                "file",
+                Part::bytes(bytes)
+                    .file_name("dieu-le.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+            app.client
+                .post(url)
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Nothing was asked for yet.
+    let (status, code) = error_code(add(owner.clone(), pdf("early")).await).await;
+    assert_eq!((status, code.as_str()), (409, "not_awaiting_supplement"));
+    move_ok(
+        &app,
+        &officer,
+        id,
+        json!({"to": "SUPPLEMENT_REQUESTED", "reason": "Thiếu Điều lệ công ty"}),
+    )
+    .await;
+    // Not the archivist's to add, and a stranger does not see the dossier.
+    let archivist = app.token(Role::Archivist).await;
+    assert_eq!(error_code(add(archivist, pdf("x")).await).await.0, 403);
+    let stranger = app.business_token("0109999999").await;
+    assert_eq!(error_code(add(stranger, pdf("x")).await).await.0, 404);
+    // A file that is not what it claims is refused, and nothing moves.
+    let (status, _) = error_code(add(owner.clone(), b"not a pdf at all".to_vec()).await).await;
+    assert_eq!(status, 415);
+
+    let charter = pdf("điều lệ");
+    let r = add(owner.clone(), charter.clone()).await;
+    let status = r.status();
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["status"], "RECEIVED");
+    let last = d["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["from"].as_str(), last["actor"].as_str()),
+        (Some("SUPPLEMENT_REQUESTED"), Some("applicant"))
+    );
+    let docs = d["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1]["sha256"], sha256_hex(&charter));
+    assert!(d["due_date"].is_string(), "the clock runs again: {d}");
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
