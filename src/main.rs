@@ -226,14 +226,17 @@ enum LedgerCommand {
         #[arg(long)]
         no_fixity: bool,
     },
-    /// Check a document proof (from GET /api/v1/documents/{id}/proof) offline.
+    /// Check a record's proof offline: a document's (GET /api/v1/documents/{id}/proof), an issued
+    /// result's (GET /api/v1/results/{code}/proof) or a signature report's
+    /// (GET /api/v1/signature-reports/{id}/proof).
     VerifyProof {
         /// The proof (JSON).
         file: std::path::PathBuf,
         /// The log's verifier key, as the agency publishes it (text, or @FILE).
         #[arg(long, value_name = "VKEY")]
         key: String,
-        /// The document itself: also check that its SHA-256 is the one logged.
+        /// The document, result PDF or report itself: also check that its SHA-256 is the one
+        /// logged.
         #[arg(long, value_name = "FILE")]
         document: Option<std::path::PathBuf>,
     },
@@ -505,7 +508,7 @@ async fn ledger(command: LedgerCommand) -> anyhow::Result<ExitCode> {
             let proof: DocumentProof = match serde_json::from_slice(&bytes) {
                 Ok(p) => p,
                 Err(e) => {
-                    println!("FAILED: {} is not a document proof: {e}", file.display());
+                    println!("FAILED: {} is not a record proof: {e}", file.display());
                     return Ok(ExitCode::from(FOUND_PROBLEMS));
                 }
             };
@@ -516,8 +519,12 @@ async fn ledger(command: LedgerCommand) -> anyhow::Result<ExitCode> {
             match verify_document_proof(&proof, &key, sha.as_deref()) {
                 Ok(p) => {
                     println!(
-                        "OK: document {} (SHA-256 {}, {} bytes) is entry {} of log {} \
+                        "OK: {} {} (SHA-256 {}, {} bytes) is entry {} of log {} \
                          (checkpoint of {} entries, signed by {})",
+                        proof
+                            .format
+                            .trim_start_matches("motcua-")
+                            .trim_end_matches("-proof/v1"),
                         p.document,
                         p.sha256,
                         p.size,
@@ -527,7 +534,7 @@ async fn ledger(command: LedgerCommand) -> anyhow::Result<ExitCode> {
                         key.name()
                     );
                     if document.is_some() {
-                        println!("OK: the document in hand is the one logged");
+                        println!("OK: the file in hand is the one logged");
                     }
                     Ok(ExitCode::SUCCESS)
                 }

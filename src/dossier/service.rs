@@ -924,6 +924,22 @@ impl DossierService {
         Ok(())
     }
 
+    /// A signature report's record (its stored digest and log entry), if the caller may see its
+    /// dossier.
+    pub async fn signature_report_record(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<crate::db::SignatureReportRow, DossierError> {
+        let row = self
+            .db
+            .signature_report(id)
+            .await?
+            .ok_or(DossierError::NotFound)?;
+        self.get(principal, &row.dossier_id).await?;
+        Ok(row)
+    }
+
     /// A signature report (JSON bytes), if the caller may see its dossier.
     pub async fn signature_report(
         &self,

@@ -29,6 +29,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/ledger/proof/inclusion", get(inclusion))
         .route("/ledger/proof/consistency", get(consistency))
         .route("/documents/{id}/proof", get(document_proof))
+        .route("/results/{code}/proof", get(result_proof))
+        .route("/signature-reports/{id}/proof", get(report_proof))
 }
 
 /// Access to the log: a staff token (officer, archivist, admin), or anyone when the log is
@@ -272,6 +274,67 @@ async fn document_proof(
     let index = doc
         .ledger_index
         .ok_or_else(|| ApiError::internal(&format!("document {id} has no log entry")))?;
+    record_proof(
+        &state,
+        proof::FORMAT,
+        serde_json::to_value(DocumentJson::from(&doc)).unwrap_or_default(),
+        index,
+    )
+    .await
+}
+
+/// An issued result's proof: its `result_issued` entry, inclusion proof, signed checkpoint.
+#[utoipa::path(get, path = "/api/v1/results/{code}/proof", tag = "results",
+    params(("code" = String, Path, description = "Result code")),
+    responses((status = 200, description = "A motcua-result-proof/v1 JSON object: document (the result: id, code, sha256 of the signed PDF), entry, inclusion, checkpoint, verifier_key"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn result_proof(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let result = state.results.get(&principal, &code).await?;
+    let record = serde_json::json!({
+        "id": result.id,
+        "code": result.code,
+        "sha256": result.sha256.to_hex(),
+    });
+    record_proof(&state, proof::RESULT_FORMAT, record, result.ledger_index).await
+}
+
+/// A signature verification report's proof: its `signature_verified` entry, inclusion proof,
+/// signed checkpoint.
+#[utoipa::path(get, path = "/api/v1/signature-reports/{id}/proof", tag = "signatures",
+    params(("id" = String, Path, description = "Report id (UUID)")),
+    responses((status = 200, description = "A motcua-report-proof/v1 JSON object: document (the report: id, sha256 of the stored report), entry, inclusion, checkpoint, verifier_key"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn report_proof(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::not_found("signature report"));
+    }
+    let row = state
+        .dossiers
+        .signature_report_record(&principal, &id)
+        .await?;
+    let index = row
+        .ledger_index
+        .ok_or_else(|| ApiError::internal(&format!("report {id} has no log entry")))?;
+    let record = serde_json::json!({"id": row.id, "sha256": row.report_sha256});
+    record_proof(&state, proof::REPORT_FORMAT, record, index as u64).await
+}
+
+/// A record's proof in `format`: its entry at `index`, the entry's inclusion proof in the
+/// latest signed checkpoint that covers it, the checkpoint and the log's key.
+async fn record_proof(
+    state: &AppState,
+    format: &str,
+    record: serde_json::Value,
+    index: u64,
+) -> Result<Response, ApiError> {
     let ledger = &state.ledger;
     let cp = ledger
         .checkpoint_covering(index + 1)
@@ -284,8 +347,8 @@ async fn document_proof(
     let entry = ledger.entry(index).await.map_err(ledger_error)?;
     let e = EntryJson::from_row(entry);
     let proof = DocumentProof {
-        format: proof::FORMAT.into(),
-        document: serde_json::to_value(DocumentJson::from(&doc)).unwrap_or_default(),
+        format: format.into(),
+        document: record,
         inclusion: ProofInclusion {
             index,
             tree_size: cp.size,

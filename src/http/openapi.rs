@@ -36,6 +36,8 @@ use super::AppState;
         super::documents::show,
         super::documents::content,
         super::ledger::document_proof,
+        super::ledger::result_proof,
+        super::ledger::report_proof,
         super::ledger::key,
         super::ledger::checkpoint,
         super::ledger::entries,

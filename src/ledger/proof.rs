@@ -12,6 +12,23 @@ use super::merkle::{self, Hash};
 
 /// The format marker of [`DocumentProof`].
 pub const FORMAT: &str = "motcua-document-proof/v1";
+/// The same proof for an issued result (its `result_issued` entry, the signed PDF's SHA-256).
+pub const RESULT_FORMAT: &str = "motcua-result-proof/v1";
+/// The same proof for a signature verification report (its `signature_verified` entry, the
+/// stored report's SHA-256).
+pub const REPORT_FORMAT: &str = "motcua-report-proof/v1";
+
+/// For each format: the entry kind it proves, the entry's id field, its digest field.
+const FORMATS: [(&str, &str, &str, &str); 3] = [
+    (FORMAT, "document_stored", "document", "sha256"),
+    (RESULT_FORMAT, "result_issued", "result", "sha256"),
+    (
+        REPORT_FORMAT,
+        "signature_verified",
+        "signature_report",
+        "report_sha256",
+    ),
+];
 
 /// A document proof, as served by `GET /api/v1/documents/{id}/proof`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,9 +104,11 @@ pub fn verify_document_proof(
     key: &VerifierKey,
     document_sha256: Option<&str>,
 ) -> Result<ProvenDocument, String> {
-    if proof.format != FORMAT {
+    let Some(&(_, kind, id_field, digest_field)) =
+        FORMATS.iter().find(|(f, ..)| *f == proof.format)
+    else {
         return Err(format!("unknown proof format {:?}", proof.format));
-    }
+    };
     let checkpoint = key.verify(&proof.checkpoint).map_err(|e| e.to_string())?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(&proof.entry.entry_b64)
@@ -122,14 +141,17 @@ pub fn verify_document_proof(
     )
     .map_err(|e| format!("the entry is not in the checkpoint's tree: {e}"))?;
     let entry = parse_canonical(&bytes)?;
-    if entry["kind"] != "document_stored" {
-        return Err("the entry does not record a stored document".into());
+    if entry["kind"] != kind {
+        return Err(format!(
+            "the entry does not record what a {} proves",
+            proof.format
+        ));
     }
     if entry["index"].as_u64() != Some(proof.inclusion.index) {
         return Err("the entry's own index differs from its position".into());
     }
-    let id = entry["document"].as_str().unwrap_or_default().to_owned();
-    let sha256 = entry["sha256"].as_str().unwrap_or_default().to_owned();
+    let id = entry[id_field].as_str().unwrap_or_default().to_owned();
+    let sha256 = entry[digest_field].as_str().unwrap_or_default().to_owned();
     if proof.document["id"].as_str() != Some(&id)
         || proof.document["sha256"].as_str() != Some(&sha256)
     {

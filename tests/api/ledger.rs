@@ -393,3 +393,90 @@ async fn every_archivist_read_is_logged() {
     let report = verify_app(&app).await;
     assert!(report.is_ok(), "{:?}", report.problems);
 }
+
+/// An issued result and a signature report have proofs too, checked offline like a document's:
+/// the right file in hand passes, any other fails.
+#[tokio::test]
+async fn results_and_signature_reports_are_provable_offline() {
+    let app = TestApp::spawn().await;
+    let business = app.business_token("0106869738").await;
+    let doc = pdf("signed application");
+    let signature = crate::support::openssl_detached_signature("signer-rsa", &doc);
+    let d = app
+        .submit_ok(
+            &business,
+            form(
+                &serde_json::json!({"procedure": "business-registration",
+                    "applicant": {"tax_code": "0106869738", "name": "Công ty TNHH Mẫu"}}),
+                vec![
+                    ("giay-de-nghi.pdf", "application/pdf", doc),
+                    (
+                        "giay-de-nghi.pdf.p7s",
+                        "application/pkcs7-signature",
+                        signature,
+                    ),
+                ],
+            ),
+        )
+        .await;
+    let officer = app.token(Role::Officer).await;
+    let issued: Value = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/dossiers/{}/results",
+            d["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&officer)
+        .json(&serde_json::json!({"kind": "business_registration",
+            "fields": [["Mã số doanh nghiệp", "0106869738"]], "place": "Hà Nội"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = issued["code"].as_str().unwrap();
+    app.state().ledger.publish_checkpoint().await.unwrap();
+    let key = app.state().ledger.verifier().to_string();
+    let report = d["signatures"][0]["id"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (proof_path, file_path, format) in [
+        (
+            format!("/api/v1/results/{code}/proof"),
+            format!("/api/v1/results/{code}/pdf"),
+            "motcua-result-proof/v1",
+        ),
+        (
+            format!("/api/v1/signature-reports/{report}/proof"),
+            format!("/api/v1/signature-reports/{report}"),
+            "motcua-report-proof/v1",
+        ),
+    ] {
+        let proof: Value = app.get(&business, &proof_path).await.json().await.unwrap();
+        assert_eq!(proof["format"], format);
+        let bytes = app.get(&business, &file_path).await.bytes().await.unwrap();
+        let (proof_file, held) = (dir.path().join("proof.json"), dir.path().join("held"));
+        std::fs::write(&proof_file, serde_json::to_vec(&proof).unwrap()).unwrap();
+        std::fs::write(&held, &bytes).unwrap();
+        let check = || {
+            binary()
+                .args(["ledger", "verify-proof"])
+                .arg(&proof_file)
+                .args(["--key", &key, "--document"])
+                .arg(&held)
+                .output()
+        };
+        let ok = check().await.unwrap();
+        assert!(
+            ok.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
+        std::fs::write(&held, b"something else").unwrap();
+        let bad = check().await.unwrap();
+        assert_eq!(bad.status.code(), Some(1), "{format}");
+        // Another applicant may not even ask.
+        let stranger = app.business_token("0109999999").await;
+        assert_eq!(app.get(&stranger, &proof_path).await.status(), 404);
+    }
+}
