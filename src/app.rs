@@ -311,6 +311,9 @@ pub async fn state(
         settings.issuer.public_url.clone(),
         verify,
     );
+    // Detected once: a store's capability does not change while it serves.
+    let object_lock = store.object_lock().await;
+    tracing::info!(object_lock = %object_lock, "object store");
     Ok(AppState {
         results,
         dossiers,
@@ -318,6 +321,7 @@ pub async fn state(
         store,
         ledger,
         ledger_public: settings.ledger.public,
+        object_lock: std::sync::Arc::new(object_lock),
         admission: std::sync::Arc::new(crate::http::Admission::new(
             settings.max_in_flight,
             settings.rate_limit,

@@ -54,6 +54,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Whether the log is readable without a token.
     pub ledger_public: bool,
+    /// The object store's Object Lock capability, detected at start.
+    pub object_lock: std::sync::Arc<crate::storage::ObjectLock>,
     /// Requests in flight and per-token rates.
     pub admission: std::sync::Arc<admission::Admission>,
 }

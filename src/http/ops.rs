@@ -43,6 +43,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
             crate::storage::ObjectStore::Local(_) => "local",
             crate::storage::ObjectStore::S3(_) => "s3",
         },
+        "object_lock": state.object_lock.to_string(),
     });
     if db.is_ok() && store.is_ok() {
         json(StatusCode::OK, json!({"status": "ready", "checks": checks}))

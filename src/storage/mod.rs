@@ -213,6 +213,15 @@ impl ObjectStore {
         }
     }
 
+    /// Whether stored objects can be locked against deletion (S3 Object Lock), detected at start
+    /// and shown in `/readyz`.
+    pub async fn object_lock(&self) -> ObjectLock {
+        match self {
+            Self::Local(_) => ObjectLock::NotApplicable,
+            Self::S3(s) => s.object_lock().await,
+        }
+    }
+
     /// A short description for logs and `/readyz`: `local:/path` or `s3:bucket/prefix`.
     pub fn describe(&self) -> String {
         match self {
@@ -307,6 +316,34 @@ impl Upload {
         match self.backend {
             Backend::Local(u) => u.abort().await,
             Backend::S3(u) => u.abort().await,
+        }
+    }
+}
+
+/// Object Lock (WORM retention) of the object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectLock {
+    /// A local directory: no such thing.
+    NotApplicable,
+    /// The S3 service does not implement it (its error code).
+    Unsupported(String),
+    /// The bucket has it off.
+    Disabled,
+    /// The bucket has it on, with this default retention if any (e.g. `COMPLIANCE 3650 days`).
+    Enabled {
+        /// The default retention rule.
+        default: Option<String>,
+    },
+}
+
+impl std::fmt::Display for ObjectLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotApplicable => f.write_str("not applicable (local directory)"),
+            Self::Unsupported(code) => write!(f, "unsupported by the S3 service ({code})"),
+            Self::Disabled => f.write_str("disabled on the bucket"),
+            Self::Enabled { default: None } => f.write_str("enabled"),
+            Self::Enabled { default: Some(d) } => write!(f, "enabled, default retention {d}"),
         }
     }
 }

@@ -263,6 +263,61 @@ impl S3Store {
         Ok(removed)
     }
 
+    /// The bucket's Object Lock capability, as the S3 service answers
+    /// `GetObjectLockConfiguration` (Garage, for one, does not implement it).
+    pub(super) async fn object_lock(&self) -> super::ObjectLock {
+        use aws_sdk_s3::types::ObjectLockEnabled;
+        match self
+            .client
+            .get_object_lock_configuration()
+            .bucket(&self.settings.bucket)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let config = out.object_lock_configuration();
+                let enabled = config
+                    .and_then(|c| c.object_lock_enabled())
+                    .is_some_and(|e| *e == ObjectLockEnabled::Enabled);
+                if !enabled {
+                    return super::ObjectLock::Disabled;
+                }
+                let default = config
+                    .and_then(|c| c.rule())
+                    .and_then(|r| r.default_retention())
+                    .map(|d| {
+                        format!(
+                            "{} {}",
+                            d.mode().map_or("", |m| m.as_str()),
+                            match (d.days(), d.years()) {
+                                (Some(days), _) => format!("{days} days"),
+                                (_, Some(years)) => format!("{years} years"),
+                                _ => String::new(),
+                            }
+                        )
+                        .trim()
+                        .to_owned()
+                    });
+                super::ObjectLock::Enabled { default }
+            }
+            Err(e) => {
+                let text = DisplayErrorContext(&e).to_string();
+                if text.contains("ObjectLockConfigurationNotFound") {
+                    super::ObjectLock::Disabled
+                } else {
+                    super::ObjectLock::Unsupported(
+                        e.as_service_error()
+                            .and_then(|s| {
+                                use aws_sdk_s3::error::ProvideErrorMetadata as _;
+                                s.code().map(str::to_owned)
+                            })
+                            .unwrap_or_else(|| "no answer".into()),
+                    )
+                }
+            }
+        }
+    }
+
     pub(super) async fn check(&self) -> Result<(), StorageError> {
         self.client
             .head_bucket()

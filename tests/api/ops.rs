@@ -21,6 +21,13 @@ async fn health_and_readiness_answer_without_a_token() {
         "s3"
     };
     assert_eq!(body["checks"]["storage_backend"], expected);
+    // Object Lock, detected at start: nothing to lock in a directory, and Garage has none.
+    let lock = body["checks"]["object_lock"].as_str().unwrap();
+    if backend() == Backend::Embedded {
+        assert_eq!(lock, "not applicable (local directory)");
+    } else {
+        assert!(lock.starts_with("unsupported by the S3 service"), "{lock}");
+    }
 }
 
 #[tokio::test]
