@@ -13,12 +13,11 @@
 
 use std::collections::HashMap;
 
-use futures_util::StreamExt as _;
 use serde_json::Value;
 
 use crate::db::Db;
 use crate::dossier::service::record_digest;
-use crate::storage::{ObjectStore, Sha256Digest, StorageError, StreamingHasher};
+use crate::storage::{Fixity, ObjectStore, Sha256Digest};
 
 use super::checkpoint::VerifierKey;
 use super::entry::parse_canonical;
@@ -305,47 +304,28 @@ pub async fn verify(
                     report.problem(format!("object row {:?} is not a SHA-256", object.sha256));
                     continue;
                 };
-                let mut stream = match store.get(&sha, None).await {
-                    Ok(s) => s,
-                    Err(StorageError::NotFound(_)) => {
-                        report.problem(format!("object {sha} is missing from the store"));
-                        continue;
+                let bytes = &mut report.bytes;
+                let found = store
+                    .fixity(&sha, object.size.max(0) as u64, |n| {
+                        *bytes += n;
+                        progress(*bytes, total);
+                    })
+                    .await;
+                match found {
+                    Fixity::Intact => {}
+                    Fixity::Missing => {
+                        report.problem(format!("object {sha} is missing from the store"))
                     }
-                    Err(e) => {
-                        report.problem(format!("object {sha} could not be read: {e}"));
-                        continue;
+                    Fixity::Unreadable(e) => {
+                        report.problem(format!("object {sha} could not be read: {e}"))
                     }
-                };
-                let mut hasher = StreamingHasher::default();
-                let mut failed = None;
-                while let Some(chunk) = stream.next().await {
-                    match chunk {
-                        Ok(bytes) => {
-                            hasher.update(&bytes);
-                            report.bytes += bytes.len() as u64;
-                            progress(report.bytes, total);
-                        }
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                if let Some(e) = failed {
-                    report.problem(format!("object {sha} could not be read: {e}"));
-                    continue;
-                }
-                let size = hasher.len();
-                let actual = hasher.finish();
-                if actual != sha {
-                    report.problem(format!(
+                    Fixity::Changed(actual) => report.problem(format!(
                         "object {sha} has changed: its bytes now hash to {actual}"
-                    ));
-                } else if size != object.size as u64 {
-                    report.problem(format!(
+                    )),
+                    Fixity::WrongSize(size) => report.problem(format!(
                         "object {sha}: recorded size {} but {size} bytes stored",
                         object.size
-                    ));
+                    )),
                 }
             }
         }

@@ -347,3 +347,55 @@ impl std::fmt::Display for ObjectLock {
         }
     }
 }
+
+/// What re-hashing a stored object found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fixity {
+    /// Its bytes hash to its name and it has the recorded size.
+    Intact,
+    /// The store does not have it.
+    Missing,
+    /// It could not be read.
+    Unreadable(String),
+    /// Its bytes now hash to this.
+    Changed(Sha256Digest),
+    /// It has this many bytes, not the recorded number.
+    WrongSize(u64),
+}
+
+impl ObjectStore {
+    /// Re-hashes an object, streaming, against its name and `size`; `on_bytes` is told of each
+    /// chunk's length (for progress and rate limits).
+    pub async fn fixity(
+        &self,
+        sha256: &Sha256Digest,
+        size: u64,
+        mut on_bytes: impl FnMut(u64),
+    ) -> Fixity {
+        use futures_util::StreamExt as _;
+        let mut stream = match self.get(sha256, None).await {
+            Ok(s) => s,
+            Err(StorageError::NotFound(_)) => return Fixity::Missing,
+            Err(e) => return Fixity::Unreadable(e.to_string()),
+        };
+        let mut hasher = StreamingHasher::default();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => {
+                    hasher.update(&bytes);
+                    on_bytes(bytes.len() as u64);
+                }
+                Err(e) => return Fixity::Unreadable(e.to_string()),
+            }
+        }
+        let len = hasher.len();
+        let actual = hasher.finish();
+        if actual != *sha256 {
+            Fixity::Changed(actual)
+        } else if len != size {
+            Fixity::WrongSize(len)
+        } else {
+            Fixity::Intact
+        }
+    }
+}
