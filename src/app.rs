@@ -313,6 +313,8 @@ pub async fn state(
     );
     // Detected once: a store's capability does not change while it serves.
     let object_lock = store.object_lock().await;
+    let fixity =
+        crate::archive::FixityAuditor::new(db.clone(), store.clone(), settings.fixity_rate);
     tracing::info!(object_lock = %object_lock, "object store");
     Ok(AppState {
         results,
@@ -322,6 +324,8 @@ pub async fn state(
         ledger,
         ledger_public: settings.ledger.public,
         object_lock: std::sync::Arc::new(object_lock),
+        fixity,
+
         admission: std::sync::Arc::new(crate::http::Admission::new(
             settings.max_in_flight,
             settings.rate_limit,
@@ -338,6 +342,7 @@ pub struct Server {
     sweeping: JoinHandle<()>,
     checkpointing: JoinHandle<()>,
     notifying: Option<JoinHandle<()>>,
+    auditing: Option<JoinHandle<()>>,
     db: Db,
     state: AppState,
 }
@@ -409,6 +414,25 @@ impl Server {
                 }))
             }
         };
+        // Fixity audits: the unfinished one resumes at start, then one per interval.
+        let auditing = (!settings.fixity_interval.is_zero()).then(|| {
+            let (auditor, every) = (state.fixity.clone(), settings.fixity_interval);
+            let mut stop_auditing = shutdown.subscribe();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        r = auditor.run(None) => if let Err(e) = r {
+                            tracing::warn!(error = %e, "fixity audit failed");
+                        },
+                        _ = stop_auditing.wait_for(|s| *s) => return,
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = stop_auditing.wait_for(|s| *s) => return,
+                    }
+                }
+            })
+        });
         let ledger = state.ledger.clone();
         let interval = settings.ledger.checkpoint_interval;
         let mut stop_checkpoints = shutdown.subscribe();
@@ -447,6 +471,7 @@ impl Server {
             sweeping,
             checkpointing,
             notifying,
+            auditing,
             db,
             state,
         })
@@ -470,6 +495,9 @@ impl Server {
         let _ = self.checkpointing.await;
         if let Some(n) = self.notifying {
             let _ = n.await;
+        }
+        if let Some(a) = self.auditing {
+            let _ = a.await;
         }
         self.db.close().await;
         served.context("serving")?;

@@ -104,6 +104,12 @@ pub struct ServeArgs {
     /// reject]
     #[arg(long, env = "MOTCUA_SCAN_QUALITY", value_name = "reject|warn")]
     pub scan_quality: Option<String>,
+    /// Hours between fixity audits (every stored object re-hashed); 0: none. [default: 24]
+    #[arg(long, env = "MOTCUA_FIXITY_INTERVAL_HOURS", value_name = "HOURS")]
+    pub fixity_interval_hours: Option<u64>,
+    /// The fixity audit's pace, in MiB per second; 0: as fast as the store goes. [default: 20]
+    #[arg(long, env = "MOTCUA_FIXITY_RATE", value_name = "MIB_PER_SECOND")]
+    pub fixity_rate: Option<u64>,
     /// Public holidays for deadlines in working days: one date (YYYY-MM-DD) per line, `#`
     /// comments. [default: Vietnam's 2026 public holidays, built in]
     #[arg(long, env = "MOTCUA_HOLIDAYS", value_name = "FILE")]
@@ -274,6 +280,8 @@ struct FileConfig {
     webhook_url: Option<String>,
     webhook_secret_file: Option<PathBuf>,
     scan_quality: Option<String>,
+    fixity_interval_hours: Option<u64>,
+    fixity_rate: Option<u64>,
     log_format: Option<LogFormat>,
     orphan_grace_secs: Option<u64>,
     ledger_key: Option<PathBuf>,
@@ -352,6 +360,10 @@ pub struct ServeSettings {
     pub webhook: Option<WebhookSettings>,
     /// Counter scans below the quality rule.
     pub scan_quality: crate::dossier::originals::ScanQuality,
+    /// Time between fixity audits (zero: none).
+    pub fixity_interval: Duration,
+    /// Fixity audit pace in bytes per second (0: unlimited).
+    pub fixity_rate: u64,
     /// Log format.
     pub log_format: LogFormat,
     /// Orphan grace period.
@@ -613,6 +625,13 @@ impl ServeArgs {
             holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
             max_in_flight: self.max_in_flight.or(file.max_in_flight).unwrap_or(256),
             rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(50),
+            fixity_interval: Duration::from_secs(
+                3600 * self
+                    .fixity_interval_hours
+                    .or(file.fixity_interval_hours)
+                    .unwrap_or(24),
+            ),
+            fixity_rate: self.fixity_rate.or(file.fixity_rate).unwrap_or(20) * 1024 * 1024,
             scan_quality: match self
                 .scan_quality
                 .clone()

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod archive;
 pub mod auth;
 pub mod config;
 pub mod content;

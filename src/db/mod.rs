@@ -8,6 +8,7 @@
 
 mod catalogue;
 mod dossiers;
+mod fixity;
 mod ledger;
 mod originals;
 mod outbox;
@@ -26,6 +27,7 @@ pub use catalogue::CatalogueRow;
 pub use dossiers::{
     DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,
 };
+pub use fixity::{FixityAuditRow, FixityFindingRow};
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
 pub use originals::OriginalsCheckRow;
 pub use outbox::OutboxRow;

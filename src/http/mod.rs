@@ -6,6 +6,7 @@
 //! into JSON.
 
 mod admission;
+mod audits;
 mod auth;
 mod documents;
 mod dossiers;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub ledger_public: bool,
     /// The object store's Object Lock capability, detected at start.
     pub object_lock: std::sync::Arc<crate::storage::ObjectLock>,
+    /// Fixity audits of the object store.
+    pub fixity: crate::archive::FixityAuditor,
     /// Requests in flight and per-token rates.
     pub admission: std::sync::Arc<admission::Admission>,
 }
@@ -76,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .merge(workflow::router())
         .merge(originals::router())
         .merge(tokens::router())
+        .merge(audits::router())
         .merge(documents::router())
         .merge(ledger::router())
         .merge(signatures::router())

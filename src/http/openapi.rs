@@ -33,6 +33,7 @@ use super::AppState;
         super::originals::supplement,
         super::tokens::create,
         super::tokens::revoke,
+        super::audits::fixity,
         super::documents::show,
         super::documents::content,
         super::ledger::document_proof,

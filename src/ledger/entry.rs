@@ -34,6 +34,8 @@ pub enum EntryKind {
     OriginalChecked,
     /// An administrator published a procedure catalogue (its id and SHA-256).
     CataloguePublished,
+    /// A fixity audit finished (its id, objects checked, bytes re-hashed, problems found).
+    FixityAudited,
 }
 
 impl EntryKind {
@@ -49,6 +51,7 @@ impl EntryKind {
             Self::DossierTransition => "dossier_transition",
             Self::OriginalChecked => "original_checked",
             Self::CataloguePublished => "catalogue_published",
+            Self::FixityAudited => "fixity_audited",
         }
     }
 }

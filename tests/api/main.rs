@@ -8,6 +8,7 @@ mod appearance;
 mod concurrency;
 mod documents;
 mod failures;
+mod fixity;
 mod intake;
 mod intake_signatures;
 mod interlinked;

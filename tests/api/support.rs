@@ -112,6 +112,8 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         rate_limit: 0,
         webhook: None,
         scan_quality: motcua::dossier::originals::ScanQuality::Reject,
+        fixity_interval: Duration::ZERO,
+        fixity_rate: 0,
         log_format: LogFormat::Text,
         orphan_grace: Duration::from_secs(3600),
         // Results are signed by the demo agency identity of certs/ on both backends.
