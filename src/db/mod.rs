@@ -29,7 +29,7 @@ pub use dossiers::{
 };
 pub use fixity::{FixityAuditRow, FixityFindingRow};
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
-pub use originals::OriginalsCheckRow;
+pub use originals::{LegalHoldRow, OriginalsCheckRow};
 pub use outbox::OutboxRow;
 pub use parts::PartRow;
 pub use results::{ResultRow, RevocationRow};

@@ -144,3 +144,58 @@ impl Db {
         .await?)
     }
 }
+
+/// A legal hold on a dossier.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LegalHoldRow {
+    /// The dossier.
+    pub dossier_id: String,
+    /// Why.
+    pub reason: String,
+    /// Who placed it (token id).
+    pub placed_by: String,
+    /// When.
+    pub placed_at: String,
+    /// Its `legal_hold_placed` log entry.
+    pub ledger_index: i64,
+}
+
+impl Tx {
+    /// Places a hold; false when the dossier is held already.
+    pub async fn place_legal_hold(&mut self, r: &LegalHoldRow) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO legal_holds (dossier_id, reason, placed_by, placed_at, ledger_index) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&r.dossier_id)
+        .bind(&r.reason)
+        .bind(&r.placed_by)
+        .bind(&r.placed_at)
+        .bind(r.ledger_index)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Lifts a hold; false when there was none.
+    pub async fn lift_legal_hold(&mut self, dossier_id: &str) -> Result<bool, DbError> {
+        let done = sqlx::query("DELETE FROM legal_holds WHERE dossier_id = $1")
+            .bind(dossier_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Db {
+    /// The hold on a dossier, if any.
+    pub async fn legal_hold(&self, dossier_id: &str) -> Result<Option<LegalHoldRow>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT dossier_id, reason, placed_by, placed_at, ledger_index FROM legal_holds \
+             WHERE dossier_id = $1",
+        )
+        .bind(dossier_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}

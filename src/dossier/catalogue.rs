@@ -49,6 +49,57 @@ pub struct Procedure {
     /// `originals_required`, each is checked against its paper original at the counter.
     #[serde(default)]
     pub components: Vec<Component>,
+    /// How long its records are kept (Law on Archives 2024): `"PERMANENT"` or a number of years
+    /// (2 to 70) counted from the year the dossier closed. Permanent when not given.
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// How long a procedure's records are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Retention {
+    /// Kept for ever.
+    #[default]
+    Permanent,
+    /// Kept this many years after the year the dossier closed.
+    Years(u32),
+}
+
+impl Retention {
+    /// `PERMANENT` or `N years`.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Permanent => "PERMANENT".into(),
+            Self::Years(n) => format!("{n} years"),
+        }
+    }
+}
+
+impl Serialize for Retention {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Permanent => s.serialize_str("PERMANENT"),
+            Self::Years(n) => s.serialize_u32(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Retention {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Years(i64),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "PERMANENT" => Ok(Self::Permanent),
+            Raw::Years(n @ 2..=70) => Ok(Self::Years(n as u32)),
+            _ => Err(serde::de::Error::custom(
+                "retention is \"PERMANENT\" or a number of years from 2 to 70",
+            )),
+        }
+    }
 }
 
 /// One paper of a dossier (thành phần hồ sơ).

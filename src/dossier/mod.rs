@@ -9,6 +9,7 @@ pub mod access;
 pub mod catalogue;
 pub mod intake;
 pub mod originals;
+pub mod retention;
 pub mod service;
 pub mod signatures;
 pub mod supplement;

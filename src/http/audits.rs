@@ -1,9 +1,11 @@
-//! `/api/v1/audits/fixity`: the fixity audits' summary and the latest one's findings, for
-//! archivists and administrators.
+//! The archive's endpoints: `/api/v1/audits/fixity` (the fixity audits' summary and the latest
+//! one's findings) and `/api/v1/dossiers/{id}/retention` and `/legal-hold` (retention, holds).
+//! For archivists and administrators, except reading a retention (whoever sees the dossier).
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
@@ -11,10 +13,122 @@ use utoipa::ToSchema;
 
 use crate::auth::Role;
 
-use super::{ApiError, AppState, Caller, ErrorBody, json};
+use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/audits/fixity", get(fixity))
+    Router::new()
+        .route("/audits/fixity", get(fixity))
+        .route("/dossiers/{id}/retention", get(retention))
+        .route(
+            "/dossiers/{id}/legal-hold",
+            axum::routing::put(place_hold).delete(lift_hold),
+        )
+}
+
+/// A dossier's retention.
+#[derive(Serialize, ToSchema)]
+pub struct RetentionJson {
+    /// `PERMANENT` or `N years` (the procedure's, from the year the dossier closed).
+    pub retention: String,
+    /// The year it closed (rejected or returned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_year: Option<i32>,
+    /// The first day its records may be disposed of; absent while open, permanent or held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposable_from: Option<String>,
+    /// The legal hold on it: its reason and when it was placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<LegalHoldJson>,
+}
+
+/// A legal hold.
+#[derive(Serialize, ToSchema)]
+pub struct LegalHoldJson {
+    /// Why.
+    pub reason: String,
+    /// When (RFC 3339, UTC).
+    pub placed_at: String,
+}
+
+/// A reason for placing or lifting a hold.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequestJson {
+    /// Why (1 to 2000 characters).
+    pub reason: String,
+}
+
+fn retention_json(v: crate::dossier::retention::RetentionView) -> RetentionJson {
+    RetentionJson {
+        retention: v.retention.describe(),
+        closed_year: v.closed_year,
+        disposable_from: v.disposable_from.map(|d| d.to_string()),
+        legal_hold: v.legal_hold.map(|h| LegalHoldJson {
+            reason: h.reason,
+            placed_at: h.placed_at,
+        }),
+    }
+}
+
+/// A dossier's retention and legal hold.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/retention", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    responses((status = 200, body = RetentionJson), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn retention(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = state.dossiers.retention(&principal, &id).await?;
+    Ok(json(StatusCode::OK, retention_json(v)))
+}
+
+/// Place a legal hold (archivists and administrators): the dossier is never disposed of while
+/// held. Logged.
+#[utoipa::path(put, path = "/api/v1/dossiers/{id}/legal-hold", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    request_body(content = HoldRequestJson, content_type = "application/json"),
+    responses((status = 200, body = RetentionJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid_json, invalid_request (reason; held already)")),
+    security(("bearer" = [])))]
+async fn place_hold(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: HoldRequestJson = parse_json(&headers, &body)?;
+    let v = state
+        .dossiers
+        .place_legal_hold(&principal, &id, &request.reason)
+        .await?;
+    Ok(json(StatusCode::OK, retention_json(v)))
+}
+
+/// Lift a legal hold (archivists and administrators). Logged.
+#[utoipa::path(delete, path = "/api/v1/dossiers/{id}/legal-hold", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    request_body(content = HoldRequestJson, content_type = "application/json"),
+    responses((status = 200, body = RetentionJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_found: no such dossier, or no hold"),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn lift_hold(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: HoldRequestJson = parse_json(&headers, &body)?;
+    let v = state
+        .dossiers
+        .lift_legal_hold(&principal, &id, &request.reason)
+        .await?;
+    Ok(json(StatusCode::OK, retention_json(v)))
 }
 
 /// One fixity audit.

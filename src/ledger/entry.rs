@@ -36,6 +36,10 @@ pub enum EntryKind {
     CataloguePublished,
     /// A fixity audit finished (its id, objects checked, bytes re-hashed, problems found).
     FixityAudited,
+    /// A legal hold was placed on a dossier (dossier id, the SHA-256 of the reason).
+    LegalHoldPlaced,
+    /// A legal hold was lifted (dossier id, the SHA-256 of the reason).
+    LegalHoldLifted,
 }
 
 impl EntryKind {
@@ -52,6 +56,8 @@ impl EntryKind {
             Self::OriginalChecked => "original_checked",
             Self::CataloguePublished => "catalogue_published",
             Self::FixityAudited => "fixity_audited",
+            Self::LegalHoldPlaced => "legal_hold_placed",
+            Self::LegalHoldLifted => "legal_hold_lifted",
         }
     }
 }

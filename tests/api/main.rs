@@ -27,6 +27,7 @@ mod pyhanko;
 mod render;
 mod restart;
 mod results;
+mod retention;
 mod scans;
 mod search;
 mod signatures;
