@@ -9,8 +9,6 @@
 //! Owns: the scan quality rule, the decisions and the move they settle. Never reaches: axum,
 //! SQL text, S3 (scans are read back through `storage`'s streaming API, a bounded prefix only).
 
-use sha2::{Digest, Sha256};
-
 use crate::auth::{Principal, Role};
 use crate::content::MediaType;
 use crate::db::{NewDocument, OriginalsCheckRow};
@@ -221,7 +219,10 @@ impl DossierService {
             .text("component", component)
             .text("outcome", outcome.as_str());
         if let Some(n) = note {
-            draft = draft.text("note_sha256", hex::encode(Sha256::digest(n.as_bytes())));
+            draft = draft.text(
+                "note_sha256",
+                crate::storage::Sha256Digest::of(n.as_bytes()).to_hex(),
+            );
         }
         let appended = ledger::append(&mut tx, &now, &[draft]).await?;
         tx.insert_originals_check(&OriginalsCheckRow {

@@ -5,8 +5,6 @@
 //! Owns: the retention arithmetic and the holds. Never reaches: axum, SQL text, S3. Disposal
 //! itself is not here yet.
 
-use sha2::{Digest, Sha256};
-
 use crate::auth::{Principal, Role};
 use crate::db::LegalHoldRow;
 use crate::ledger::{self, EntryDraft, EntryKind};
@@ -76,12 +74,7 @@ impl DossierService {
         reason: &str,
     ) -> Result<RetentionView, DossierError> {
         let dossier = self.hold_target(principal, dossier_id).await?;
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(DossierError::Invalid(
-                "a legal hold needs a reason (1 to 2000 characters)".into(),
-            ));
-        }
+        let reason = checked_reason(reason, "a legal hold")?;
         let now = Timestamp::now();
         let mut tx = self.db().begin().await?;
         let appended = ledger::append(
@@ -91,7 +84,7 @@ impl DossierService {
                 .text("dossier", dossier.id.clone())
                 .text(
                     "reason_sha256",
-                    hex::encode(Sha256::digest(reason.as_bytes())),
+                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
                 )],
         )
         .await?;
@@ -122,12 +115,7 @@ impl DossierService {
         reason: &str,
     ) -> Result<RetentionView, DossierError> {
         let dossier = self.hold_target(principal, dossier_id).await?;
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(DossierError::Invalid(
-                "lifting a legal hold needs a reason (1 to 2000 characters)".into(),
-            ));
-        }
+        let reason = checked_reason(reason, "lifting a legal hold")?;
         let now = Timestamp::now();
         let mut tx = self.db().begin().await?;
         if !tx.lift_legal_hold(&dossier.id).await? {
@@ -140,7 +128,7 @@ impl DossierService {
                 .text("dossier", dossier.id.clone())
                 .text(
                     "reason_sha256",
-                    hex::encode(Sha256::digest(reason.as_bytes())),
+                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
                 )],
         )
         .await?;
@@ -161,4 +149,16 @@ impl DossierService {
         }
         Ok(dossier)
     }
+}
+
+/// A reason as given, trimmed: 1 to `MAX_REASON_CHARS` characters, as for a dossier's moves.
+fn checked_reason<'a>(reason: &'a str, what: &str) -> Result<&'a str, DossierError> {
+    let max = crate::workflow::lifecycle::MAX_REASON_CHARS;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > max {
+        return Err(DossierError::Invalid(format!(
+            "{what} needs a reason (1 to {max} characters)"
+        )));
+    }
+    Ok(reason)
 }

@@ -7,8 +7,6 @@
 //! AWAITING_ORIGINALS). Which moves exist and who may make them is `workflow::lifecycle`'s
 //! table, never decided here. Never reaches: axum, SQL text, S3.
 
-use sha2::{Digest, Sha256};
-
 use crate::auth::Principal;
 use crate::db::{DossierRow, TransitionRow, Tx};
 use crate::ledger::{self, EntryDraft, EntryKind};
@@ -421,7 +419,7 @@ pub(super) async fn record_move(
         // The reason may name people: the log, which can be published, holds its digest only.
         draft = draft.text(
             "reason_sha256",
-            hex::encode(Sha256::digest(reason.as_bytes())),
+            crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
         );
     }
     let appended = ledger::append(tx, now, &[draft]).await?;

@@ -441,7 +441,6 @@ async fn check_transitions(
     vouched: &mut HashMap<String, Vouched>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    use sha2::Digest as _;
     let mut after = String::new();
     loop {
         let page = db.transitions_after(&after, PAGE).await?;
@@ -461,7 +460,7 @@ async fn check_transitions(
             let reason = t
                 .reason
                 .as_ref()
-                .map(|r| hex::encode(sha2::Sha256::digest(r.as_bytes())));
+                .map(|r| crate::storage::Sha256Digest::of(r.as_bytes()).to_hex());
             let matches = f["from"].as_str() == Some(&t.from_status)
                 && f["status"].as_str() == Some(&t.to_status)
                 && f["actor"].as_str() == Some(&t.actor)
@@ -484,7 +483,6 @@ async fn check_originals(
     vouched: &mut HashMap<String, Vouched>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    use sha2::Digest as _;
     let mut after = String::new();
     loop {
         let page = db.originals_checks_after(&after, PAGE).await?;
@@ -504,7 +502,7 @@ async fn check_originals(
             let note = c
                 .note
                 .as_ref()
-                .map(|n| hex::encode(sha2::Sha256::digest(n.as_bytes())));
+                .map(|n| crate::storage::Sha256Digest::of(n.as_bytes()).to_hex());
             let matches = f["dossier"].as_str() == Some(&c.dossier_id)
                 && f["component"].as_str() == Some(&c.component)
                 && f["outcome"].as_str() == Some(&c.outcome)

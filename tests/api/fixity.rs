@@ -2,38 +2,9 @@
 //! each finished audit logged and summarised for archivists.
 
 use motcua::auth::Role;
-use motcua::config::StorageSettings;
 use serde_json::Value;
 
 use crate::support::*;
-
-/// Replaces an object's bytes in the store, behind motcua's back.
-async fn overwrite(app: &TestApp, sha: &str, bytes: Vec<u8>) {
-    match &app.settings.store.storage {
-        StorageSettings::Local(root) => {
-            let path = root.join("objects/sha256").join(&sha[..2]).join(sha);
-            std::fs::write(&path, &bytes).unwrap();
-        }
-        StorageSettings::S3(s3) => {
-            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_sdk_s3::config::Region::new(s3.region.clone()))
-                .load()
-                .await;
-            let conf = aws_sdk_s3::config::Builder::from(&shared)
-                .endpoint_url(s3.endpoint.clone().unwrap())
-                .force_path_style(true)
-                .build();
-            aws_sdk_s3::Client::from_conf(conf)
-                .put_object()
-                .bucket(&s3.bucket)
-                .key(format!("{}objects/sha256/{sha}", s3.prefix))
-                .body(bytes.into())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-}
 
 #[tokio::test]
 async fn an_audit_resumes_where_it_stopped_finds_changed_objects_and_is_logged() {
@@ -66,7 +37,7 @@ async fn an_audit_resumes_where_it_stopped_finds_changed_objects_and_is_logged()
     let sha = d["documents"][1]["sha256"].as_str().unwrap().to_owned();
     let mut bytes = pdf("fixity b");
     bytes[12] ^= 1;
-    overwrite(&app, &sha, bytes).await;
+    overwrite_object(&app, &sha, bytes).await;
     let next = auditor.run(None).await.unwrap();
     assert_ne!(next.id, done.id);
     assert_eq!((next.checked, next.problems), (3, 1));

@@ -489,3 +489,31 @@ pub fn openssl_detached_signature(name: &str, data: &[u8]) -> Vec<u8> {
     .to_der()
     .unwrap()
 }
+
+/// Replaces a stored object's bytes behind motcua's back (local directory or S3 bucket).
+pub async fn overwrite_object(app: &TestApp, sha: &str, bytes: Vec<u8>) {
+    match &app.settings.store.storage {
+        motcua::config::StorageSettings::Local(root) => {
+            let path = root.join("objects/sha256").join(&sha[..2]).join(sha);
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        motcua::config::StorageSettings::S3(s3) => {
+            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_sdk_s3::config::Region::new(s3.region.clone()))
+                .load()
+                .await;
+            let conf = aws_sdk_s3::config::Builder::from(&shared)
+                .endpoint_url(s3.endpoint.clone().unwrap())
+                .force_path_style(true)
+                .build();
+            aws_sdk_s3::Client::from_conf(conf)
+                .put_object()
+                .bucket(&s3.bucket)
+                .key(format!("{}objects/sha256/{sha}", s3.prefix))
+                .body(bytes.into())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}

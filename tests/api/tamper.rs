@@ -2,7 +2,6 @@
 //! finds every kind of change, names what changed, and exits 1; on intact data it exits 0.
 
 use motcua::auth::Role;
-use motcua::config::StorageSettings;
 use sqlx::Executor as _;
 
 use crate::support::*;
@@ -82,30 +81,7 @@ async fn a_flipped_byte_in_a_stored_object_is_found() {
     let sha = d["documents"][0]["sha256"].as_str().unwrap().to_owned();
     let mut bytes = pdf("tamper a");
     bytes[20] ^= 0x01;
-    match &app.settings.store.storage {
-        StorageSettings::Local(root) => {
-            let path = root.join("objects/sha256").join(&sha[..2]).join(&sha);
-            std::fs::write(&path, &bytes).unwrap();
-        }
-        StorageSettings::S3(s3) => {
-            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_sdk_s3::config::Region::new(s3.region.clone()))
-                .load()
-                .await;
-            let conf = aws_sdk_s3::config::Builder::from(&shared)
-                .endpoint_url(s3.endpoint.clone().unwrap())
-                .force_path_style(true)
-                .build();
-            aws_sdk_s3::Client::from_conf(conf)
-                .put_object()
-                .bucket(&s3.bucket)
-                .key(format!("{}objects/sha256/{sha}", s3.prefix))
-                .body(bytes.into())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    overwrite_object(&app, &sha, bytes).await;
     assert_detected(&app, &format!("object {sha} has changed")).await;
 }
 
