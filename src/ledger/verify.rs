@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::dossier::service::record_digest;
 use crate::storage::{Fixity, ObjectStore, Sha256Digest};
 
@@ -361,24 +361,40 @@ fn root_at(levels: &[Vec<Hash>], size: u64) -> Hash {
     Subtree::fold(&hashes)
 }
 
+/// Every row of a table, read page by page in key order: `fetch(after)` gives the rows after
+/// the key `after` (empty: from the start), `key` a row's key; `each` sees every row once.
+async fn each_row<T>(
+    mut fetch: impl AsyncFnMut(&str) -> Result<Vec<T>, DbError>,
+    key: impl Fn(&T) -> String,
+    mut each: impl FnMut(T),
+) -> Result<(), LedgerError> {
+    let mut after = String::new();
+    loop {
+        let page = fetch(&after).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = key(last);
+        page.into_iter().for_each(&mut each);
+    }
+}
+
 async fn check_documents(
     db: &Db,
     vouched: &mut HashMap<String, Vouched>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    let mut after = String::new();
-    loop {
-        let page = db.documents_after(&after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        for d in page {
+    each_row(
+        async |after: &str| db.documents_after(after, PAGE).await,
+        |row| row.id.clone(),
+        |d| {
             report.records += 1;
             let Some(v) = vouched.remove(&d.id) else {
                 report.problem(format!(
                     "document {} has no log entry (inserted behind motcua's back)",
                     d.id
                 ));
-                continue;
+                return;
             };
             let f = &v.fields;
             let matches = f["dossier"].as_str() == Some(&d.dossier_id)
@@ -392,9 +408,9 @@ async fn check_documents(
                     d.id, v.index
                 ));
             }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Issued results against their `result_issued` entries: code, dossier, PDF digest and size.
@@ -403,19 +419,17 @@ async fn check_results(
     vouched: &mut HashMap<String, Vouched>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    let mut after = String::new();
-    loop {
-        let page = db.results_after(&after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        for r in page {
+    each_row(
+        async |after: &str| db.results_after(after, PAGE).await,
+        |row| row.id.clone(),
+        |r| {
             report.records += 1;
             let Some(v) = vouched.remove(&r.id) else {
                 report.problem(format!(
                     "result {} has no log entry (inserted behind motcua's back)",
                     r.code
                 ));
-                continue;
+                return;
             };
             let f = &v.fields;
             let matches = f["dossier"].as_str() == Some(&r.dossier_id)
@@ -429,9 +443,9 @@ async fn check_results(
                     r.code, v.index
                 ));
             }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Each dossier's history against its `dossier_transition` entries: statuses, actor, version
@@ -441,12 +455,10 @@ async fn check_transitions(
     vouched: &mut HashMap<String, Vouched>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    let mut after = String::new();
-    loop {
-        let page = db.transitions_after(&after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        for t in page {
+    each_row(
+        async |after: &str| db.transitions_after(after, PAGE).await,
+        |row| row.id.clone(),
+        |t| {
             report.records += 1;
             let key = format!("{}/{}", t.dossier_id, t.version);
             let Some(v) = vouched.remove(&key) else {
@@ -454,7 +466,7 @@ async fn check_transitions(
                     "the move {key} to {} has no log entry (inserted behind motcua's back)",
                     t.to_status
                 ));
-                continue;
+                return;
             };
             let f = &v.fields;
             let reason = t
@@ -472,9 +484,9 @@ async fn check_transitions(
                     t.to_status, v.index
                 ));
             }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Decisions on paper originals against their `original_checked` entries.
@@ -483,12 +495,10 @@ async fn check_originals(
     vouched: &mut HashMap<String, Vouched>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    let mut after = String::new();
-    loop {
-        let page = db.originals_checks_after(&after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        for c in page {
+    each_row(
+        async |after: &str| db.originals_checks_after(after, PAGE).await,
+        |row| row.id.clone(),
+        |c| {
             report.records += 1;
             let Some(v) = vouched.remove(&c.ledger_index.to_string()) else {
                 report.problem(format!(
@@ -496,7 +506,7 @@ async fn check_originals(
                      motcua's back)",
                     c.component, c.dossier_id
                 ));
-                continue;
+                return;
             };
             let f = &v.fields;
             let note = c
@@ -514,9 +524,9 @@ async fn check_originals(
                     c.component, c.dossier_id, v.index
                 ));
             }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 async fn check_dossiers(
@@ -525,19 +535,17 @@ async fn check_dossiers(
     latest: &HashMap<String, (u64, String)>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
-    let mut after = String::new();
-    loop {
-        let page = db.dossiers_after(&after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        for d in page {
+    each_row(
+        async |after: &str| db.dossiers_after(after, PAGE).await,
+        |row| row.id.clone(),
+        |d| {
             report.records += 1;
             let Some(v) = vouched.remove(&d.id) else {
                 report.problem(format!(
                     "dossier {} has no log entry (inserted behind motcua's back)",
                     d.id
                 ));
-                continue;
+                return;
             };
             let matches = v.fields["record_sha256"].as_str() == Some(&record_digest(&d).to_hex())
                 && v.fields["code"].as_str() == Some(&d.code)
@@ -559,7 +567,7 @@ async fn check_dossiers(
                     d.id, d.code, d.status, d.version
                 ));
             }
-        }
-    }
-    Ok(())
+        },
+    )
+    .await
 }
