@@ -103,6 +103,8 @@ pub struct Decision {
 /// documents (in the dossier itself).
 #[derive(Debug, Clone)]
 pub struct Originals {
+    /// The dossier's status now.
+    pub status: DossierStatus,
     /// The procedure's papers, in catalogue order.
     pub components: Vec<ComponentOriginals>,
 }
@@ -344,7 +346,10 @@ impl DossierService {
                 })
             })
             .collect::<Result<_, DossierError>>()?;
-        Ok(Originals { components })
+        Ok(Originals {
+            status: dossier.status,
+            components,
+        })
     }
 
     /// Whether `principal` may upload scans of `component` for this dossier now (checked again

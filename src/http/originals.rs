@@ -152,9 +152,9 @@ pub struct DecisionJson {
     pub note: Option<String>,
 }
 
-fn originals_json(status: crate::dossier::DossierStatus, o: Originals) -> OriginalsJson {
+fn originals_json(o: Originals) -> OriginalsJson {
     OriginalsJson {
-        status: status.as_str(),
+        status: o.status.as_str(),
         components: o
             .components
             .into_iter()
@@ -187,11 +187,7 @@ async fn show(
         return Err(ApiError::not_found("dossier"));
     }
     let originals = state.dossiers.originals(&principal, &id).await?;
-    let dossier = state.dossiers.get(&principal, &id).await?;
-    Ok(json(
-        StatusCode::OK,
-        originals_json(dossier.status, originals),
-    ))
+    Ok(json(StatusCode::OK, originals_json(originals)))
 }
 
 /// Record what the officer found for one paper original. When this settles the last paper, the
@@ -237,11 +233,7 @@ async fn decide(
             request.note.as_deref(),
         )
         .await?;
-    let dossier = state.dossiers.get(&principal, &id).await?;
-    Ok(json(
-        StatusCode::OK,
-        originals_json(dossier.status, originals),
-    ))
+    Ok(json(StatusCode::OK, originals_json(originals)))
 }
 
 /// Upload the officer's scans of one paper original (multipart, parts named `file`: PDF, JPEG,
