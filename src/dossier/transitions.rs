@@ -347,11 +347,10 @@ impl DossierService {
                 return Err(DossierError::PartDone(procedure.to_owned()));
             }
         }
-        let open = tx
-            .parts_of(&dossier.id)
-            .await?
+        // Any other part still open (this one was just completed, or there are none).
+        let open = parts
             .iter()
-            .any(|p| p.status != "done");
+            .any(|p| p.status != "done" && p.procedure_code != procedure);
         if !open {
             // Only from PROCESSING, whatever version: the update is conditional on the status.
             let moved = record_move(
