@@ -48,6 +48,12 @@ if ! command -v pyhanko >/dev/null 2>&1; then
     python3 -m pip install -q "pyhanko==0.38.0" "pyhanko-cli==0.6.0"
 fi
 
+# The Library of Congress bagit tool validates exported archive packages (pinned; from PyPI).
+if ! command -v bagit.py >/dev/null 2>&1; then
+    header "installing bagit"
+    python3 -m pip install -q "bagit==1.9.0"
+fi
+
 if ((${#missing[@]})); then
     header "installing ${missing[*]}"
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"

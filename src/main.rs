@@ -1,4 +1,7 @@
-//! The `motcua` command: `serve`, `migrate`, `token create`, `gc`, `openapi`.
+//! The `motcua` command: `serve`, `migrate`, `token`, `gc`, `verify`, `sign`, `cert`, `ledger`,
+//! `archive`, `openapi`.
+
+mod archive_cmd;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -59,6 +62,9 @@ enum Command {
     /// The integrity log: verify it, check a document proof, print its key.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The archive: export dossiers as self-verifying BagIt bags, check a bag offline.
+    #[command(subcommand)]
+    Archive(archive_cmd::ArchiveCommand),
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -327,6 +333,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Ledger(command) => ledger(command).await,
+        Command::Archive(command) => archive_cmd::run(command).await,
         Command::Verify(args) => Ok(verify_file(args)),
         Command::Sign(args) => Ok(sign_file(args)),
         Command::Cert(CertCommand::Verify {
@@ -866,7 +873,11 @@ fn sha256_file(path: &std::path::Path) -> anyhow::Result<String> {
 
 async fn run_other(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Ledger(_) | Command::Cert(_) | Command::Verify(_) | Command::Sign(_) => {
+        Command::Ledger(_)
+        | Command::Archive(_)
+        | Command::Cert(_)
+        | Command::Verify(_)
+        | Command::Sign(_) => {
             unreachable!("handled by run()")
         }
         Command::Serve(args) => {

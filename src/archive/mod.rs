@@ -1,9 +1,14 @@
-//! The archive: what archivists need beyond reading records — for now, fixity audits (every
-//! stored object re-hashed in the background, rate-limited and resumable, each problem kept and
-//! each finished audit logged).
+//! The archive: what archivists need beyond reading records: fixity audits (every stored
+//! object re-hashed in the background, rate-limited and resumable, each problem kept and each
+//! finished audit logged), and self-verifying BagIt exports (`bag`, `export`) with their
+//! offline check (`check`).
 //!
 //! Owns: the audit loop and its pacing. Never reaches: axum, SQL text (that is `db`), object
 //! bytes other than through `storage`'s streaming API.
+
+pub mod bag;
+pub mod check;
+pub mod export;
 
 use std::time::{Duration, Instant};
 

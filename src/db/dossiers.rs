@@ -385,6 +385,18 @@ impl Db {
         Ok(query.fetch_all(self.pool()).await?)
     }
 
+    /// A recorded object's size, if it is recorded.
+    pub async fn object_size(&self, sha256: &str) -> Result<Option<u64>, DbError> {
+        let row = sqlx::query("SELECT size FROM objects WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>(0))
+            .transpose()?
+            .map(|s| s as u64))
+    }
+
     /// Whether any record refers to this object (the orphan sweep asks).
     pub async fn object_is_referenced(&self, sha256: &str) -> Result<bool, DbError> {
         let row = sqlx::query("SELECT COUNT(*) FROM objects WHERE sha256 = $1")

@@ -751,7 +751,13 @@ impl DossierService {
         Ok(dossier)
     }
 
-    pub(super) fn db(&self) -> &Db {
+    /// The receiving unit (first part of every dossier code).
+    pub fn unit(&self) -> &UnitCode {
+        &self.unit
+    }
+
+    /// The database it reads (for the archive's exports, which read the same records).
+    pub fn db(&self) -> &Db {
         &self.db
     }
 
@@ -998,7 +1004,13 @@ impl DossierService {
 /// the fields fixed at filing. The log holds this hash, never the personal data itself; a
 /// verifier recomputes it from the stored row to prove the row unaltered.
 pub fn record_digest(row: &DossierRow) -> Sha256Digest {
-    digest_fields(&[
+    Sha256Digest::of(&record_bytes(row))
+}
+
+/// The dossier's record as its `dossier_submitted` entry vouches for it: the canonical JSON
+/// whose SHA-256 is the entry's `record_sha256` (what an archive bag carries as `record.json`).
+pub fn record_bytes(row: &DossierRow) -> Vec<u8> {
+    canonical_fields(&[
         ("id", Some(&row.id)),
         ("code", Some(&row.code)),
         ("procedure", Some(&row.procedure_code)),
@@ -1014,7 +1026,7 @@ pub fn record_digest(row: &DossierRow) -> Sha256Digest {
 
 fn new_record_digest(row: &NewDossier<'_>) -> Sha256Digest {
     let own = |s: &str| s.to_owned();
-    digest_fields(&[
+    Sha256Digest::of(&canonical_fields(&[
         ("id", Some(&own(row.id))),
         ("code", Some(&own(row.code))),
         ("procedure", Some(&own(row.procedure_code))),
@@ -1031,10 +1043,10 @@ fn new_record_digest(row: &NewDossier<'_>) -> Sha256Digest {
         ("details", Some(&own(row.details))),
         ("submitted_by", Some(&own(row.submitted_by))),
         ("submitted_at", Some(&own(row.submitted_at))),
-    ])
+    ]))
 }
 
-fn digest_fields(fields: &[(&str, Option<&String>)]) -> Sha256Digest {
+fn canonical_fields(fields: &[(&str, Option<&String>)]) -> Vec<u8> {
     let object: serde_json::Map<String, serde_json::Value> = fields
         .iter()
         .map(|(k, v)| {
@@ -1047,7 +1059,7 @@ fn digest_fields(fields: &[(&str, Option<&String>)]) -> Sha256Digest {
     let mut bytes = Vec::new();
     ledger::entry::canonical(&serde_json::Value::Object(object), &mut bytes)
         .expect("strings and nulls are canonical");
-    Sha256Digest::of(&bytes)
+    bytes
 }
 
 fn corrupt(what: &str, value: &str) -> DossierError {

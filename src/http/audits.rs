@@ -1,6 +1,8 @@
 //! The archive's endpoints: `/api/v1/audits/fixity` (the fixity audits' summary and the latest
 //! one's findings) and `/api/v1/dossiers/{id}/retention` and `/legal-hold` (retention, holds).
 //! For archivists and administrators, except reading a retention (whoever sees the dossier).
+//! Archive packages (`/api/v1/dossiers/{id}/bag`, `/api/v1/archive/bag?<search>`): BagIt bags
+//! streamed as tar, for archivists.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,7 +13,10 @@ use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::archive::bag::Bag;
+use crate::archive::export::{ExportError, Exporter};
 use crate::auth::Role;
+use axum::extract::RawQuery;
 
 use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
 
@@ -19,6 +24,8 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/audits/fixity", get(fixity))
         .route("/dossiers/{id}/retention", get(retention))
+        .route("/dossiers/{id}/bag", get(dossier_bag))
+        .route("/archive/bag", get(search_bag))
         .route(
             "/dossiers/{id}/legal-hold",
             axum::routing::put(place_hold).delete(lift_hold),
@@ -68,6 +75,123 @@ fn retention_json(v: crate::dossier::retention::RetentionView) -> RetentionJson 
             placed_at: h.placed_at,
         }),
     }
+}
+
+/// The most dossiers one bag of a search holds.
+pub const MAX_BAG_DOSSIERS: usize = 1000;
+
+fn archivists_only(principal: &crate::auth::Principal) -> Result<(), ApiError> {
+    if principal.role != Role::Archivist {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only archivists export archive packages",
+        ));
+    }
+    Ok(())
+}
+
+fn export_error(e: ExportError) -> ApiError {
+    match e {
+        ExportError::Dossier(d) => d.into(),
+        ExportError::Empty => ApiError::not_found("dossier"),
+        other => ApiError::internal(&other),
+    }
+}
+
+/// The bag streamed as a tar archive whose one folder is `root`.
+fn tar_response(state: &AppState, bag: Bag, root: String) -> Response {
+    let disposition = format!("attachment; filename=\"{root}.tar\"");
+    let stream = bag.tar_stream(state.store.clone(), root);
+    let mut response = Response::new(axum::body::Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/x-tar"),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// A dossier's archive package (archivists): a BagIt bag (RFC 8493) as a tar archive, with its
+/// documents, results and signature reports under `data/` and, under `proofs/`, each one's log
+/// entry, inclusion proof and signed checkpoint. `motcua archive verify` checks it offline.
+/// Logged as an archivist's read.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/bag", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    responses((status = 200, content_type = "application/x-tar", description = "The bag, under one folder named after the dossier code"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn dossier_bag(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    archivists_only(&principal)?;
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::not_found("dossier"));
+    }
+    let exporter = Exporter::new(state.dossiers.clone(), state.ledger.clone());
+    let mut planned = exporter
+        .plan(&principal, std::slice::from_ref(&id))
+        .await
+        .map_err(export_error)?;
+    let code = planned.codes.pop().unwrap_or_default();
+    Ok(tar_response(&state, planned.bag, code))
+}
+
+/// The archive package of every dossier a search finds (archivists; the search parameters of
+/// `GET /api/v1/dossiers`, without `limit` and `cursor`), at most 1000 dossiers.
+#[utoipa::path(get, path = "/api/v1/archive/bag", tag = "archive",
+    responses((status = 200, content_type = "application/x-tar", description = "The bag, under one folder named motcua-bag-<date>"),
+        (status = 400, body = ErrorBody, description = "invalid_query"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "not_found: no dossier matches"),
+        (status = 422, body = ErrorBody, description = "too_many_dossiers")),
+    security(("bearer" = [])))]
+async fn search_bag(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    archivists_only(&principal)?;
+    let mut search =
+        super::parse_search(query.as_deref().unwrap_or("")).map_err(ApiError::invalid_query)?;
+    if search.limit.is_some() || search.cursor.is_some() {
+        return Err(ApiError::invalid_query(
+            "limit and cursor do not apply: the bag holds every dossier found",
+        ));
+    }
+    let mut ids = Vec::new();
+    loop {
+        search.limit = Some(200);
+        let page = state.dossiers.list(&principal, search.clone()).await?;
+        ids.extend(page.items.into_iter().map(|d| d.id));
+        if ids.len() > MAX_BAG_DOSSIERS {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_many_dossiers",
+                format!(
+                    "the search finds more than {MAX_BAG_DOSSIERS} dossiers; narrow it (or use \
+                     `motcua archive export --query`)"
+                ),
+            ));
+        }
+        match page.next_cursor {
+            Some(c) => search.cursor = Some(c),
+            None => break,
+        }
+    }
+    let exporter = Exporter::new(state.dossiers.clone(), state.ledger.clone());
+    let bag = exporter
+        .plan(&principal, &ids)
+        .await
+        .map_err(export_error)?
+        .bag;
+    let root = format!("motcua-bag-{}", crate::workflow::calendar::today());
+    Ok(tar_response(&state, bag, root))
 }
 
 /// A dossier's retention and legal hold.

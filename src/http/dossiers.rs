@@ -228,9 +228,29 @@ async fn list(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|r| ApiError::invalid_query(r.body_text()))?;
+    let page = state.dossiers.list(&principal, to_query(p)?).await?;
+    Ok(Json(DossierListJson {
+        items: page
+            .items
+            .iter()
+            .map(|d| DossierJson::from_dossier(d, false))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
+
+/// Parses a search as `GET /api/v1/dossiers` takes it (`procedure=...&status=...`), for the
+/// command line's `archive export --query`.
+pub fn parse_search(text: &str) -> Result<DossierQuery, String> {
+    let params: ListParams = serde_urlencoded::from_str(text).map_err(|e| e.to_string())?;
+    to_query(params).map_err(|e| e.message().to_owned())
+}
+
+fn to_query(p: ListParams) -> Result<DossierQuery, ApiError> {
     let bad =
         |field: &str, e: &dyn std::fmt::Display| ApiError::invalid_query(format!("{field}: {e}"));
-    let query = DossierQuery {
+    Ok(DossierQuery {
         procedure: p.procedure,
         status: p
             .status
@@ -258,17 +278,7 @@ async fn list(
             .transpose()?,
         limit: p.limit,
         cursor: p.cursor,
-    };
-    let page = state.dossiers.list(&principal, query).await?;
-    Ok(Json(DossierListJson {
-        items: page
-            .items
-            .iter()
-            .map(|d| DossierJson::from_dossier(d, false))
-            .collect(),
-        next_cursor: page.next_cursor,
     })
-    .into_response())
 }
 
 /// The procedure catalogue.

@@ -44,6 +44,11 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// The message given to the caller.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// An error with a status, a stable code and a message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

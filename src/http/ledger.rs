@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ledger::proof::{self, DocumentProof, ProofEntry, ProofInclusion};
+use crate::ledger::proof;
 use crate::ledger::{Hash, LedgerError};
 
 use super::wire::DocumentJson;
@@ -340,29 +340,9 @@ async fn record_proof(
         .checkpoint_covering(index + 1)
         .await
         .map_err(ledger_error)?;
-    let path = ledger
-        .inclusion_proof(index, cp.size)
+    let proof = ledger
+        .record_proof(format, record, index, &cp)
         .await
         .map_err(ledger_error)?;
-    let entry = ledger.entry(index).await.map_err(ledger_error)?;
-    let e = EntryJson::from_row(entry);
-    let proof = DocumentProof {
-        format: format.into(),
-        document: record,
-        inclusion: ProofInclusion {
-            index,
-            tree_size: cp.size,
-            leaf_hash: e.leaf_hash.clone(),
-            path: hexes(path),
-        },
-        entry: ProofEntry {
-            index: e.index,
-            leaf_hash: e.leaf_hash,
-            entry_b64: e.entry_b64,
-            entry: e.entry,
-        },
-        checkpoint: cp.note,
-        verifier_key: ledger.verifier().to_string(),
-    };
     Ok(Json(proof).into_response())
 }

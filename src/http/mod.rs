@@ -32,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
 pub use auth::Caller;
+pub use dossiers::parse_search;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::openapi_json;
 

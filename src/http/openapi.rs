@@ -35,6 +35,8 @@ use super::AppState;
         super::tokens::revoke,
         super::audits::fixity,
         super::audits::retention,
+        super::audits::dossier_bag,
+        super::audits::search_bag,
         super::audits::place_hold,
         super::audits::lift_hold,
         super::documents::show,

@@ -43,6 +43,9 @@ pub enum LedgerError {
     /// says where).
     #[error("the stored log is corrupt: {0}")]
     Corrupt(String),
+    /// A reader (no log key) needed a checkpoint that is not signed yet.
+    #[error("{0}")]
+    Unsigned(String),
     /// This instance's key is not the one the log is signed with.
     #[error(
         "the log in this database is signed by {recorded}, but this instance's key is \
@@ -148,7 +151,9 @@ pub struct SignedCheckpoint {
 #[derive(Clone)]
 pub struct Ledger {
     db: Db,
-    signer: Arc<LogSigner>,
+    /// None for a reader (`Ledger::reader`): it proves against checkpoints already signed.
+    signer: Option<Arc<LogSigner>>,
+    verifier: VerifierKey,
     origin: String,
 }
 
@@ -168,14 +173,31 @@ impl Ledger {
         }
         Ok(Self {
             db,
-            signer: Arc::new(signer),
+            verifier: signer.verifier().clone(),
+            signer: Some(Arc::new(signer)),
             origin: origin.to_owned(),
+        })
+    }
+
+    /// Opens the log without its signing key (the key recorded in the database identifies
+    /// it): it reads and proves against checkpoints the service has already signed, and signs
+    /// none. For tools that must not hold the log key (`motcua archive export`).
+    pub async fn reader(db: Db) -> Result<Self, LedgerError> {
+        let recorded = db.ledger_key().await?.ok_or_else(|| {
+            LedgerError::Unsigned("the log has no key yet: start the service once".into())
+        })?;
+        let verifier = VerifierKey::parse(&recorded)?;
+        Ok(Self {
+            db,
+            origin: verifier.name().to_owned(),
+            verifier,
+            signer: None,
         })
     }
 
     /// The verifier key, in signed-note form.
     pub fn verifier(&self) -> &VerifierKey {
-        self.signer.verifier()
+        &self.verifier
     }
 
     /// The number of entries.
@@ -206,7 +228,14 @@ impl Ledger {
             size: compact.size(),
             root: compact.root(),
         };
-        let note = self.signer.sign(&checkpoint)?;
+        let Some(signer) = &self.signer else {
+            return Err(LedgerError::Unsigned(format!(
+                "no signed checkpoint covers the log's {} entries yet; the service signs one \
+                 every checkpoint interval",
+                head.size
+            )));
+        };
+        let note = signer.sign(&checkpoint)?;
         self.db
             .insert_checkpoint(&CheckpointRow {
                 tree_size: head.size,
@@ -231,6 +260,40 @@ impl Ledger {
             return Self::row_to_signed(latest);
         }
         self.publish_checkpoint().await
+    }
+
+    /// A record's proof in `format`: its entry at `index`, the entry's inclusion proof in
+    /// `checkpoint`'s tree (which must cover it), the checkpoint and the log's key. `record`
+    /// describes what is proven (at least its `id` and `sha256`, as the entry logs them).
+    pub async fn record_proof(
+        &self,
+        format: &str,
+        record: serde_json::Value,
+        index: u64,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<proof::DocumentProof, LedgerError> {
+        use base64::Engine as _;
+        let path = self.inclusion_proof(index, checkpoint.size).await?;
+        let row = self.entry(index).await?;
+        let proof = proof::DocumentProof {
+            format: format.into(),
+            document: record,
+            inclusion: proof::ProofInclusion {
+                index,
+                tree_size: checkpoint.size,
+                leaf_hash: row.leaf_hash.clone(),
+                path: path.iter().map(hex::encode).collect(),
+            },
+            entry: proof::ProofEntry {
+                index: row.idx as u64,
+                leaf_hash: row.leaf_hash,
+                entry_b64: base64::engine::general_purpose::STANDARD.encode(row.entry.as_bytes()),
+                entry: serde_json::from_str(&row.entry).unwrap_or(serde_json::Value::Null),
+            },
+            checkpoint: checkpoint.note.clone(),
+            verifier_key: self.verifier().to_string(),
+        };
+        Ok(proof)
     }
 
     /// Entries `start..end`, at most [`MAX_ENTRIES_PER_PAGE`].

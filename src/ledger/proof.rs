@@ -18,8 +18,18 @@ pub const RESULT_FORMAT: &str = "motcua-result-proof/v1";
 /// stored report's SHA-256).
 pub const REPORT_FORMAT: &str = "motcua-report-proof/v1";
 
+/// The same proof for a dossier's record (its `dossier_submitted` entry, the SHA-256 of the
+/// record's canonical JSON: id, code, procedure, applicant, details, submitter, time).
+pub const DOSSIER_FORMAT: &str = "motcua-dossier-proof/v1";
+
 /// For each format: the entry kind it proves, the entry's id field, its digest field.
-const FORMATS: [(&str, &str, &str, &str); 3] = [
+const FORMATS: [(&str, &str, &str, &str); 4] = [
+    (
+        DOSSIER_FORMAT,
+        "dossier_submitted",
+        "dossier",
+        "record_sha256",
+    ),
     (FORMAT, "document_stored", "document", "sha256"),
     (RESULT_FORMAT, "result_issued", "result", "sha256"),
     (

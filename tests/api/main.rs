@@ -5,6 +5,7 @@ mod support;
 
 mod access;
 mod appearance;
+mod archive;
 mod concurrency;
 mod documents;
 mod failures;
