@@ -1,4 +1,5 @@
-//! `motcua archive ...`: export dossiers as BagIt bags, check a bag offline. (Part of the
+//! `motcua archive ...`: export dossiers as BagIt bags, check a bag offline, import records of
+//! an existing archive. (Part of the
 //! binary, not the library: argument handling, progress and exit codes only.)
 
 use std::io::{IsTerminal as _, Write as _};
@@ -9,8 +10,9 @@ use std::sync::Arc;
 use motcua::archive::bag::Progress;
 use motcua::archive::check::check_bag;
 use motcua::archive::export::{ExportError, Exporter};
-use motcua::auth::{Principal, Role};
-use motcua::config::{ServeArgs, StoreArgs};
+use motcua::archive::import::{ImportProgress, Importer, read_csv};
+use motcua::auth::{NewToken, Principal, Role};
+use motcua::config::{ServeArgs, ServeSettings, StoreArgs};
 use motcua::dossier::{DossierError, DossierService};
 use motcua::ledger::Ledger;
 
@@ -48,6 +50,31 @@ pub enum ArchiveCommand {
         /// The bag's folder; must not exist.
         out: PathBuf,
     },
+    /// Import records of an existing paper archive: FOLDER's files, described by a CSV with the
+    /// columns file, source_code, procedure, applicant_name, tax_code or id_number,
+    /// submitted_on, closed_on (YYYY-MM-DD) and title (optional). Rows sharing a source_code are
+    /// one dossier; it arrives closed. Everything is checked before anything is written; a run
+    /// can be repeated or resumed (records imported already are skipped). Exit 0 when done, 1
+    /// when a record imported before now has other files or the run stopped, 3 on bad input.
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The procedure catalogue. [default: the latest published, else the configured or
+        /// built-in one]
+        #[arg(long, value_name = "FILE")]
+        procedures: Option<PathBuf>,
+        /// The metadata CSV.
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+        /// No progress bar. [default: a progress bar on stderr when it is a terminal]
+        #[arg(long)]
+        quiet: bool,
+        /// A progress bar on stderr even when it is not a terminal.
+        #[arg(long, conflicts_with = "quiet")]
+        progress: bool,
+        /// The folder holding the files the CSV names.
+        folder: PathBuf,
+    },
     /// Check a bag offline: its manifests, and every proof against the log's verifier key.
     /// Exit 0 when everything holds, 1 with each problem otherwise, 3 when BAG is not a bag.
     Verify {
@@ -71,6 +98,17 @@ fn input_error(message: impl std::fmt::Display) -> ExitCode {
 pub async fn run(command: ArchiveCommand) -> anyhow::Result<ExitCode> {
     match command {
         ArchiveCommand::Verify { key, json, bag } => Ok(verify(key, json, bag)),
+        ArchiveCommand::Import {
+            store,
+            procedures,
+            csv,
+            quiet,
+            progress,
+            folder,
+        } => {
+            let bar = progress || (!quiet && std::io::stderr().is_terminal());
+            import(store, procedures, csv, bar, folder).await
+        }
         ArchiveCommand::Export {
             store,
             procedures,
@@ -176,6 +214,122 @@ impl Progress for Bar {
     }
 }
 
+/// The settings, database, store and dossier service of a command that reads the catalogue
+/// (the one named, else the latest published, else the configured or built-in one).
+async fn open(
+    store: StoreArgs,
+    procedures: Option<PathBuf>,
+) -> anyhow::Result<(ServeSettings, DossierService)> {
+    let explicit_catalogue = procedures.is_some();
+    let settings = ServeArgs {
+        store,
+        procedures,
+        ..ServeArgs::default()
+    }
+    .resolve()?;
+    let (db, objects) = motcua::app::open(&settings.store).await?;
+    let dossiers = DossierService::new(
+        db,
+        objects,
+        Arc::new(motcua::app::catalogue(&settings)?),
+        settings.unit_code.clone(),
+        settings.limits,
+    );
+    if !explicit_catalogue {
+        dossiers.refresh_catalogue().await?;
+    }
+    Ok((settings, dossiers))
+}
+
+/// Counts records on stderr.
+struct RecordBar {
+    total: u64,
+}
+
+impl ImportProgress for RecordBar {
+    fn record_done(&mut self, done: u64, bytes: u64) {
+        let width = 30u64;
+        let filled = (done * width).checked_div(self.total).unwrap_or(width) as usize;
+        eprint!(
+            "\r[{}{}] {done}/{} records, {:.1} MiB stored",
+            "#".repeat(filled),
+            " ".repeat(width as usize - filled),
+            self.total,
+            bytes as f64 / (1024.0 * 1024.0)
+        );
+        if done == self.total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+async fn import(
+    store: StoreArgs,
+    procedures: Option<PathBuf>,
+    csv: PathBuf,
+    show_progress: bool,
+    folder: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    let text = match std::fs::read(&csv) {
+        Ok(t) => t,
+        Err(e) => return Ok(input_error(format!("{}: {e}", csv.display()))),
+    };
+    if !folder.is_dir() {
+        return Ok(input_error(format!("{} is not a folder", folder.display())));
+    }
+    let (settings, dossiers) = open(store, procedures).await?;
+    let records = match read_csv(&text, &folder, &dossiers.catalogue()) {
+        Ok(r) => r,
+        Err(e) => return Ok(input_error(e)),
+    };
+    let db = dossiers.db().clone();
+    // The import run acts under a token of its own, revoked at once: the records it makes name
+    // it as their submitter.
+    let (run, _) = motcua::app::create_token_with_id(
+        &db,
+        &NewToken {
+            role: Role::Archivist,
+            tax_code: None,
+            id_number: None,
+            agency: None,
+            name: Some(format!(
+                "archive import of {} ({})",
+                csv.display(),
+                motcua::timestamp::Timestamp::now()
+            )),
+            branches: false,
+        },
+    )
+    .await?;
+    db.revoke_token(&run, &motcua::timestamp::Timestamp::now().to_string())
+        .await?;
+    let importer = Importer::new(db, dossiers.store().clone(), settings.unit_code.clone());
+    let mut bar = RecordBar {
+        total: records.len() as u64,
+    };
+    let progress: &mut dyn ImportProgress = if show_progress { &mut bar } else { &mut () };
+    let report = match importer.run(&records, &run, progress).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("motcua: import stopped (run it again to resume): {e}");
+            return Ok(ExitCode::from(FOUND_PROBLEMS));
+        }
+    };
+    println!(
+        "imported {} records ({} files, {} bytes); {} imported before, skipped",
+        report.imported, report.files, report.bytes, report.skipped
+    );
+    for c in &report.conflicts {
+        println!("CONFLICT {c}");
+    }
+    Ok(if report.conflicts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FOUND_PROBLEMS)
+    })
+}
+
 async fn export(
     store: StoreArgs,
     procedures: Option<PathBuf>,
@@ -194,24 +348,9 @@ async fn export(
         Ok(q) => q,
         Err(e) => return Ok(input_error(format!("--query: {e}"))),
     };
-    let explicit_catalogue = procedures.is_some();
-    let settings = ServeArgs {
-        store,
-        procedures,
-        ..ServeArgs::default()
-    }
-    .resolve()?;
-    let (db, objects) = motcua::app::open(&settings.store).await?;
-    let dossiers = DossierService::new(
-        db.clone(),
-        objects.clone(),
-        Arc::new(motcua::app::catalogue(&settings)?),
-        settings.unit_code.clone(),
-        settings.limits,
-    );
-    if !explicit_catalogue {
-        dossiers.refresh_catalogue().await?;
-    }
+    let (_, dossiers) = open(store, procedures).await?;
+    let db = dossiers.db().clone();
+    let objects = dossiers.store().clone();
     let ledger = Ledger::reader(db.clone()).await?;
     // The command line acts as an archivist: it sees every dossier, and its reads are logged.
     let principal = Principal {

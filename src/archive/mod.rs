@@ -9,6 +9,7 @@
 pub mod bag;
 pub mod check;
 pub mod export;
+pub mod import;
 
 use std::time::{Duration, Instant};
 

@@ -209,7 +209,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Records that an object is referenced (once per digest).
+    /// Records that an object is referenced (once per digest). The same bytes stored again
+    /// after a disposal are live again.
     pub async fn insert_object(
         &mut self,
         sha256: &str,
@@ -218,7 +219,7 @@ impl Tx {
     ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO objects (sha256, size, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (sha256) DO NOTHING",
+             ON CONFLICT (sha256) DO UPDATE SET disposed_at = NULL",
         )
         .bind(sha256)
         .bind(size)
@@ -397,12 +398,14 @@ impl Db {
             .map(|s| s as u64))
     }
 
-    /// Whether any record refers to this object (the orphan sweep asks).
+    /// Whether any record refers to this object and it was not disposed of (the orphan sweep
+    /// asks: the bytes of a disposed object that could not be deleted at once go with it).
     pub async fn object_is_referenced(&self, sha256: &str) -> Result<bool, DbError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM objects WHERE sha256 = $1")
-            .bind(sha256)
-            .fetch_one(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM objects WHERE sha256 = $1 AND disposed_at IS NULL")
+                .bind(sha256)
+                .fetch_one(self.pool())
+                .await?;
         Ok(row.try_get::<i64, _>(0)? > 0)
     }
 }

@@ -346,14 +346,16 @@ impl Db {
         )
     }
 
-    /// Objects with digest after `after`, by digest, at most `limit`.
+    /// Objects with digest after `after`, by digest, at most `limit`; disposed ones are not
+    /// (their bytes are gone on purpose).
     pub async fn objects_after(
         &self,
         after: &str,
         limit: i64,
     ) -> Result<Vec<ObjectAudit>, DbError> {
         Ok(sqlx::query_as::<_, ObjectAudit>(
-            "SELECT sha256, size FROM objects WHERE sha256 > $1 ORDER BY sha256 LIMIT $2",
+            "SELECT sha256, size FROM objects WHERE sha256 > $1 AND disposed_at IS NULL \
+             ORDER BY sha256 LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -364,9 +366,11 @@ impl Db {
     /// Total bytes of all recorded objects (for progress).
     pub async fn object_bytes(&self) -> Result<i64, DbError> {
         // SUM over BIGINT is NUMERIC on PostgreSQL, which the Any driver cannot read: cast.
-        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM objects")
-            .fetch_one(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM objects WHERE disposed_at IS NULL",
+        )
+        .fetch_one(self.pool())
+        .await?;
         Ok(row.try_get(0)?)
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Never reaches: HTTP, the object store, signatures.
 
+mod archive;
 mod catalogue;
 mod dossiers;
 mod fixity;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor as _};
 
+pub use archive::{DisposalRow, ImportRow};
 pub use catalogue::CatalogueRow;
 pub use dossiers::{
     DocumentRow, DossierFilter, DossierRow, NewDocument, NewDossier, SignatureReportRow,

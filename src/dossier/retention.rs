@@ -45,11 +45,20 @@ impl DossierService {
             .catalogue()
             .get(&dossier.procedure)
             .map_or(Retention::Permanent, |p| p.retention);
-        let closed_year = dossier
-            .history
-            .iter()
-            .find(|t| matches!(t.to, DossierStatus::Rejected | DossierStatus::Returned))
-            .map(|t| crate::workflow::calendar::vietnam_date(t.at.as_offset_date_time()).year());
+        // An imported record closed when the old archive says it did; others when they were
+        // rejected or returned.
+        let imported_close = self
+            .db()
+            .archive_import_of(&dossier.id)
+            .await?
+            .and_then(|i| i.closed_on.get(..4).and_then(|y| y.parse::<i32>().ok()));
+        let closed_year = imported_close.or_else(|| {
+            dossier
+                .history
+                .iter()
+                .find(|t| matches!(t.to, DossierStatus::Rejected | DossierStatus::Returned))
+                .map(|t| crate::workflow::calendar::vietnam_date(t.at.as_offset_date_time()).year())
+        });
         let legal_hold = self.db().legal_hold(&dossier.id).await?;
         let disposable_from = match (retention, closed_year, &legal_hold) {
             (Retention::Years(n), Some(year), None) => {

@@ -751,6 +751,11 @@ impl DossierService {
         Ok(dossier)
     }
 
+    /// The object store it keeps files in.
+    pub fn store(&self) -> &ObjectStore {
+        &self.store
+    }
+
     /// The receiving unit (first part of every dossier code).
     pub fn unit(&self) -> &UnitCode {
         &self.unit
@@ -759,10 +764,6 @@ impl DossierService {
     /// The database it reads (for the archive's exports, which read the same records).
     pub fn db(&self) -> &Db {
         &self.db
-    }
-
-    pub(super) fn store(&self) -> &ObjectStore {
-        &self.store
     }
 
     /// A page of the dossiers the caller may see, newest first.
@@ -1024,7 +1025,8 @@ pub fn record_bytes(row: &DossierRow) -> Vec<u8> {
     ])
 }
 
-fn new_record_digest(row: &NewDossier<'_>) -> Sha256Digest {
+/// [`record_digest`] of a dossier about to be inserted.
+pub fn new_record_digest(row: &NewDossier<'_>) -> Sha256Digest {
     let own = |s: &str| s.to_owned();
     Sha256Digest::of(&canonical_fields(&[
         ("id", Some(&own(row.id))),

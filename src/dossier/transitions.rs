@@ -90,6 +90,33 @@ pub(super) struct Move<'a> {
     pub notify: bool,
 }
 
+/// Records a move the service makes on its own inside `tx` (no token, no notification, no
+/// version check): the archive's import closes the records it creates with it.
+pub async fn record_system_move(
+    tx: &mut Tx,
+    now: &Timestamp,
+    dossier_id: &str,
+    from: DossierStatus,
+    to: DossierStatus,
+    reason: &str,
+) -> Result<Option<i64>, DossierError> {
+    record_move(
+        tx,
+        now,
+        &Move {
+            dossier_id,
+            from,
+            to,
+            actor: Actor::System,
+            actor_token: None,
+            reason: Some(reason),
+            version: None,
+            notify: false,
+        },
+    )
+    .await
+}
+
 impl DossierService {
     /// Moves a dossier the caller may see (others are not found) to `request.to`, then returns
     /// it. Refused, with nothing recorded, in this order: a stale `version`; a move the

@@ -40,6 +40,16 @@ pub enum EntryKind {
     LegalHoldPlaced,
     /// A legal hold was lifted (dossier id, the SHA-256 of the reason).
     LegalHoldLifted,
+    /// A record of an existing paper archive was imported (dossier id, the source's code, the
+    /// day it closed, the import run).
+    RecordImported,
+    /// An archivist asked for a dossier's disposal (dossier id, the disposal decision's
+    /// reference, the SHA-256 of the reason).
+    DisposalRequested,
+    /// An administrator approved a disposal and the dossier's objects were disposed of
+    /// (dossier id, the decision, the objects deleted and those kept because another record
+    /// still holds them, each as a count and the SHA-256 of their sorted list).
+    DossierDisposed,
 }
 
 impl EntryKind {
@@ -58,6 +68,9 @@ impl EntryKind {
             Self::FixityAudited => "fixity_audited",
             Self::LegalHoldPlaced => "legal_hold_placed",
             Self::LegalHoldLifted => "legal_hold_lifted",
+            Self::RecordImported => "record_imported",
+            Self::DisposalRequested => "disposal_requested",
+            Self::DossierDisposed => "dossier_disposed",
         }
     }
 }

@@ -10,6 +10,7 @@ mod concurrency;
 mod documents;
 mod failures;
 mod fixity;
+pub mod import;
 mod intake;
 mod intake_signatures;
 mod interlinked;

@@ -1,0 +1,224 @@
+//! Archive rows: imported records and disposals.
+
+use sqlx::Row as _;
+
+use super::{Db, DbError, Tx};
+
+/// A record imported from an existing archive.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportRow {
+    /// The source's code for it (unique: importing it again is a no-op).
+    pub source_code: String,
+    /// The dossier made for it.
+    pub dossier_id: String,
+    /// The day it closed (YYYY-MM-DD).
+    pub closed_on: String,
+    /// The import run's token id.
+    pub imported_by: String,
+    /// Instant.
+    pub imported_at: String,
+    /// Its `record_imported` entry.
+    pub ledger_index: i64,
+}
+
+/// A disposal, asked for and perhaps approved.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DisposalRow {
+    /// The dossier.
+    pub dossier_id: String,
+    /// The disposal decision's reference.
+    pub decision: String,
+    /// Why.
+    pub reason: String,
+    /// The archivist's token id.
+    pub requested_by: String,
+    /// Instant.
+    pub requested_at: String,
+    /// Its `disposal_requested` entry.
+    pub request_index: i64,
+    /// The administrator's token id, once approved.
+    pub approved_by: Option<String>,
+    /// Instant, once approved.
+    pub approved_at: Option<String>,
+    /// Its `dossier_disposed` entry, once approved.
+    pub approval_index: Option<i64>,
+    /// Objects whose bytes were deleted.
+    pub objects_deleted: Option<i64>,
+    /// Objects kept because another live record holds them.
+    pub objects_kept: Option<i64>,
+}
+
+const IMPORT_COLUMNS: &str =
+    "source_code, dossier_id, closed_on, imported_by, imported_at, ledger_index";
+const DISPOSAL_COLUMNS: &str = "dossier_id, decision, reason, requested_by, requested_at, \
+    request_index, approved_by, approved_at, approval_index, objects_deleted, objects_kept";
+
+impl Db {
+    /// The import of this source code, if done.
+    pub async fn archive_import(&self, source_code: &str) -> Result<Option<ImportRow>, DbError> {
+        let sql = format!("SELECT {IMPORT_COLUMNS} FROM archive_imports WHERE source_code = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(source_code)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The import that made this dossier, if it was imported.
+    pub async fn archive_import_of(&self, dossier_id: &str) -> Result<Option<ImportRow>, DbError> {
+        let sql = format!("SELECT {IMPORT_COLUMNS} FROM archive_imports WHERE dossier_id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(dossier_id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// A dossier's disposal, if one was asked for.
+    pub async fn disposal(&self, dossier_id: &str) -> Result<Option<DisposalRow>, DbError> {
+        let sql = format!("SELECT {DISPOSAL_COLUMNS} FROM disposals WHERE dossier_id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(dossier_id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Whether the object's bytes were disposed of.
+    pub async fn object_disposed(&self, sha256: &str) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT disposed_at FROM objects WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>(0))
+            .transpose()?
+            .flatten()
+            .is_some())
+    }
+}
+
+impl Tx {
+    /// Records an import.
+    pub async fn insert_archive_import(&mut self, r: &ImportRow) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO archive_imports (source_code, dossier_id, closed_on, imported_by, \
+             imported_at, ledger_index) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&r.source_code)
+        .bind(&r.dossier_id)
+        .bind(&r.closed_on)
+        .bind(&r.imported_by)
+        .bind(&r.imported_at)
+        .bind(r.ledger_index)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(())
+    }
+
+    /// A dossier's disposal, inside this transaction.
+    pub async fn disposal(&mut self, dossier_id: &str) -> Result<Option<DisposalRow>, DbError> {
+        let sql = format!("SELECT {DISPOSAL_COLUMNS} FROM disposals WHERE dossier_id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(dossier_id)
+            .fetch_optional(&mut *self.inner)
+            .await?)
+    }
+
+    /// Records a disposal request; false when one exists already.
+    pub async fn insert_disposal_request(&mut self, r: &DisposalRow) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO disposals (dossier_id, decision, reason, requested_by, requested_at, \
+             request_index) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dossier_id) DO NOTHING",
+        )
+        .bind(&r.dossier_id)
+        .bind(&r.decision)
+        .bind(&r.reason)
+        .bind(&r.requested_by)
+        .bind(&r.requested_at)
+        .bind(r.request_index)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Withdraws a request not yet approved; false when there is none.
+    pub async fn delete_disposal_request(&mut self, dossier_id: &str) -> Result<bool, DbError> {
+        let done =
+            sqlx::query("DELETE FROM disposals WHERE dossier_id = $1 AND approved_at IS NULL")
+                .bind(dossier_id)
+                .execute(&mut *self.inner)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the approval of a pending request; false when it is not pending.
+    pub async fn approve_disposal(
+        &mut self,
+        dossier_id: &str,
+        approved_by: &str,
+        approved_at: &str,
+        approval_index: i64,
+        deleted: i64,
+        kept: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE disposals SET approved_by = $1, approved_at = $2, approval_index = $3, \
+             objects_deleted = $4, objects_kept = $5 WHERE dossier_id = $6 AND approved_at IS NULL",
+        )
+        .bind(approved_by)
+        .bind(approved_at)
+        .bind(approval_index)
+        .bind(deleted)
+        .bind(kept)
+        .bind(dossier_id)
+        .execute(&mut *self.inner)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every object a dossier's records hold (documents, results, signature reports), each
+    /// once, in SHA-256 order.
+    pub async fn dossier_objects(&mut self, dossier_id: &str) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT sha256 FROM documents WHERE dossier_id = $1 \
+             UNION SELECT sha256 FROM results WHERE dossier_id = $1 \
+             UNION SELECT report_sha256 FROM signature_reports WHERE dossier_id = $1 \
+             ORDER BY 1",
+        )
+        .bind(dossier_id)
+        .fetch_all(&mut *self.inner)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
+            .collect()
+    }
+
+    /// Whether a record of another dossier, not disposed of, holds this object.
+    pub async fn object_held_elsewhere(
+        &mut self,
+        sha256: &str,
+        dossier_id: &str,
+    ) -> Result<bool, DbError> {
+        const LIVE: &str = "dossier_id <> $2 AND dossier_id NOT IN \
+            (SELECT dossier_id FROM disposals WHERE approved_at IS NOT NULL)";
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM documents WHERE sha256 = $1 AND {LIVE}) \
+             + (SELECT COUNT(*) FROM results WHERE sha256 = $1 AND {LIVE}) \
+             + (SELECT COUNT(*) FROM signature_reports WHERE report_sha256 = $1 AND {LIVE})"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(sha256)
+            .bind(dossier_id)
+            .fetch_one(&mut *self.inner)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+
+    /// Marks an object's bytes disposed of.
+    pub async fn mark_object_disposed(&mut self, sha256: &str, at: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE objects SET disposed_at = $1 WHERE sha256 = $2")
+            .bind(at)
+            .bind(sha256)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+}
