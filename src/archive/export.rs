@@ -149,6 +149,14 @@ impl Exporter {
         let code = dossier.code.as_str();
         let unlogged = |what: String| ExportError::Unlogged(what);
         let mut files = Vec::new();
+        let retention = self.dossiers.retention_of(dossier).await?;
+        // A disposed dossier's files are gone on purpose: the bag keeps the record and says
+        // what was disposed of (each file's digest and log entry).
+        let disposal = retention
+            .disposal
+            .clone()
+            .filter(|d| d.approved_at.is_some());
+        let mut disposed_files = Vec::new();
 
         // The record, as its submission entry vouches for it.
         let row = self
@@ -173,6 +181,13 @@ impl Exporter {
         files.push(serde_json::json!({"path": path, "kind": "record"}));
 
         for (n, d) in dossier.documents.iter().enumerate() {
+            if disposal.is_some() {
+                disposed_files.push(serde_json::json!({
+                    "kind": "document", "id": d.id, "filename": d.filename,
+                    "sha256": d.sha256.to_hex(), "log_index": d.ledger_index,
+                }));
+                continue;
+            }
             let path = format!(
                 "{code}/documents/{:02}-{}",
                 n + 1,
@@ -198,6 +213,13 @@ impl Exporter {
         }
 
         for r in self.db.results_of(&dossier.id).await? {
+            if disposal.is_some() {
+                disposed_files.push(serde_json::json!({
+                    "kind": "result", "id": r.id, "code": r.code, "sha256": r.sha256,
+                    "log_index": r.ledger_index,
+                }));
+                continue;
+            }
             let path = format!("{code}/results/{}.pdf", portable_name(&r.code));
             let sha256 = Sha256Digest::from_hex(&r.sha256)
                 .map_err(|_| unlogged(format!("result {} (its digest)", r.code)))?;
@@ -220,6 +242,13 @@ impl Exporter {
         }
 
         for r in self.db.signature_reports_of(&dossier.id).await? {
+            if disposal.is_some() {
+                disposed_files.push(serde_json::json!({
+                    "kind": "signature_report", "id": r.id, "sha256": r.report_sha256,
+                    "log_index": r.ledger_index,
+                }));
+                continue;
+            }
             let path = format!("{code}/reports/{}.json", r.id);
             let sha256 = Sha256Digest::from_hex(&r.report_sha256)
                 .map_err(|_| unlogged(format!("report {} (its digest)", r.id)))?;
@@ -244,7 +273,6 @@ impl Exporter {
             }));
         }
 
-        let retention = self.dossiers.retention_of(dossier).await?;
         let procedure = self.dossiers.catalogue().get(&dossier.procedure).cloned();
         let agency = procedure.as_ref().map(|p| p.agency.clone());
         bag.info("External-Identifier", code);
@@ -264,6 +292,16 @@ impl Exporter {
         }
         if retention.legal_hold.is_some() {
             bag.info("Dossier-Legal-Hold", "yes");
+        }
+        if let Some(d) = &disposal {
+            bag.info(
+                "Dossier-Disposed",
+                &format!(
+                    "{} under {}",
+                    d.approved_at.as_deref().unwrap_or_default(),
+                    d.decision
+                ),
+            );
         }
 
         let description = serde_json::json!({
@@ -285,6 +323,10 @@ impl Exporter {
             "disposable_from": retention.disposable_from.map(|d| d.to_string()),
             "legal_hold": retention.legal_hold.is_some(),
             "files": files,
+            "disposal": disposal.as_ref().map(|d| serde_json::json!({
+                "decision": d.decision, "disposed_at": d.approved_at,
+                "log_index": d.approval_index, "files": disposed_files,
+            })),
             "note": "This description is not itself in the log; every other file under data/ \
                      is, and its proof is at the same path under proofs/ with .proof.json.",
         });

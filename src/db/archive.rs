@@ -95,6 +95,61 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Imports with dossier id after `after`, by dossier id, at most `limit` (for verification).
+    pub async fn archive_imports_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<ImportRow>, DbError> {
+        let sql = format!(
+            "SELECT {IMPORT_COLUMNS} FROM archive_imports WHERE dossier_id > $1 \
+             ORDER BY dossier_id LIMIT $2"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Approved disposals with dossier id after `after`, by dossier id, at most `limit`.
+    pub async fn disposals_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<DisposalRow>, DbError> {
+        let sql = format!(
+            "SELECT {DISPOSAL_COLUMNS} FROM disposals WHERE dossier_id > $1 \
+             AND approved_at IS NOT NULL ORDER BY dossier_id LIMIT $2"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Disposed objects with digest after `after`, by digest, at most `limit`.
+    pub async fn disposed_objects_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT sha256 FROM objects WHERE sha256 > $1 AND disposed_at IS NOT NULL \
+             ORDER BY sha256 LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
+            .collect()
+    }
+}
+
 impl Tx {
     /// Records an import.
     pub async fn insert_archive_import(&mut self, r: &ImportRow) -> Result<(), DbError> {
@@ -120,6 +175,25 @@ impl Tx {
             .bind(dossier_id)
             .fetch_optional(&mut *self.inner)
             .await?)
+    }
+
+    /// Locks the dossier's row until this transaction ends (a no-op update): holds and
+    /// disposals of one dossier are decided one at a time, on either database.
+    pub async fn lock_dossier(&mut self, dossier_id: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE dossiers SET version = version WHERE id = $1")
+            .bind(dossier_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the dossier is under a legal hold, inside this transaction.
+    pub async fn is_held(&mut self, dossier_id: &str) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM legal_holds WHERE dossier_id = $1")
+            .bind(dossier_id)
+            .fetch_one(&mut *self.inner)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
     }
 
     /// Records a disposal request; false when one exists already.

@@ -2,11 +2,17 @@
 //! retention, counted from the year it closed) and holds that keep it whatever the retention.
 //! Placing and lifting a hold are logged.
 //!
-//! Owns: the retention arithmetic and the holds. Never reaches: axum, SQL text, S3. Disposal
-//! itself is not here yet.
+//! Disposal: an archivist asks for a dossier whose retention has run out to be disposed of,
+//! citing the disposal decision; an administrator approves. Approval marks the dossier disposed
+//! and deletes the bytes of each of its objects that no live record of another dossier holds;
+//! the rows and every log entry stay (the `dossier_disposed` entry lists the objects deleted),
+//! so the disposal itself is provable. Reads of a disposed record answer 410.
+//!
+//! Owns: the retention arithmetic, holds and disposal. Never reaches: axum, SQL text, S3 other
+//! than through `storage`.
 
 use crate::auth::{Principal, Role};
-use crate::db::LegalHoldRow;
+use crate::db::{DisposalRow, LegalHoldRow};
 use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::timestamp::Timestamp;
 
@@ -26,7 +32,12 @@ pub struct RetentionView {
     pub disposable_from: Option<time::Date>,
     /// The hold on it, if any.
     pub legal_hold: Option<LegalHoldRow>,
+    /// Its disposal, asked for or done.
+    pub disposal: Option<DisposalRow>,
 }
+
+/// The longest disposal decision reference accepted.
+pub const MAX_DECISION_CHARS: usize = 200;
 
 impl DossierService {
     /// The retention of a dossier the caller may see.
@@ -66,11 +77,13 @@ impl DossierService {
             }
             _ => None,
         };
+        let disposal = self.db().disposal(&dossier.id).await?;
         Ok(RetentionView {
             retention,
             closed_year,
             disposable_from,
             legal_hold,
+            disposal,
         })
     }
 
@@ -84,8 +97,10 @@ impl DossierService {
     ) -> Result<RetentionView, DossierError> {
         let dossier = self.hold_target(principal, dossier_id).await?;
         let reason = checked_reason(reason, "a legal hold")?;
+        self.refuse_disposed(&dossier.id).await?;
         let now = Timestamp::now();
         let mut tx = self.db().begin().await?;
+        tx.lock_dossier(&dossier.id).await?;
         let appended = ledger::append(
             &mut tx,
             &now,
@@ -145,6 +160,187 @@ impl DossierService {
         self.retention_of(&dossier).await
     }
 
+    /// Asks for a dossier's disposal (archivists), citing the disposal decision (its number and
+    /// date, e.g. `Quyết định số 12/QĐ-UBND ngày 02/01/2027`). Refused while its retention runs,
+    /// for permanent records and under a legal hold (409). Logged.
+    pub async fn request_disposal(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        decision: &str,
+        reason: &str,
+    ) -> Result<RetentionView, DossierError> {
+        let dossier = self.get(principal, dossier_id).await?;
+        if principal.role != Role::Archivist {
+            return Err(DossierError::Forbidden("archivists ask for disposals"));
+        }
+        let decision = decision.trim();
+        if decision.is_empty() || decision.chars().count() > MAX_DECISION_CHARS {
+            return Err(DossierError::Invalid(format!(
+                "a disposal cites its decision (1 to {MAX_DECISION_CHARS} characters)"
+            )));
+        }
+        let reason = checked_reason(reason, "a disposal")?;
+        self.refuse_disposed(&dossier.id).await?;
+        let view = self.retention_of(&dossier).await?;
+        disposable(&view)?;
+        let now = Timestamp::now();
+        let mut tx = self.db().begin().await?;
+        tx.lock_dossier(&dossier.id).await?;
+        let appended = ledger::append(
+            &mut tx,
+            &now,
+            &[EntryDraft::new(EntryKind::DisposalRequested)
+                .text("dossier", dossier.id.clone())
+                .text("decision", decision)
+                .text(
+                    "reason_sha256",
+                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
+                )],
+        )
+        .await?;
+        let inserted = tx
+            .insert_disposal_request(&DisposalRow {
+                dossier_id: dossier.id.clone(),
+                decision: decision.to_owned(),
+                reason: reason.to_owned(),
+                requested_by: principal.token_id.clone(),
+                requested_at: now.to_string(),
+                request_index: appended[0].index as i64,
+                approved_by: None,
+                approved_at: None,
+                approval_index: None,
+                objects_deleted: None,
+                objects_kept: None,
+            })
+            .await?;
+        if !inserted {
+            return Err(DossierError::Conflict {
+                code: "disposal_requested",
+                message: "a disposal of this dossier was asked for already".into(),
+            });
+        }
+        tx.commit().await?;
+        self.retention_of(&dossier).await
+    }
+
+    /// Withdraws a disposal request not yet approved (archivists and administrators). Logged.
+    pub async fn withdraw_disposal(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        reason: &str,
+    ) -> Result<RetentionView, DossierError> {
+        let dossier = self.hold_target(principal, dossier_id).await?;
+        let reason = checked_reason(reason, "withdrawing a disposal")?;
+        self.refuse_disposed(&dossier.id).await?;
+        let mut tx = self.db().begin().await?;
+        tx.lock_dossier(&dossier.id).await?;
+        if !tx.delete_disposal_request(&dossier.id).await? {
+            return Err(DossierError::NotFound);
+        }
+        ledger::append(
+            &mut tx,
+            &Timestamp::now(),
+            &[EntryDraft::new(EntryKind::DisposalWithdrawn)
+                .text("dossier", dossier.id.clone())
+                .text(
+                    "reason_sha256",
+                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
+                )],
+        )
+        .await?;
+        tx.commit().await?;
+        self.retention_of(&dossier).await
+    }
+
+    /// Approves a pending disposal (administrators) and carries it out: the dossier is marked
+    /// disposed and the bytes of each of its objects no live record of another dossier holds
+    /// are deleted. The retention and the hold are checked again, under the dossier's lock.
+    /// Logged (`dossier_disposed`, with the objects deleted). Bytes that cannot be deleted at
+    /// once are left to `motcua gc`, which removes disposed objects.
+    pub async fn approve_disposal(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+    ) -> Result<RetentionView, DossierError> {
+        let dossier = self.get(principal, dossier_id).await?;
+        if principal.role != Role::Admin {
+            return Err(DossierError::Forbidden("administrators approve disposals"));
+        }
+        let view = self.retention_of(&dossier).await?;
+        let Some(request) = view.disposal.clone() else {
+            return Err(DossierError::NotFound);
+        };
+        if request.approved_at.is_some() {
+            return Err(DossierError::Conflict {
+                code: "disposed",
+                message: "the dossier was disposed of already".into(),
+            });
+        }
+        if request.requested_by == principal.token_id {
+            return Err(DossierError::Forbidden(
+                "the one who asks for a disposal does not approve it",
+            ));
+        }
+        disposable(&view)?;
+        let now = Timestamp::now();
+        let now_text = now.to_string();
+        let mut tx = self.db().begin().await?;
+        tx.lock_dossier(&dossier.id).await?;
+        if tx.is_held(&dossier.id).await? {
+            return Err(held());
+        }
+        let mut deleted = Vec::new();
+        let mut kept = 0i64;
+        for sha in tx.dossier_objects(&dossier.id).await? {
+            if tx.object_held_elsewhere(&sha, &dossier.id).await? {
+                kept += 1;
+            } else {
+                tx.mark_object_disposed(&sha, &now_text).await?;
+                deleted.push(sha);
+            }
+        }
+        let appended = ledger::append(
+            &mut tx,
+            &now,
+            &[EntryDraft::new(EntryKind::DossierDisposed)
+                .text("dossier", dossier.id.clone())
+                .text("decision", request.decision.clone())
+                .text("deleted", deleted.join(","))
+                .number("kept", kept as u64)],
+        )
+        .await?;
+        let approved = tx
+            .approve_disposal(
+                &dossier.id,
+                &principal.token_id,
+                &now_text,
+                appended[0].index as i64,
+                deleted.len() as i64,
+                kept,
+            )
+            .await?;
+        if !approved {
+            return Err(DossierError::Conflict {
+                code: "disposed",
+                message: "the disposal was approved or withdrawn meanwhile".into(),
+            });
+        }
+        tx.commit().await?;
+        for sha in &deleted {
+            let Ok(digest) = crate::storage::Sha256Digest::from_hex(sha) else {
+                continue;
+            };
+            if let Err(e) = self.store().delete(&digest).await {
+                tracing::warn!(object = %sha, error = %e,
+                    "a disposed object's bytes could not be deleted; motcua gc will retry");
+            }
+        }
+        tracing::info!(dossier = %dossier.id, deleted = deleted.len(), kept, "dossier disposed");
+        self.retention_of(&dossier).await
+    }
+
     async fn hold_target(
         &self,
         principal: &Principal,
@@ -157,6 +353,35 @@ impl DossierService {
             ));
         }
         Ok(dossier)
+    }
+}
+
+fn held() -> DossierError {
+    DossierError::Conflict {
+        code: "legal_hold",
+        message: "the dossier is under a legal hold: it is not disposed of".into(),
+    }
+}
+
+/// Whether the view allows disposal now: its retention ran out and no hold is on it.
+fn disposable(view: &RetentionView) -> Result<(), DossierError> {
+    if view.legal_hold.is_some() {
+        return Err(held());
+    }
+    match (view.retention, view.disposable_from) {
+        (Retention::Permanent, _) => Err(DossierError::Conflict {
+            code: "not_disposable",
+            message: "the dossier is kept permanently".into(),
+        }),
+        (_, None) => Err(DossierError::Conflict {
+            code: "not_disposable",
+            message: "the dossier is not closed: its retention has not started".into(),
+        }),
+        (_, Some(day)) if day > crate::workflow::calendar::today() => Err(DossierError::Conflict {
+            code: "not_disposable",
+            message: format!("the dossier is kept until {day}"),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -137,6 +137,17 @@ pub enum DossierError {
     /// A query parameter is wrong.
     #[error("{0}")]
     InvalidQuery(String),
+    /// The request conflicts with the dossier's state (HTTP 409 with this code).
+    #[error("{message}")]
+    Conflict {
+        /// The machine-readable code (`not_disposable`, `legal_hold`, ...).
+        code: &'static str,
+        /// What is in the way.
+        message: String,
+    },
+    /// The record was disposed of: its bytes are gone on purpose (HTTP 410).
+    #[error("{0}")]
+    Disposed(String),
     /// A stored row no longer parses: the database was changed behind motcua's back.
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
@@ -960,6 +971,7 @@ impl DossierService {
             .ok_or(DossierError::NotFound)?;
         // Access follows the dossier's.
         self.get(principal, &row.dossier_id).await?;
+        self.refuse_disposed(&row.dossier_id).await?;
         let sha = Sha256Digest::from_hex(&row.report_sha256)
             .map_err(|_| corrupt("report sha256", &row.report_sha256))?;
         let mut stream = self.store.get(&sha, None).await?;
@@ -982,7 +994,21 @@ impl DossierService {
         document: &Document,
         range: Option<std::ops::Range<u64>>,
     ) -> Result<ByteStream, DossierError> {
+        self.refuse_disposed(&document.dossier_id).await?;
         Ok(self.store.get(&document.sha256, range).await?)
+    }
+
+    /// [`DossierError::Disposed`] when the dossier's records were disposed of.
+    pub async fn refuse_disposed(&self, dossier_id: &str) -> Result<(), DossierError> {
+        match self.db.disposal(dossier_id).await? {
+            Some(d) if d.approved_at.is_some() => Err(DossierError::Disposed(format!(
+                "the dossier's records were disposed of on {} under decision {:?}; the log \
+                 keeps their entries",
+                d.approved_at.as_deref().unwrap_or_default(),
+                d.decision
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Removes orphaned objects and unfinished uploads older than `grace`.

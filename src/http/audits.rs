@@ -25,6 +25,14 @@ pub(super) fn router() -> Router<AppState> {
         .route("/audits/fixity", get(fixity))
         .route("/dossiers/{id}/retention", get(retention))
         .route("/dossiers/{id}/bag", get(dossier_bag))
+        .route(
+            "/dossiers/{id}/disposal",
+            axum::routing::post(request_disposal).delete(withdraw_disposal),
+        )
+        .route(
+            "/dossiers/{id}/disposal/approval",
+            axum::routing::post(approve_disposal),
+        )
         .route("/archive/bag", get(search_bag))
         .route(
             "/dossiers/{id}/legal-hold",
@@ -46,6 +54,41 @@ pub struct RetentionJson {
     /// The legal hold on it: its reason and when it was placed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legal_hold: Option<LegalHoldJson>,
+    /// Its disposal, asked for (`requested`) or done (`disposed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposal: Option<DisposalJson>,
+}
+
+/// A disposal.
+#[derive(Serialize, ToSchema)]
+pub struct DisposalJson {
+    /// `requested` or `disposed`.
+    pub status: &'static str,
+    /// The disposal decision cited.
+    pub decision: String,
+    /// Why.
+    pub reason: String,
+    /// When it was asked for (RFC 3339, UTC).
+    pub requested_at: String,
+    /// When it was approved and carried out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposed_at: Option<String>,
+    /// Objects whose bytes were deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objects_deleted: Option<i64>,
+    /// Objects kept because a record of another dossier holds them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objects_kept: Option<i64>,
+}
+
+/// A disposal request.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisposalRequestJson {
+    /// The disposal decision (number and date), 1 to 200 characters.
+    pub decision: String,
+    /// Why (1 to 2000 characters).
+    pub reason: String,
 }
 
 /// A legal hold.
@@ -73,6 +116,19 @@ fn retention_json(v: crate::dossier::retention::RetentionView) -> RetentionJson 
         legal_hold: v.legal_hold.map(|h| LegalHoldJson {
             reason: h.reason,
             placed_at: h.placed_at,
+        }),
+        disposal: v.disposal.map(|d| DisposalJson {
+            status: if d.approved_at.is_some() {
+                "disposed"
+            } else {
+                "requested"
+            },
+            decision: d.decision,
+            reason: d.reason,
+            requested_at: d.requested_at,
+            disposed_at: d.approved_at,
+            objects_deleted: d.objects_deleted,
+            objects_kept: d.objects_kept,
         }),
     }
 }
@@ -252,6 +308,73 @@ async fn lift_hold(
         .dossiers
         .lift_legal_hold(&principal, &id, &request.reason)
         .await?;
+    Ok(json(StatusCode::OK, retention_json(v)))
+}
+
+/// Ask for a dossier's disposal (archivists), citing the disposal decision. Refused while its
+/// retention runs, for permanent records, and under a legal hold. Logged.
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/disposal", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    request_body(content = DisposalRequestJson, content_type = "application/json"),
+    responses((status = 201, body = RetentionJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "not_disposable, legal_hold, disposal_requested"),
+        (status = 410, body = ErrorBody, description = "disposed"),
+        (status = 422, body = ErrorBody, description = "invalid_json, invalid_request")),
+    security(("bearer" = [])))]
+async fn request_disposal(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: DisposalRequestJson = parse_json(&headers, &body)?;
+    let v = state
+        .dossiers
+        .request_disposal(&principal, &id, &request.decision, &request.reason)
+        .await?;
+    Ok(json(StatusCode::CREATED, retention_json(v)))
+}
+
+/// Withdraw a disposal request not yet approved (archivists and administrators). Logged.
+#[utoipa::path(delete, path = "/api/v1/dossiers/{id}/disposal", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    request_body(content = HoldRequestJson, content_type = "application/json"),
+    responses((status = 200, body = RetentionJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_found: no such dossier, or no pending request"),
+        (status = 410, body = ErrorBody, description = "disposed"), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn withdraw_disposal(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: HoldRequestJson = parse_json(&headers, &body)?;
+    let v = state
+        .dossiers
+        .withdraw_disposal(&principal, &id, &request.reason)
+        .await?;
+    Ok(json(StatusCode::OK, retention_json(v)))
+}
+
+/// Approve a pending disposal and carry it out (administrators; not the one who asked): the
+/// dossier is marked disposed and the bytes of its objects that no other live record holds are
+/// deleted. Rows and log entries stay. Logged (`dossier_disposed`).
+#[utoipa::path(post, path = "/api/v1/dossiers/{id}/disposal/approval", tag = "archive",
+    params(("id" = String, Path, description = "Dossier id (UUID)")),
+    responses((status = 200, body = RetentionJson), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_found: no such dossier, or no request"),
+        (status = 409, body = ErrorBody, description = "legal_hold, not_disposable, disposed")),
+    security(("bearer" = [])))]
+async fn approve_disposal(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = state.dossiers.approve_disposal(&principal, &id).await?;
     Ok(json(StatusCode::OK, retention_json(v)))
 }
 

@@ -264,6 +264,10 @@ impl From<DossierError> for ApiError {
             DossierError::Storage(s) => storage_error(&s),
             DossierError::Transition(t) => transition_error(t),
             DossierError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            DossierError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            DossierError::Disposed(m) => ApiError::new(StatusCode::GONE, "disposed", m),
             DossierError::Invalid(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", m)
             }

@@ -46,6 +46,8 @@ pub enum EntryKind {
     /// An archivist asked for a dossier's disposal (dossier id, the disposal decision's
     /// reference, the SHA-256 of the reason).
     DisposalRequested,
+    /// A disposal request was withdrawn (dossier id, the SHA-256 of the reason).
+    DisposalWithdrawn,
     /// An administrator approved a disposal and the dossier's objects were disposed of
     /// (dossier id, the decision, the objects deleted and those kept because another record
     /// still holds them, each as a count and the SHA-256 of their sorted list).
@@ -70,6 +72,7 @@ impl EntryKind {
             Self::LegalHoldLifted => "legal_hold_lifted",
             Self::RecordImported => "record_imported",
             Self::DisposalRequested => "disposal_requested",
+            Self::DisposalWithdrawn => "disposal_withdrawn",
             Self::DossierDisposed => "dossier_disposed",
         }
     }

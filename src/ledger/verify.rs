@@ -98,6 +98,8 @@ pub async fn verify(
     let mut latest: HashMap<String, (u64, String)> = HashMap::new();
     // Decisions on paper originals, by entry index.
     let mut checks: HashMap<String, Vouched> = HashMap::new();
+    // The archive: imports and disposals by dossier, and every object a disposal deleted.
+    let mut archive = ArchiveVouched::default();
     let mut prev: Option<Hash> = None;
     let mut after = -1i64;
     loop {
@@ -159,6 +161,23 @@ pub async fn verify(
                         }
                         Some("original_checked") => {
                             checks.insert(row.idx.to_string(), vouched);
+                        }
+                        Some("record_imported") => {
+                            if let Some(id) = value["dossier"].as_str() {
+                                archive.imports.insert(id.to_owned(), vouched);
+                            }
+                        }
+                        Some("dossier_disposed") => {
+                            let deleted = value["deleted"].as_str().unwrap_or_default();
+                            archive.deleted.extend(
+                                deleted
+                                    .split(',')
+                                    .filter(|s| !s.is_empty())
+                                    .map(str::to_owned),
+                            );
+                            if let Some(id) = value["dossier"].as_str() {
+                                archive.disposals.insert(id.to_owned(), vouched);
+                            }
                         }
                         Some("dossier_transition") => {
                             if let (Some(id), Some(version), Some(status)) = (
@@ -258,6 +277,7 @@ pub async fn verify(
     check_results(db, &mut results, &mut report).await?;
     check_transitions(db, &mut transitions, &mut report).await?;
     check_originals(db, &mut checks, &mut report).await?;
+    check_archive(db, &mut archive, &mut report).await?;
     for (index, v) in checks {
         report.problem(format!(
             "the decision on {} of dossier {} (entry {index}) is missing (deleted)",
@@ -377,6 +397,90 @@ async fn each_row<T>(
         after = key(last);
         page.into_iter().for_each(&mut each);
     }
+}
+
+/// What the log says of the archive.
+#[derive(Default)]
+struct ArchiveVouched {
+    /// `record_imported` entries by dossier.
+    imports: HashMap<String, Vouched>,
+    /// `dossier_disposed` entries by dossier.
+    disposals: HashMap<String, Vouched>,
+    /// Every object a logged disposal deleted.
+    deleted: std::collections::HashSet<String>,
+}
+
+/// Imports and disposals against their entries, and every disposed object against a logged
+/// disposal: an object marked disposed without one would be hidden from the fixity check.
+async fn check_archive(
+    db: &Db,
+    vouched: &mut ArchiveVouched,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    each_row(
+        async |after: &str| db.archive_imports_after(after, PAGE).await,
+        |row| row.dossier_id.clone(),
+        |i| {
+            report.records += 1;
+            let matches = vouched.imports.remove(&i.dossier_id).is_some_and(|v| {
+                v.fields["source_code"].as_str() == Some(&i.source_code)
+                    && v.fields["closed_on"].as_str() == Some(&i.closed_on)
+                    && i.ledger_index == v.index as i64
+            });
+            if !matches {
+                report.problem(format!(
+                    "the import of dossier {} (source {}, closed on {}) does not match its log \
+                     entry (record edited: its retention depends on it)",
+                    i.dossier_id, i.source_code, i.closed_on
+                ));
+            }
+        },
+    )
+    .await?;
+    each_row(
+        async |after: &str| db.disposals_after(after, PAGE).await,
+        |row| row.dossier_id.clone(),
+        |d| {
+            report.records += 1;
+            let matches = vouched.disposals.remove(&d.dossier_id).is_some_and(|v| {
+                v.fields["decision"].as_str() == Some(&d.decision)
+                    && d.approval_index == Some(v.index as i64)
+            });
+            if !matches {
+                report.problem(format!(
+                    "the disposal of dossier {} does not match its log entry (record edited)",
+                    d.dossier_id
+                ));
+            }
+        },
+    )
+    .await?;
+    each_row(
+        async |after: &str| db.disposed_objects_after(after, PAGE).await,
+        |sha| sha.clone(),
+        |sha| {
+            if !vouched.deleted.contains(&sha) {
+                report.problem(format!(
+                    "object {sha} is marked disposed, but no logged disposal deleted it (hidden \
+                     from the fixity check)"
+                ));
+            }
+        },
+    )
+    .await?;
+    for (id, v) in vouched.imports.drain() {
+        report.problem(format!(
+            "the import of dossier {id} (entry {}) is missing from the database (deleted)",
+            v.index
+        ));
+    }
+    for (id, v) in vouched.disposals.drain() {
+        report.problem(format!(
+            "the disposal of dossier {id} (entry {}) is missing from the database (deleted)",
+            v.index
+        ));
+    }
+    Ok(())
 }
 
 async fn check_documents(

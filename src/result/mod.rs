@@ -590,6 +590,7 @@ impl ResultService {
 
     /// The signed PDF's bytes.
     pub async fn pdf(&self, result: &IssuedResult) -> Result<ByteStream, ResultError> {
+        self.dossiers.refuse_disposed(&result.dossier_id).await?;
         Ok(self.store.get(&result.sha256, None).await?)
     }
 

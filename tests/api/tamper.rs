@@ -48,7 +48,7 @@ async fn verify_cli(app: &TestApp, extra: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), format!("{stdout}{stderr}"))
 }
 
-async fn sql(app: &TestApp, statement: &str) {
+pub async fn sql(app: &TestApp, statement: &str) {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
         .await
