@@ -76,6 +76,8 @@ pub struct ImportFile {
     pub filename: String,
     /// What it is.
     pub media_type: MediaType,
+    /// The paper it is (a component of the procedure), if given.
+    pub component: Option<String>,
 }
 
 /// One record of the old archive: one dossier.
@@ -114,8 +116,9 @@ pub struct ImportReport {
     pub conflicts: Vec<String>,
 }
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     "file",
+    "component",
     "source_code",
     "procedure",
     "applicant_name",
@@ -236,8 +239,23 @@ pub fn read_csv(
             bad("closed_on is between submitted_on and today".into());
             continue;
         }
-        if catalogue.get(&procedure).is_none() {
+        let Some(catalogued) = catalogue.get(&procedure) else {
             bad(format!("procedure {procedure:?} is not in the catalogue"));
+            continue;
+        };
+        let component = field("component");
+        if let Some(c) = &component
+            && !catalogued.components.iter().any(|k| &k.code == c)
+        {
+            bad(format!(
+                "component {c:?} is not a paper of {procedure} ({})",
+                catalogued
+                    .components
+                    .iter()
+                    .map(|k| k.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
             continue;
         }
         // The file: a relative path that stays inside the folder, of a kind motcua stores.
@@ -283,6 +301,7 @@ pub fn read_csv(
                 .unwrap_or_else(|| file.clone()),
             path,
             media_type,
+            component,
         };
         let title = field("title");
         match by_code.get(&source_code) {
@@ -508,15 +527,17 @@ impl Importer {
                 ),
         ];
         for ((f, o), doc) in record.files.iter().zip(stored).zip(&doc_ids) {
-            drafts.push(
-                EntryDraft::new(EntryKind::DocumentStored)
-                    .text("dossier", id.clone())
-                    .text("document", doc.clone())
-                    .text("sha256", o.sha256.to_hex())
-                    .number("size", o.size)
-                    .text("media_type", f.media_type.as_str())
-                    .text("provenance", "import"),
-            );
+            let draft = EntryDraft::new(EntryKind::DocumentStored)
+                .text("dossier", id.clone())
+                .text("document", doc.clone())
+                .text("sha256", o.sha256.to_hex())
+                .number("size", o.size)
+                .text("media_type", f.media_type.as_str())
+                .text("provenance", "import");
+            drafts.push(match &f.component {
+                Some(c) => draft.text("component", c.clone()),
+                None => draft,
+            });
         }
         drafts.push(
             EntryDraft::new(EntryKind::RecordImported)
@@ -550,7 +571,8 @@ impl Importer {
                 ledger_index: entry.index as i64,
             })
             .await?;
-            tx.mark_provenance(doc, "import").await?;
+            tx.tag_document(doc, "import", f.component.as_deref())
+                .await?;
         }
         tx.insert_archive_import(&ImportRow {
             source_code: record.source_code.clone(),

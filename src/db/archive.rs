@@ -81,6 +81,21 @@ impl Db {
             .await?)
     }
 
+    /// The papers (component codes) a dossier's documents are, each once: its document
+    /// classes.
+    pub async fn document_components(&self, dossier_id: &str) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT component FROM documents WHERE dossier_id = $1 \
+             AND component IS NOT NULL ORDER BY component",
+        )
+        .bind(dossier_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
+            .collect()
+    }
+
     /// Whether the object's bytes were disposed of.
     pub async fn object_disposed(&self, sha256: &str) -> Result<bool, DbError> {
         let row = sqlx::query("SELECT disposed_at FROM objects WHERE sha256 = $1")
@@ -151,6 +166,22 @@ impl Db {
 }
 
 impl Tx {
+    /// Sets a document's provenance and the paper (component) it is.
+    pub async fn tag_document(
+        &mut self,
+        document_id: &str,
+        provenance: &str,
+        component: Option<&str>,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE documents SET provenance = $1, component = $2 WHERE id = $3")
+            .bind(provenance)
+            .bind(component)
+            .bind(document_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
     /// Records an import.
     pub async fn insert_archive_import(&mut self, r: &ImportRow) -> Result<(), DbError> {
         sqlx::query(

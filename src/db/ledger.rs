@@ -282,6 +282,8 @@ pub struct DocumentAudit {
     pub size: i64,
     /// Media type.
     pub media_type: String,
+    /// The paper it is (its document class), if tagged.
+    pub component: Option<String>,
     /// Index of its `document_stored` entry.
     pub ledger_index: Option<i64>,
 }
@@ -318,7 +320,7 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<DocumentAudit>, DbError> {
         Ok(sqlx::query_as::<_, DocumentAudit>(
-            "SELECT id, dossier_id, sha256, size, media_type, ledger_index FROM documents \
+            "SELECT id, dossier_id, sha256, size, media_type, component, ledger_index FROM documents \
              WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)

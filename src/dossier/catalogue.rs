@@ -66,6 +66,14 @@ pub enum Retention {
 }
 
 impl Retention {
+    /// The longer of two retentions (permanent is the longest).
+    pub fn longest(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Years(a), Self::Years(b)) => Self::Years(a.max(b)),
+            _ => Self::Permanent,
+        }
+    }
+
     /// `PERMANENT` or `N years`.
     pub fn describe(self) -> String {
         match self {
@@ -112,6 +120,10 @@ pub struct Component {
     pub name_vi: String,
     /// English name.
     pub name_en: String,
+    /// Its own retention as a document class, when it must be kept longer than the procedure's
+    /// records: a dossier keeps the longest retention of its documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
 }
 
 /// The catalogue could not be loaded.

@@ -23,8 +23,11 @@ use super::types::DossierStatus;
 /// A dossier's retention, as the archive sees it.
 #[derive(Debug, Clone)]
 pub struct RetentionView {
-    /// Its procedure's retention (permanent when the procedure is no longer catalogued).
+    /// The longest of its procedure's retention and those of its documents' classes (the
+    /// papers they are); permanent when the procedure is no longer catalogued.
     pub retention: Retention,
+    /// Where the retention comes from (`the procedure X`, `the paper Y (name)`).
+    pub retention_from: String,
     /// The year it closed (rejected or returned), if it has.
     pub closed_year: Option<i32>,
     /// The first day its records may be disposed of: 1 January after the retention's last
@@ -52,10 +55,32 @@ impl DossierService {
 
     /// [`DossierService::retention`] of a dossier already read.
     pub async fn retention_of(&self, dossier: &Dossier) -> Result<RetentionView, DossierError> {
-        let retention = self
-            .catalogue()
-            .get(&dossier.procedure)
-            .map_or(Retention::Permanent, |p| p.retention);
+        let catalogue = self.catalogue();
+        let procedure = catalogue.get(&dossier.procedure);
+        let mut retention = procedure.map_or(Retention::Permanent, |p| p.retention);
+        let mut retention_from = match procedure {
+            Some(p) => format!("the procedure {}", p.code),
+            None => format!("the procedure {} (no longer catalogued)", dossier.procedure),
+        };
+        // A dossier keeps the longest retention of its documents: each paper (document class)
+        // may be kept longer than the procedure's records.
+        let procedures: Vec<_> = std::iter::once(dossier.procedure.as_str())
+            .chain(dossier.parts.iter().map(|p| p.procedure.as_str()))
+            .filter_map(|code| catalogue.get(code))
+            .collect();
+        for component in self.db().document_components(&dossier.id).await? {
+            let class = procedures
+                .iter()
+                .flat_map(|p| &p.components)
+                .find(|c| c.code == component)
+                .and_then(|c| c.retention.map(|r| (r, c)));
+            if let Some((r, c)) = class
+                && r.longest(retention) != retention
+            {
+                retention = r;
+                retention_from = format!("the paper {} ({})", c.code, c.name_vi);
+            }
+        }
         // An imported record closed when the old archive says it did; others when they were
         // rejected or returned.
         let imported_close = self
@@ -80,6 +105,7 @@ impl DossierService {
         let disposal = self.db().disposal(&dossier.id).await?;
         Ok(RetentionView {
             retention,
+            retention_from,
             closed_year,
             disposable_from,
             legal_hold,

@@ -45,6 +45,9 @@ pub(super) fn router() -> Router<AppState> {
 pub struct RetentionJson {
     /// `PERMANENT` or `N years` (the procedure's, from the year the dossier closed).
     pub retention: String,
+    /// Where it comes from: the procedure's, or a longer one of a paper (document class) the
+    /// dossier holds.
+    pub retention_from: String,
     /// The year it closed (rejected or returned).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_year: Option<i32>,
@@ -111,6 +114,7 @@ pub struct HoldRequestJson {
 fn retention_json(v: crate::dossier::retention::RetentionView) -> RetentionJson {
     RetentionJson {
         retention: v.retention.describe(),
+        retention_from: v.retention_from,
         closed_year: v.closed_year,
         disposable_from: v.disposable_from.map(|d| d.to_string()),
         legal_hold: v.legal_hold.map(|h| LegalHoldJson {

@@ -505,6 +505,8 @@ async fn check_documents(
                 && f["sha256"].as_str() == Some(&d.sha256)
                 && f["size"].as_u64() == Some(d.size as u64)
                 && f["media_type"].as_str() == Some(&d.media_type)
+                // The paper it is decides its retention: it must be the one logged.
+                && f["component"].as_str() == d.component.as_deref()
                 && d.ledger_index == Some(v.index as i64);
             if !matches {
                 report.problem(format!(

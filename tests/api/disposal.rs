@@ -288,3 +288,90 @@ async fn the_log_catches_a_disposal_or_an_import_edited_behind_motcuas_back() {
         "{problems}"
     );
 }
+
+#[tokio::test]
+async fn a_paper_kept_longer_than_its_procedure_keeps_the_whole_dossier() {
+    // Health-insurance records are kept 10 years; in this catalogue their declaration, 20.
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = include_str!("../../catalogue/procedures.toml");
+    let longer = shipped.replace(
+        r#"name_en = "Health insurance declaration" }"#,
+        r#"name_en = "Health insurance declaration", retention = 20 }"#,
+    );
+    assert_ne!(longer, shipped);
+    let catalogue = dir.path().join("procedures.toml");
+    std::fs::write(&catalogue, longer).unwrap();
+    let app = TestApp::spawn_with(|s| s.procedures = Some(catalogue.clone())).await;
+    let folder = old_archive(dir.path());
+    let csv = dir.path().join("classes.csv");
+    let with_component = |component: &str| {
+        format!(
+            "file,source_code,procedure,applicant_name,id_number,submitted_on,closed_on,component\n\
+             2014/to-khai.pdf,HS-2014-0002,health-insurance-card,Nguyễn Văn Bình,001085012345,\
+             2014-06-02,2014-06-10,{component}\n"
+        )
+    };
+    let procedures = ["--procedures", catalogue.to_str().unwrap()];
+
+    // A paper the procedure does not have is refused.
+    std::fs::write(&csv, with_component("passport")).unwrap();
+    let out = import(&app, &folder, &csv, &procedures).await;
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("component \"passport\" is not a paper"),
+        "{out:?}"
+    );
+
+    std::fs::write(&csv, with_component("declaration")).unwrap();
+    let out = import(&app, &folder, &csv, &procedures).await;
+    assert!(out.status.success(), "{out:?}");
+    let archivist = app.token(Role::Archivist).await;
+    let page: Value = app
+        .get(&archivist, "/api/v1/dossiers?id_number=001085012345")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = page["items"][0]["id"].as_str().unwrap();
+    let r: Value = app
+        .get(&archivist, &format!("/api/v1/dossiers/{id}/retention"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["retention"], "20 years", "{r}");
+    assert!(
+        r["retention_from"]
+            .as_str()
+            .unwrap()
+            .contains("declaration"),
+        "{r}"
+    );
+    assert_eq!(r["disposable_from"], "2035-01-01", "{r}");
+    let r = post(
+        &app,
+        &archivist,
+        &format!("/api/v1/dossiers/{id}/disposal"),
+        Some(request()),
+    )
+    .await;
+    assert_eq!(error_code(r).await, (409, "not_disposable".into()));
+
+    // The paper a document is decides its retention: changing it is caught.
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    crate::tamper::sql(
+        &app,
+        &format!("UPDATE documents SET component = NULL WHERE dossier_id = '{id}'"),
+    )
+    .await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("does not match its log entry")),
+        "{:?}",
+        report.problems
+    );
+}
