@@ -53,6 +53,11 @@ if ! command -v bagit.py >/dev/null 2>&1; then
     header "installing bagit"
     python3 -m pip install -q "bagit==1.9.0"
 fi
+# moto's S3 server: Object Lock, which Garage lacks, is tested against it (pinned; from PyPI).
+if ! command -v moto_server >/dev/null 2>&1; then
+    header "installing moto's S3 server"
+    python3 -m pip install -q "moto[server]==5.2.5"
+fi
 
 if ((${#missing[@]})); then
     header "installing ${missing[*]}"
@@ -72,7 +77,10 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
 header "tests: MOTCUA_TEST_BACKEND=embedded"
-MOTCUA_TEST_BACKEND=embedded cargo test --locked "${targets[@]}" "$@" 2>&1 | tee -a "$results"
+# The Object Lock tests store objects with moto's S3 server on both backends; motcua reads S3
+# credentials from the environment, and moto takes any.
+AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-moto} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-moto} \
+    MOTCUA_TEST_BACKEND=embedded cargo test --locked "${targets[@]}" "$@" 2>&1 | tee -a "$results"
 
 header "tests: MOTCUA_TEST_BACKEND=production (PostgreSQL + Garage S3)"
 # Assign first, then eval: `eval "$(cmd)"` would hide a failure of cmd.

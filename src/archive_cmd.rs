@@ -66,6 +66,10 @@ pub enum ArchiveCommand {
         /// The metadata CSV.
         #[arg(long, value_name = "FILE")]
         csv: PathBuf,
+        /// Code of the receiving unit: the imported dossiers' codes are
+        /// <unit>-<YYMMDD of filing>-<sequence>. [default: as `serve`]
+        #[arg(long, env = "MOTCUA_UNIT_CODE", value_name = "CODE")]
+        unit_code: Option<String>,
         /// No progress bar. [default: a progress bar on stderr when it is a terminal]
         #[arg(long)]
         quiet: bool,
@@ -102,12 +106,19 @@ pub async fn run(command: ArchiveCommand) -> anyhow::Result<ExitCode> {
             store,
             procedures,
             csv,
+            unit_code,
             quiet,
             progress,
             folder,
         } => {
             let bar = progress || (!quiet && std::io::stderr().is_terminal());
-            import(store, procedures, csv, bar, folder).await
+            let settings = ServeArgs {
+                store,
+                procedures,
+                unit_code,
+                ..ServeArgs::default()
+            };
+            import(settings, csv, bar, folder).await
         }
         ArchiveCommand::Export {
             store,
@@ -216,17 +227,9 @@ impl Progress for Bar {
 
 /// The settings, database, store and dossier service of a command that reads the catalogue
 /// (the one named, else the latest published, else the configured or built-in one).
-async fn open(
-    store: StoreArgs,
-    procedures: Option<PathBuf>,
-) -> anyhow::Result<(ServeSettings, DossierService)> {
-    let explicit_catalogue = procedures.is_some();
-    let settings = ServeArgs {
-        store,
-        procedures,
-        ..ServeArgs::default()
-    }
-    .resolve()?;
+async fn open(args: ServeArgs) -> anyhow::Result<(ServeSettings, DossierService)> {
+    let explicit_catalogue = args.procedures.is_some();
+    let settings = args.resolve()?;
     let (db, objects) = motcua::app::open(&settings.store).await?;
     let dossiers = DossierService::new(
         db,
@@ -265,8 +268,7 @@ impl ImportProgress for RecordBar {
 }
 
 async fn import(
-    store: StoreArgs,
-    procedures: Option<PathBuf>,
+    args: ServeArgs,
     csv: PathBuf,
     show_progress: bool,
     folder: PathBuf,
@@ -278,7 +280,7 @@ async fn import(
     if !folder.is_dir() {
         return Ok(input_error(format!("{} is not a folder", folder.display())));
     }
-    let (settings, dossiers) = open(store, procedures).await?;
+    let (settings, dossiers) = open(args).await?;
     let records = match read_csv(&text, &folder, &dossiers.catalogue()) {
         Ok(r) => r,
         Err(e) => return Ok(input_error(e)),
@@ -316,6 +318,10 @@ async fn import(
             return Ok(ExitCode::from(FOUND_PROBLEMS));
         }
     };
+    // Where the bucket has Object Lock, the new records are locked for their retention.
+    for id in &report.dossiers {
+        dossiers.protect(id).await;
+    }
     println!(
         "imported {} records ({} files, {} bytes); {} imported before, skipped",
         report.imported, report.files, report.bytes, report.skipped
@@ -348,7 +354,12 @@ async fn export(
         Ok(q) => q,
         Err(e) => return Ok(input_error(format!("--query: {e}"))),
     };
-    let (_, dossiers) = open(store, procedures).await?;
+    let (_, dossiers) = open(ServeArgs {
+        store,
+        procedures,
+        ..ServeArgs::default()
+    })
+    .await?;
     let db = dossiers.db().clone();
     let objects = dossiers.store().clone();
     let ledger = Ledger::reader(db.clone()).await?;

@@ -114,6 +114,8 @@ pub struct ImportReport {
     pub bytes: u64,
     /// Records imported before whose files now differ (left as they are).
     pub conflicts: Vec<String>,
+    /// The dossiers this run made (ids).
+    pub dossiers: Vec<String>,
 }
 
 const COLUMNS: [&str; 10] = [
@@ -455,7 +457,8 @@ impl Importer {
                 for f in &record.files {
                     stored.push(self.store_file(&f.path).await?);
                 }
-                self.import_one(record, &stored, run).await?;
+                let id = self.import_one(record, &stored, run).await?;
+                report.dossiers.push(id);
                 report.imported += 1;
                 report.files += stored.len() as u64;
                 report.bytes += stored.iter().map(|o| o.size).sum::<u64>();
@@ -470,7 +473,7 @@ impl Importer {
         record: &ImportRecord,
         stored: &[StoredObject],
         run: &str,
-    ) -> Result<(), ImportError> {
+    ) -> Result<String, ImportError> {
         let now = Timestamp::now();
         let now_text = now.to_string();
         let submitted = noon(record.submitted_on).to_string();
@@ -598,6 +601,6 @@ impl Importer {
         .await
         .map_err(|e| ImportError::Invalid(vec![e.to_string()]))?;
         tx.commit().await?;
-        Ok(())
+        Ok(id)
     }
 }

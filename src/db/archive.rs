@@ -48,6 +48,10 @@ pub struct DisposalRow {
     pub objects_kept: Option<i64>,
 }
 
+const DOSSIER_OBJECTS: &str = "SELECT sha256 FROM documents WHERE dossier_id = $1 \
+    UNION SELECT sha256 FROM results WHERE dossier_id = $1 \
+    UNION SELECT report_sha256 FROM signature_reports WHERE dossier_id = $1 ORDER BY 1";
+
 const IMPORT_COLUMNS: &str =
     "source_code, dossier_id, closed_on, imported_by, imported_at, ledger_index";
 const DISPOSAL_COLUMNS: &str = "dossier_id, decision, reason, requested_by, requested_at, \
@@ -91,6 +95,17 @@ impl Db {
         .bind(dossier_id)
         .fetch_all(self.pool())
         .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
+            .collect()
+    }
+
+    /// [`Tx::dossier_objects`], outside a transaction.
+    pub async fn dossier_objects(&self, dossier_id: &str) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(DOSSIER_OBJECTS)
+            .bind(dossier_id)
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
             .collect()
@@ -282,15 +297,10 @@ impl Tx {
     /// Every object a dossier's records hold (documents, results, signature reports), each
     /// once, in SHA-256 order.
     pub async fn dossier_objects(&mut self, dossier_id: &str) -> Result<Vec<String>, DbError> {
-        let rows = sqlx::query(
-            "SELECT sha256 FROM documents WHERE dossier_id = $1 \
-             UNION SELECT sha256 FROM results WHERE dossier_id = $1 \
-             UNION SELECT report_sha256 FROM signature_reports WHERE dossier_id = $1 \
-             ORDER BY 1",
-        )
-        .bind(dossier_id)
-        .fetch_all(&mut *self.inner)
-        .await?;
+        let rows = sqlx::query(DOSSIER_OBJECTS)
+            .bind(dossier_id)
+            .fetch_all(&mut *self.inner)
+            .await?;
         rows.iter()
             .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
             .collect()

@@ -173,6 +173,7 @@ impl DossierService {
         )
         .await?;
         tx.commit().await?;
+        self.protect(&dossier.id).await;
         tracing::info!(dossier = %dossier.id, component, scans = documents.len(),
             "counter scans recorded");
         Ok((documents, problems))

@@ -113,6 +113,53 @@ impl DossierService {
         })
     }
 
+    /// Locks the dossier's stored objects against deletion where the store can (S3 Object
+    /// Lock, COMPLIANCE mode) for as long as its retention may last from today: permanent
+    /// records for 100 years, the others until 1 January after this year plus their retention
+    /// (a lawful disposal, counted from the closing year, never comes sooner). Called after
+    /// each change that stores objects; a lock is only ever extended. A failure is logged, not
+    /// returned: the record is committed, and the lock is a second line of defence.
+    pub async fn protect(&self, dossier_id: &str) {
+        if matches!(self.store(), crate::storage::ObjectStore::Local(_)) {
+            return;
+        }
+        if let Err(e) = self.try_protect(dossier_id).await {
+            tracing::warn!(dossier = %dossier_id, error = %e,
+                "stored objects could not be locked (Object Lock)");
+        }
+    }
+
+    async fn try_protect(&self, dossier_id: &str) -> Result<(), DossierError> {
+        let Some(row) = self.db().dossier(dossier_id).await? else {
+            return Ok(());
+        };
+        let dossier = self.assemble(row).await?;
+        let view = self.retention_of(&dossier).await?;
+        let now = time::OffsetDateTime::now_utc();
+        let until = match view.retention {
+            Retention::Permanent => now + time::Duration::days(100 * 365 + 25),
+            Retention::Years(n) => {
+                let year = view
+                    .closed_year
+                    .unwrap_or_else(|| crate::workflow::calendar::today().year());
+                match time::Date::from_calendar_date(year + n as i32 + 1, time::Month::January, 1) {
+                    Ok(day) => day.midnight().assume_utc(),
+                    Err(_) => return Ok(()),
+                }
+            }
+        };
+        if until <= now {
+            return Ok(());
+        }
+        for sha in self.db().dossier_objects(dossier_id).await? {
+            let Ok(digest) = crate::storage::Sha256Digest::from_hex(&sha) else {
+                continue;
+            };
+            self.store().retain(&digest, until).await?;
+        }
+        Ok(())
+    }
+
     /// Places a legal hold on a dossier (archivists and administrators): it is then never
     /// disposed of, until the hold is lifted. Logged with the reason's SHA-256.
     pub async fn place_legal_hold(

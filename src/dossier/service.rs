@@ -670,6 +670,7 @@ impl DossierService {
             .ok_or_else(|| DossierError::Corrupt("a new dossier moved before its commit".into()))?;
         let due_on = self.refresh_due(&mut tx, &id, row.procedure_code).await?;
         tx.commit().await?;
+        self.protect(&id).await;
         let mut documents = documents;
         for (d, entry) in documents.iter_mut().zip(&appended[1..]) {
             d.ledger_index = Some(entry.index);
@@ -736,6 +737,12 @@ impl DossierService {
     pub async fn get(&self, principal: &Principal, id: &str) -> Result<Dossier, DossierError> {
         let row = self.visible_row(principal, id).await?;
         self.log_archivist_read(principal, "dossier", id).await?;
+        self.assemble(row).await
+    }
+
+    /// A dossier with its documents, signatures, history and parts, from its row (no access
+    /// check: for the service's own work).
+    pub(super) async fn assemble(&self, row: DossierRow) -> Result<Dossier, DossierError> {
         let mut dossier = dossier_from_row(row)?;
         dossier.documents = self
             .db

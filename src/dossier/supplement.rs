@@ -73,6 +73,7 @@ impl DossierService {
         self.refresh_due(&mut tx, &row.id, &row.procedure_code)
             .await?;
         tx.commit().await?;
+        self.protect(&row.id).await;
         tracing::info!(dossier = %row.id, documents = documents.len(), "supplement recorded");
         self.get(principal, dossier_id).await
     }

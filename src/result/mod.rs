@@ -543,6 +543,7 @@ impl ResultService {
                     .await?;
             }
             tx.commit().await?;
+            self.dossiers.protect(&row.dossier_id).await;
             tracing::info!(result = %row.id, code = %row.code, dossier = %row.dossier_id,
                 kind = what.kind, demo_identity = issuer.demo, "result issued");
             return self.shown(row, None);

@@ -222,6 +222,20 @@ impl ObjectStore {
         }
     }
 
+    /// Locks an object against deletion and change until `until` where the store can (an S3
+    /// bucket with Object Lock: COMPLIANCE mode, which nobody can shorten). A lock is only
+    /// ever extended. Elsewhere nothing happens ([`Retained::NotApplicable`]).
+    pub async fn retain(
+        &self,
+        sha256: &Sha256Digest,
+        until: time::OffsetDateTime,
+    ) -> Result<Retained, StorageError> {
+        match self {
+            Self::Local(_) => Ok(Retained::NotApplicable),
+            Self::S3(s) => s.retain(sha256, until).await,
+        }
+    }
+
     /// A short description for logs and `/readyz`: `local:/path` or `s3:bucket/prefix`.
     pub fn describe(&self) -> String {
         match self {
@@ -346,6 +360,17 @@ impl std::fmt::Display for ObjectLock {
             Self::Enabled { default: Some(d) } => write!(f, "enabled, default retention {d}"),
         }
     }
+}
+
+/// What [`ObjectStore::retain`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retained {
+    /// The store has no Object Lock (a local directory, or a bucket without it).
+    NotApplicable,
+    /// Locked until then.
+    Until(time::OffsetDateTime),
+    /// Locked at least until then already.
+    AlreadyUntil(time::OffsetDateTime),
 }
 
 /// What re-hashing a stored object found.

@@ -47,6 +47,8 @@ pub struct S3Settings {
 pub struct S3Store {
     client: Client,
     settings: S3Settings,
+    /// Whether the bucket has Object Lock on, once detected ([`S3Store::object_lock`]).
+    lock_enabled: std::sync::OnceLock<bool>,
 }
 
 fn s3_error<E: std::error::Error + 'static>(operation: &'static str, e: E) -> StorageError {
@@ -78,6 +80,7 @@ impl S3Store {
         Ok(Self {
             client: Client::from_conf(builder.build()),
             settings,
+            lock_enabled: std::sync::OnceLock::new(),
         })
     }
 
@@ -161,13 +164,53 @@ impl S3Store {
     }
 
     pub(super) async fn delete(&self, sha256: &Sha256Digest) -> Result<(), StorageError> {
+        let key = self.object_key(sha256);
+        if self.locks().await {
+            // Object Lock implies versioning: a plain delete only hides the bytes behind a
+            // delete marker. Each version is deleted (refused while its lock runs).
+            return self.delete_versions(&key).await;
+        }
         self.client
             .delete_object()
             .bucket(&self.settings.bucket)
-            .key(self.object_key(sha256))
+            .key(&key)
             .send()
             .await
             .map_err(|e| s3_error("DeleteObject", e))?;
+        Ok(())
+    }
+
+    async fn delete_versions(&self, key: &str) -> Result<(), StorageError> {
+        let listing = self
+            .client
+            .list_object_versions()
+            .bucket(&self.settings.bucket)
+            .prefix(key)
+            .send()
+            .await
+            .map_err(|e| s3_error("ListObjectVersions", e))?;
+        let versions = listing
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .filter_map(|v| v.version_id())
+            .chain(
+                listing
+                    .delete_markers()
+                    .iter()
+                    .filter(|m| m.key() == Some(key))
+                    .filter_map(|m| m.version_id()),
+            );
+        for version in versions {
+            self.client
+                .delete_object()
+                .bucket(&self.settings.bucket)
+                .key(key)
+                .version_id(version)
+                .send()
+                .await
+                .map_err(|e| s3_error("DeleteObject", e))?;
+        }
         Ok(())
     }
 
@@ -266,6 +309,67 @@ impl S3Store {
     /// The bucket's Object Lock capability, as the S3 service answers
     /// `GetObjectLockConfiguration` (Garage, for one, does not implement it).
     pub(super) async fn object_lock(&self) -> super::ObjectLock {
+        let lock = self.detect_object_lock().await;
+        let _ = self
+            .lock_enabled
+            .set(matches!(lock, super::ObjectLock::Enabled { .. }));
+        lock
+    }
+
+    /// Whether the bucket locks objects (detected once, at the first need).
+    async fn locks(&self) -> bool {
+        match self.lock_enabled.get() {
+            Some(&on) => on,
+            None => matches!(self.object_lock().await, super::ObjectLock::Enabled { .. }),
+        }
+    }
+
+    /// Locks an object in COMPLIANCE mode until `until`, unless it is locked at least that long
+    /// already (a retention is only ever extended).
+    pub(super) async fn retain(
+        &self,
+        sha256: &Sha256Digest,
+        until: time::OffsetDateTime,
+    ) -> Result<super::Retained, StorageError> {
+        use aws_sdk_s3::primitives::DateTime;
+        use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
+        if !self.locks().await {
+            return Ok(super::Retained::NotApplicable);
+        }
+        let key = self.object_key(sha256);
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.settings.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| s3_error("HeadObject", e))?;
+        let current = head
+            .object_lock_retain_until_date()
+            .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.secs()).ok());
+        if let Some(current) = current
+            && current >= until
+        {
+            return Ok(super::Retained::AlreadyUntil(current));
+        }
+        self.client
+            .put_object_retention()
+            .bucket(&self.settings.bucket)
+            .key(&key)
+            .retention(
+                ObjectLockRetention::builder()
+                    .mode(ObjectLockRetentionMode::Compliance)
+                    .retain_until_date(DateTime::from_secs(until.unix_timestamp()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| s3_error("PutObjectRetention", e))?;
+        Ok(super::Retained::Until(until))
+    }
+
+    async fn detect_object_lock(&self) -> super::ObjectLock {
         use aws_sdk_s3::types::ObjectLockEnabled;
         match self
             .client

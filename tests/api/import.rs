@@ -34,7 +34,7 @@ pub async fn import(
     extra: &[&str],
 ) -> std::process::Output {
     binary()
-        .args(["archive", "import"])
+        .args(["archive", "import", "--unit-code", "TEST"])
         .args(store_args(&app.settings))
         .args(extra)
         .arg("--csv")
@@ -78,7 +78,7 @@ async fn an_archive_folder_and_its_csv_become_closed_logged_dossiers_once() {
         .unwrap();
     assert_eq!(d["status"], "RETURNED", "{d}");
     assert!(
-        d["code"].as_str().unwrap().starts_with("DEMO-140303-"),
+        d["code"].as_str().unwrap().starts_with("TEST-140303-"),
         "{d}"
     );
     assert!(

@@ -19,6 +19,7 @@ mod large_upload;
 pub mod ledger;
 mod ltv;
 mod notifications;
+mod object_lock;
 mod ocsp;
 mod ops;
 mod originals;
