@@ -283,7 +283,8 @@ pub async fn state(
     .with_signature_policy(signature_policy(settings)?)
     .with_calendar(calendar(settings)?)
     .with_notifications(settings.webhook.is_some())
-    .with_scan_quality(settings.scan_quality);
+    .with_scan_quality(settings.scan_quality)
+    .with_orphan_grace(settings.orphan_grace);
     // Results are verified against the agency trust store (with the demo root when the demo
     // identity signs).
     let mut verify = dossiers

@@ -401,13 +401,28 @@ impl DossierService {
             });
         }
         tx.commit().await?;
+        // The bytes go now, unless they were written within the orphan grace period: then a
+        // request may be about to refer to the same bytes (its upload refreshed them), and the
+        // orphan sweep, which honours that period, removes them once no record holds them.
+        let recent = std::time::SystemTime::now()
+            .checked_sub(self.orphan_grace())
+            .unwrap_or(std::time::UNIX_EPOCH);
         for sha in &deleted {
             let Ok(digest) = crate::storage::Sha256Digest::from_hex(sha) else {
                 continue;
             };
-            if let Err(e) = self.store().delete(&digest).await {
+            let outcome = match self.store().modified(&digest).await {
+                Ok(Some(t)) if t >= recent => {
+                    tracing::info!(object = %sha, "disposed; its bytes are left to the orphan sweep");
+                    continue;
+                }
+                Ok(None) => continue,
+                Ok(Some(_)) => self.store().delete(&digest).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = outcome {
                 tracing::warn!(object = %sha, error = %e,
-                    "a disposed object's bytes could not be deleted; motcua gc will retry");
+                    "a disposed object's bytes could not be deleted; the orphan sweep will retry");
             }
         }
         tracing::info!(dossier = %dossier.id, deleted = deleted.len(), kept, "dossier disposed");

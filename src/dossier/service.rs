@@ -254,6 +254,9 @@ pub struct DossierService {
     calendar: Arc<crate::workflow::Calendar>,
     notify: bool,
     scan_quality: super::originals::ScanQuality,
+    /// Objects written more recently than this are not deleted by a disposal (a request may be
+    /// about to refer to the same bytes): the orphan sweep removes them later.
+    orphan_grace: Duration,
 }
 
 impl Dossier {
@@ -285,6 +288,7 @@ impl DossierService {
             calendar: Arc::new(crate::workflow::Calendar::vietnam_2026()),
             notify: false,
             scan_quality: super::originals::ScanQuality::default(),
+            orphan_grace: Duration::from_secs(3600),
             signatures: Arc::new(SignaturePolicy {
                 options: crate::signature::VerifyOptions {
                     store: crate::pki::Store::default(),
@@ -296,6 +300,17 @@ impl DossierService {
                 agency: None,
             }),
         }
+    }
+
+    /// Sets the orphan sweep's grace period (see `motcua serve --orphan-grace-secs`).
+    pub fn with_orphan_grace(mut self, grace: Duration) -> Self {
+        self.orphan_grace = grace;
+        self
+    }
+
+    /// The orphan sweep's grace period.
+    pub fn orphan_grace(&self) -> Duration {
+        self.orphan_grace
     }
 
     /// The options signatures are verified with (trust store, revocation mode).

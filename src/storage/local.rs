@@ -114,6 +114,18 @@ impl LocalStore {
         }
     }
 
+    pub(super) async fn modified(
+        &self,
+        sha256: &Sha256Digest,
+    ) -> Result<Option<std::time::SystemTime>, StorageError> {
+        let path = self.object_path(sha256);
+        match tokio::fs::metadata(&path).await.and_then(|m| m.modified()) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StorageError::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
     pub(super) async fn delete(&self, sha256: &Sha256Digest) -> Result<(), StorageError> {
         let path = self.object_path(sha256);
         match tokio::fs::remove_file(&path).await {

@@ -141,6 +141,17 @@ impl ObjectStore {
         }
     }
 
+    /// When the object was last written, or `None` when it is not stored.
+    pub async fn modified(
+        &self,
+        sha256: &Sha256Digest,
+    ) -> Result<Option<SystemTime>, StorageError> {
+        match self {
+            Self::Local(s) => s.modified(sha256).await,
+            Self::S3(s) => s.modified(sha256).await,
+        }
+    }
+
     /// Deletes an object. Deleting what is absent is not an error.
     pub async fn delete(&self, sha256: &Sha256Digest) -> Result<(), StorageError> {
         match self {

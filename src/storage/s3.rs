@@ -163,6 +163,26 @@ impl S3Store {
         }
     }
 
+    pub(super) async fn modified(
+        &self,
+        sha256: &Sha256Digest,
+    ) -> Result<Option<SystemTime>, StorageError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.settings.bucket)
+            .key(self.object_key(sha256))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .last_modified()
+                .and_then(|t| SystemTime::try_from(*t).ok())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(s3_error("HeadObject", e)),
+        }
+    }
+
     pub(super) async fn delete(&self, sha256: &Sha256Digest) -> Result<(), StorageError> {
         let key = self.object_key(sha256);
         if self.locks().await {

@@ -130,16 +130,27 @@ async fn an_approved_disposal_deletes_the_bytes_and_keeps_a_provable_record() {
     let r = post(&app, &admin, &approval, None).await;
     assert_eq!(error_code(r).await, (409, "disposed".into()));
 
-    // The bytes are gone and reads say so; the record itself stays.
+    // Reads say so at once; the record itself stays.
     let doc = &citizen["documents"][0];
     let sha = motcua::storage::Sha256Digest::from_hex(doc["sha256"].as_str().unwrap()).unwrap();
-    assert_eq!(app.state().store.size(&sha).await.unwrap(), None);
     let r = app
         .get(&archivist, doc["content_url"].as_str().unwrap())
         .await;
     assert_eq!(error_code(r).await, (410, "disposed".into()));
     let r = app.get(&archivist, &format!("/api/v1/dossiers/{id}")).await;
     assert_eq!(r.status(), 200);
+    // The bytes were written within the orphan grace period (the import was just now): a
+    // request could be about to refer to the same bytes, so the orphan sweep removes them,
+    // honouring that period. Run with no grace, it does so now.
+    assert!(app.state().store.size(&sha).await.unwrap().is_some());
+    let out = crate::support::binary()
+        .args(["gc", "--grace-secs", "0"])
+        .args(crate::support::store_args(&app.settings))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(app.state().store.size(&sha).await.unwrap(), None);
 
     // The log vouches for the disposal, and fixity does not miss the deleted bytes.
     let report = crate::ledger::verify_app(&app).await;
@@ -374,4 +385,43 @@ async fn a_paper_kept_longer_than_its_procedure_keeps_the_whole_dossier() {
         "{:?}",
         report.problems
     );
+}
+
+#[tokio::test]
+async fn bytes_written_before_the_grace_period_go_at_approval() {
+    // On a local directory (whatever the database), where a test can say the bytes were
+    // written long ago.
+    let app = TestApp::spawn_with(|s| {
+        // Where the command line (given --data) puts them too.
+        s.store.storage = motcua::config::StorageSettings::Local(s.store.data_dir.join("objects"));
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, citizen) = imported(&app, dir.path()).await;
+    let id = citizen["id"].as_str().unwrap();
+    let sha = citizen["documents"][0]["sha256"].as_str().unwrap();
+    let file = app
+        .data_dir()
+        .join("objects/objects/sha256")
+        .join(&sha[..2])
+        .join(sha);
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let archivist = app.token(Role::Archivist).await;
+    let admin = app.token(Role::Admin).await;
+    let path = format!("/api/v1/dossiers/{id}/disposal");
+    assert_eq!(
+        post(&app, &archivist, &path, Some(request()))
+            .await
+            .status(),
+        201
+    );
+    let r = post(&app, &admin, &format!("{path}/approval"), None).await;
+    assert_eq!(r.status(), 200);
+    assert!(!file.exists(), "deleted at approval");
 }

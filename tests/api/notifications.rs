@@ -115,11 +115,23 @@ async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() 
     assert_eq!(deliveries[2]["reason"], "Thiếu Điều lệ");
     assert_eq!(deliveries[2]["status"], "SUPPLEMENT_REQUESTED");
 
-    let rows = app.state().db.notifications_of(id).await.unwrap();
+    // The sender marks a delivery done once it has the receiver's answer, which may be just
+    // after the receiver saw the request: wait for it.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let rows = loop {
+        let rows = app.state().db.notifications_of(id).await.unwrap();
+        if rows.iter().all(|r| r.delivered_at.is_some()) {
+            break rows;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deliveries not marked done: {rows:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].attempts, 2);
     assert!(rows[0].last_error.as_deref().unwrap().contains("500"));
-    assert!(rows.iter().all(|r| r.delivered_at.is_some()));
 }
 
 #[tokio::test]

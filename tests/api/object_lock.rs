@@ -8,8 +8,6 @@
 //! credentials from the environment; any will do for moto, and scripts/test.sh sets some for
 //! the embedded run.
 
-use std::time::Duration;
-
 use motcua::auth::Role;
 use motcua::config::StorageSettings;
 use motcua::storage::{Retained, S3Settings, Sha256Digest};
@@ -31,28 +29,30 @@ impl Drop for Moto {
 }
 
 async fn moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    use std::io::BufRead as _;
+    // On a port of its own choosing (port 0), which it prints: a port picked here and released
+    // could be taken by another test's server meanwhile.
+    let mut child = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", "0"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("moto_server (pip install 'moto[server]') runs");
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let moto = Moto { child, endpoint };
-    // Ready when it answers.
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client.get(&moto.endpoint).send().await.is_ok() {
-            return moto;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("moto_server did not start within 30 s");
+    let stderr = child.stderr.take().unwrap();
+    let endpoint = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let endpoint = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.split("Running on ").nth(1).map(|u| u.trim().to_owned()));
+        // Keep draining, so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        endpoint
+    })
+    .await
+    .unwrap()
+    .expect("moto_server says where it listens");
+    Moto { child, endpoint }
 }
 
 fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
@@ -311,6 +311,15 @@ async fn a_disposal_on_a_locked_bucket_deletes_every_version_once_the_lock_ran_o
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // The bytes were written just now, within the orphan grace period: the orphan sweep removes
+    // them, every version. Run with no grace, it does so now.
+    let out = crate::support::binary()
+        .args(["gc", "--grace-secs", "0"])
+        .args(crate::support::store_args(&app.settings))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
     let versions = s3_client(&moto.endpoint)
         .list_object_versions()
         .bucket("locked")

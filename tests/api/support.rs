@@ -373,6 +373,15 @@ pub fn store_args(settings: &ServeSettings) -> Vec<String> {
 pub fn binary() -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_motcua"));
     c.env("MOTCUA_LOG", "warn").kill_on_drop(true);
+    // The store is what a test passes (`store_args`), not the suite's S3 settings.
+    for var in [
+        "MOTCUA_S3_BUCKET",
+        "MOTCUA_S3_ENDPOINT",
+        "MOTCUA_S3_REGION",
+        "MOTCUA_S3_PREFIX",
+    ] {
+        c.env_remove(var);
+    }
     c
 }
 
