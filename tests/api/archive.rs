@@ -3,6 +3,7 @@
 //! proves offline against the log's key; any change to a bag is found.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use motcua::auth::Role;
 use serde_json::{Value, json};
@@ -441,6 +442,27 @@ async fn archivists_download_bags_over_the_api_and_others_cannot() {
     assert_eq!(status, 0, "{report}");
     assert!(report.contains("10 files proven"), "{report}");
 
+    // The same search from the command line.
+    let cli = out.path().join("cli");
+    let run = export(
+        &app,
+        &[
+            "--query",
+            &format!("tax_code={TAX_CODE}&procedure=business-registration"),
+            cli.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(run.status.success(), "{run:?}");
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("exported 2 dossiers"),
+        "{run:?}"
+    );
+    let info = std::fs::read_to_string(cli.join("bag-info.txt")).unwrap();
+    assert_eq!(info.matches("Dossier-Code: ").count(), 2, "{info}");
+    let (status, report) = verify(&cli, Some(&key_of(&app))).await;
+    assert_eq!(status, 0, "{report}");
+
     // Refusals.
     let officer = app.token(Role::Officer).await;
     let business = app.business_token(TAX_CODE).await;
@@ -511,4 +533,38 @@ async fn a_bad_export_is_refused_and_leaves_nothing_behind() {
     let (status, report) = verify(out.path(), None).await;
     assert_eq!(status, 3, "{report}");
     assert!(report.contains("is not a BagIt bag"), "{report}");
+}
+
+#[tokio::test]
+async fn an_export_waits_for_a_signed_checkpoint_and_says_so() {
+    // The service signs checkpoints once an hour here, and nothing asks for one sooner.
+    let app =
+        TestApp::spawn_with(|s| s.ledger.checkpoint_interval = Duration::from_secs(3600)).await;
+    let business = app.business_token(TAX_CODE).await;
+    let d = app
+        .submit_ok(
+            &business,
+            form(
+                &crate::support::business_dossier(TAX_CODE),
+                vec![("don.pdf", "application/pdf", pdf("not yet checkpointed"))],
+            ),
+        )
+        .await;
+    let out = tempfile::tempdir().unwrap();
+    let bag = out.path().join("bag");
+    let run = export(
+        &app,
+        &[
+            "--dossier",
+            d["code"].as_str().unwrap(),
+            bag.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("no signed checkpoint covers"),
+        "{run:?}"
+    );
+    assert!(!bag.exists());
 }
