@@ -60,18 +60,22 @@ const DISPOSAL_COLUMNS: &str = "dossier_id, decision, reason, requested_by, requ
 impl Db {
     /// The import of this source code, if done.
     pub async fn archive_import(&self, source_code: &str) -> Result<Option<ImportRow>, DbError> {
-        let sql = format!("SELECT {IMPORT_COLUMNS} FROM archive_imports WHERE source_code = $1");
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(source_code)
-            .fetch_optional(self.pool())
-            .await?)
+        self.import_where("source_code", source_code).await
     }
 
     /// The import that made this dossier, if it was imported.
     pub async fn archive_import_of(&self, dossier_id: &str) -> Result<Option<ImportRow>, DbError> {
-        let sql = format!("SELECT {IMPORT_COLUMNS} FROM archive_imports WHERE dossier_id = $1");
+        self.import_where("dossier_id", dossier_id).await
+    }
+
+    async fn import_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<ImportRow>, DbError> {
+        let sql = format!("SELECT {IMPORT_COLUMNS} FROM archive_imports WHERE {column} = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(dossier_id)
+            .bind(value)
             .fetch_optional(self.pool())
             .await?)
     }

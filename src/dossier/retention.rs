@@ -177,12 +177,7 @@ impl DossierService {
         let appended = ledger::append(
             &mut tx,
             &now,
-            &[EntryDraft::new(EntryKind::LegalHoldPlaced)
-                .text("dossier", dossier.id.clone())
-                .text(
-                    "reason_sha256",
-                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
-                )],
+            &[reasoned(EntryKind::LegalHoldPlaced, &dossier.id, reason)],
         )
         .await?;
         let placed = tx
@@ -221,12 +216,7 @@ impl DossierService {
         ledger::append(
             &mut tx,
             &now,
-            &[EntryDraft::new(EntryKind::LegalHoldLifted)
-                .text("dossier", dossier.id.clone())
-                .text(
-                    "reason_sha256",
-                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
-                )],
+            &[reasoned(EntryKind::LegalHoldLifted, &dossier.id, reason)],
         )
         .await?;
         tx.commit().await?;
@@ -263,13 +253,8 @@ impl DossierService {
         let appended = ledger::append(
             &mut tx,
             &now,
-            &[EntryDraft::new(EntryKind::DisposalRequested)
-                .text("dossier", dossier.id.clone())
-                .text("decision", decision)
-                .text(
-                    "reason_sha256",
-                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
-                )],
+            &[reasoned(EntryKind::DisposalRequested, &dossier.id, reason)
+                .text("decision", decision)],
         )
         .await?;
         let inserted = tx
@@ -315,12 +300,7 @@ impl DossierService {
         ledger::append(
             &mut tx,
             &Timestamp::now(),
-            &[EntryDraft::new(EntryKind::DisposalWithdrawn)
-                .text("dossier", dossier.id.clone())
-                .text(
-                    "reason_sha256",
-                    crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
-                )],
+            &[reasoned(EntryKind::DisposalWithdrawn, &dossier.id, reason)],
         )
         .await?;
         tx.commit().await?;
@@ -442,6 +422,17 @@ impl DossierService {
         }
         Ok(dossier)
     }
+}
+
+/// An entry about a dossier with the SHA-256 of a reason: the log, which can be published,
+/// holds no free text.
+fn reasoned(kind: EntryKind, dossier_id: &str, reason: &str) -> EntryDraft {
+    EntryDraft::new(kind)
+        .text("dossier", dossier_id.to_owned())
+        .text(
+            "reason_sha256",
+            crate::storage::Sha256Digest::of(reason.as_bytes()).to_hex(),
+        )
 }
 
 fn held() -> DossierError {

@@ -148,7 +148,11 @@ impl S3Store {
         )))
     }
 
-    pub(super) async fn size(&self, sha256: &Sha256Digest) -> Result<Option<u64>, StorageError> {
+    /// The object's metadata, or `None` when it is not stored.
+    async fn head(
+        &self,
+        sha256: &Sha256Digest,
+    ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, StorageError> {
         match self
             .client
             .head_object()
@@ -157,30 +161,27 @@ impl S3Store {
             .send()
             .await
         {
-            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
+            Ok(out) => Ok(Some(out)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(s3_error("HeadObject", e)),
         }
+    }
+
+    pub(super) async fn size(&self, sha256: &Sha256Digest) -> Result<Option<u64>, StorageError> {
+        Ok(self
+            .head(sha256)
+            .await?
+            .map(|h| h.content_length().unwrap_or(0).max(0) as u64))
     }
 
     pub(super) async fn modified(
         &self,
         sha256: &Sha256Digest,
     ) -> Result<Option<SystemTime>, StorageError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.settings.bucket)
-            .key(self.object_key(sha256))
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out
-                .last_modified()
-                .and_then(|t| SystemTime::try_from(*t).ok())),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(s3_error("HeadObject", e)),
-        }
+        Ok(self.head(sha256).await?.and_then(|h| {
+            h.last_modified()
+                .and_then(|t| SystemTime::try_from(*t).ok())
+        }))
     }
 
     pub(super) async fn delete(&self, sha256: &Sha256Digest) -> Result<(), StorageError> {
@@ -356,15 +357,10 @@ impl S3Store {
         if !self.locks().await {
             return Ok(super::Retained::NotApplicable);
         }
-        let key = self.object_key(sha256);
         let head = self
-            .client
-            .head_object()
-            .bucket(&self.settings.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| s3_error("HeadObject", e))?;
+            .head(sha256)
+            .await?
+            .ok_or(StorageError::NotFound(*sha256))?;
         let current = head
             .object_lock_retain_until_date()
             .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.secs()).ok());
@@ -376,7 +372,7 @@ impl S3Store {
         self.client
             .put_object_retention()
             .bucket(&self.settings.bucket)
-            .key(&key)
+            .key(self.object_key(sha256))
             .retention(
                 ObjectLockRetention::builder()
                     .mode(ObjectLockRetentionMode::Compliance)

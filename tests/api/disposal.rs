@@ -143,13 +143,7 @@ async fn an_approved_disposal_deletes_the_bytes_and_keeps_a_provable_record() {
     // request could be about to refer to the same bytes, so the orphan sweep removes them,
     // honouring that period. Run with no grace, it does so now.
     assert!(app.state().store.size(&sha).await.unwrap().is_some());
-    let out = crate::support::binary()
-        .args(["gc", "--grace-secs", "0"])
-        .args(crate::support::store_args(&app.settings))
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    crate::support::gc_now(&app).await;
     assert_eq!(app.state().store.size(&sha).await.unwrap(), None);
 
     // The log vouches for the disposal, and fixity does not miss the deleted bytes.

@@ -313,13 +313,7 @@ async fn a_disposal_on_a_locked_bucket_deletes_every_version_once_the_lock_ran_o
     assert_eq!(r.status(), 200);
     // The bytes were written just now, within the orphan grace period: the orphan sweep removes
     // them, every version. Run with no grace, it does so now.
-    let out = crate::support::binary()
-        .args(["gc", "--grace-secs", "0"])
-        .args(crate::support::store_args(&app.settings))
-        .output()
-        .await
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    crate::support::gc_now(&app).await;
     let versions = s3_client(&moto.endpoint)
         .list_object_versions()
         .bucket("locked")

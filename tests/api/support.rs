@@ -526,3 +526,15 @@ pub async fn overwrite_object(app: &TestApp, sha: &str, bytes: Vec<u8>) {
         }
     }
 }
+
+/// `motcua gc --grace-secs 0`: the orphan sweep, now, with no grace (nothing else may be
+/// storing objects meanwhile).
+pub async fn gc_now(app: &TestApp) {
+    let out = binary()
+        .args(["gc", "--grace-secs", "0"])
+        .args(store_args(&app.settings))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
