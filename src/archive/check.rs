@@ -7,7 +7,9 @@
 //! - the proofs: every payload file except the `dossier.json` descriptions has a proof at the
 //!   mirrored path under `proofs/`, the proof holds against the log's verifier key, and the file
 //!   in the bag is the one the log recorded; no proof is left without its file; every file a
-//!   description lists is in the bag.
+//!   description lists is in the bag;
+//! - the names: each dossier's folder is named after the code its (proven) record holds, and
+//!   `bag-info.txt` names exactly those dossiers.
 //!
 //! Fails closed: anything unexpected is a problem. Owns: reading bags. Never reaches: the
 //! network, the database, the object store.
@@ -195,6 +197,44 @@ fn is_description(path: &str) -> bool {
     parts.len() == 3 && parts[0] == "data" && parts[2] == "dossier.json"
 }
 
+/// Each `data/<code>/record.json` holds that code, each description too, and bag-info's
+/// `Dossier-Code` lines name exactly the dossiers in the bag: the labels a reader goes by agree
+/// with the records the log vouches for.
+fn check_names(root: &Path, payload: &BTreeSet<String>, problems: &mut Vec<String>) {
+    let mut folders = BTreeSet::new();
+    for path in payload {
+        let parts: Vec<&str> = path.split('/').collect();
+        let [_, code, name] = parts[..] else {
+            continue;
+        };
+        if name != "record.json" && name != "dossier.json" {
+            continue;
+        }
+        folders.insert(code.to_owned());
+        let named = std::fs::read(root.join(path))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["code"].as_str().map(str::to_owned));
+        if named.as_deref() != Some(code) {
+            problems.push(format!(
+                "{path}: the folder is {code}, the file names {}",
+                named.as_deref().unwrap_or("no code")
+            ));
+        }
+    }
+    let info = std::fs::read_to_string(root.join("bag-info.txt")).unwrap_or_default();
+    let listed: BTreeSet<String> = info
+        .lines()
+        .filter_map(|l| l.strip_prefix("Dossier-Code:"))
+        .map(|c| c.trim().to_owned())
+        .collect();
+    if listed != folders {
+        problems.push(format!(
+            "bag-info.txt names the dossiers {listed:?}, the payload holds {folders:?}"
+        ));
+    }
+}
+
 /// Checks the bag at `root`; with `key`, against that verifier key (obtained independently),
 /// else against the key the bag carries (reported as such).
 pub fn check_bag(root: &Path, key: Option<&VerifierKey>) -> Result<BagReport, CheckError> {
@@ -326,6 +366,7 @@ pub fn check_bag(root: &Path, key: Option<&VerifierKey>) -> Result<BagReport, Ch
             problems.push(format!("{path}: a proof whose file is not in the payload"));
         }
     }
+    check_names(root, &payload, &mut report.problems);
     for description in report.described.clone() {
         let listed = std::fs::read(root.join(&description))
             .ok()

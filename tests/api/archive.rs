@@ -244,6 +244,18 @@ async fn an_exported_dossier_is_a_bag_that_bagit_accepts_and_that_proves_itself_
         report.contains("bag valid: 5 files proven against the log, 1 described"),
         "{report}"
     );
+    // The same verdict for programs.
+    let out = binary()
+        .args(["archive", "verify", "--json", "--key", &key_of(&app)])
+        .arg(&bag)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["valid"], true, "{json}");
+    assert_eq!(json["proven"].as_array().unwrap().len(), 5, "{json}");
+    assert_eq!(json["key_from_bag"], false, "{json}");
     // Without a key it uses the bag's own, and says so.
     let (status, report) = verify(&bag, None).await;
     assert_eq!(status, 0, "{report}");
@@ -362,6 +374,26 @@ async fn any_change_to_a_bag_is_found_even_with_its_manifests_rewritten() {
     rewrite_manifests(&swapped);
     let (status, report) = verify(&swapped, Some(&key)).await;
     assert_eq!(status, 1, "{report}");
+
+    // A dossier relabelled in bag-info.txt, manifests rewritten: the records say otherwise.
+    let relabelled = variant("relabelled");
+    let info = std::fs::read_to_string(relabelled.join("bag-info.txt")).unwrap();
+    std::fs::write(
+        relabelled.join("bag-info.txt"),
+        info.replace(
+            &format!("Dossier-Code: {code}"),
+            "Dossier-Code: DEMO-000101-0001",
+        ),
+    )
+    .unwrap();
+    rewrite_manifests(&relabelled);
+    assert!(bagit_validates(&relabelled));
+    let (status, report) = verify(&relabelled, Some(&key)).await;
+    assert_eq!(status, 1, "{report}");
+    assert!(
+        report.contains("bag-info.txt names the dossiers"),
+        "{report}"
+    );
 
     // The bag checked against another log's key: nothing holds.
     let other = TestApp::spawn().await;
