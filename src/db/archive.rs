@@ -164,6 +164,39 @@ impl Db {
             .await?)
     }
 
+    /// Pending disposal requests with dossier id after `after`, by dossier id, at most `limit`.
+    pub async fn pending_disposals_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<DisposalRow>, DbError> {
+        let sql = format!(
+            "SELECT {DISPOSAL_COLUMNS} FROM disposals WHERE dossier_id > $1 \
+             AND approved_at IS NULL ORDER BY dossier_id LIMIT $2"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// Legal holds with dossier id after `after`, by dossier id, at most `limit`.
+    pub async fn legal_holds_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<super::LegalHoldRow>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT dossier_id, reason, placed_by, placed_at, ledger_index FROM legal_holds \
+             WHERE dossier_id > $1 ORDER BY dossier_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// Disposed objects with digest after `after`, by digest, at most `limit`.
     pub async fn disposed_objects_after(
         &self,

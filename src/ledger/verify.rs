@@ -167,7 +167,26 @@ pub async fn verify(
                                 archive.imports.insert(id.to_owned(), vouched);
                             }
                         }
+                        Some(
+                            kind @ ("legal_hold_placed" | "legal_hold_lifted"
+                            | "disposal_requested" | "disposal_withdrawn"),
+                        ) => {
+                            if let Some(id) = value["dossier"].as_str() {
+                                let last = (row.idx as u64, kind.to_owned());
+                                if kind.starts_with("legal_hold") {
+                                    archive.holds.insert(id.to_owned(), last);
+                                } else {
+                                    archive.requests.insert(id.to_owned(), last);
+                                }
+                            }
+                        }
                         Some("dossier_disposed") => {
+                            if let Some(id) = value["dossier"].as_str() {
+                                archive.requests.insert(
+                                    id.to_owned(),
+                                    (row.idx as u64, "dossier_disposed".to_owned()),
+                                );
+                            }
                             let deleted = value["deleted"].as_str().unwrap_or_default();
                             archive.deleted.extend(
                                 deleted
@@ -408,6 +427,10 @@ struct ArchiveVouched {
     disposals: HashMap<String, Vouched>,
     /// Every object a logged disposal deleted.
     deleted: std::collections::HashSet<String>,
+    /// Each dossier's last hold entry (index, kind): placed means a hold must be on it.
+    holds: HashMap<String, (u64, String)>,
+    /// Each dossier's last disposal entry (index, kind): requested means a pending request.
+    requests: HashMap<String, (u64, String)>,
 }
 
 /// Imports and disposals against their entries, and every disposed object against a logged
@@ -468,6 +491,61 @@ async fn check_archive(
         },
     )
     .await?;
+    // Holds decide whether a dossier may be disposed of: each must be the one last logged.
+    each_row(
+        async |after: &str| db.legal_holds_after(after, PAGE).await,
+        |row| row.dossier_id.clone(),
+        |h| {
+            report.records += 1;
+            let last = vouched.holds.remove(&h.dossier_id);
+            let matches = last.as_ref().is_some_and(|(index, kind)| {
+                kind == "legal_hold_placed" && *index == h.ledger_index as u64
+            });
+            if !matches {
+                report.problem(format!(
+                    "the legal hold on dossier {} does not match the log (placed behind \
+                     motcua's back or edited)",
+                    h.dossier_id
+                ));
+            }
+        },
+    )
+    .await?;
+    for (id, (index, kind)) in vouched.holds.drain() {
+        if kind == "legal_hold_placed" {
+            report.problem(format!(
+                "the legal hold on dossier {id} (entry {index}) is missing from the database \
+                 (deleted: the dossier would look disposable)"
+            ));
+        }
+    }
+    each_row(
+        async |after: &str| db.pending_disposals_after(after, PAGE).await,
+        |row| row.dossier_id.clone(),
+        |d| {
+            report.records += 1;
+            let last = vouched.requests.remove(&d.dossier_id);
+            let matches = last.as_ref().is_some_and(|(index, kind)| {
+                kind == "disposal_requested" && *index == d.request_index as u64
+            });
+            if !matches {
+                report.problem(format!(
+                    "the disposal request for dossier {} does not match the log (inserted \
+                     behind motcua's back or edited)",
+                    d.dossier_id
+                ));
+            }
+        },
+    )
+    .await?;
+    for (id, (index, kind)) in vouched.requests.drain() {
+        if kind == "disposal_requested" {
+            report.problem(format!(
+                "the disposal request for dossier {id} (entry {index}) is missing from the \
+                 database (deleted)"
+            ));
+        }
+    }
     for (id, v) in vouched.imports.drain() {
         report.problem(format!(
             "the import of dossier {id} (entry {}) is missing from the database (deleted)",

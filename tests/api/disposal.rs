@@ -263,6 +263,37 @@ async fn the_log_catches_a_disposal_or_an_import_edited_behind_motcuas_back() {
     let app = TestApp::spawn().await;
     let dir = tempfile::tempdir().unwrap();
     let (business, citizen) = imported(&app, dir.path()).await;
+    let archivist = app.token(Role::Archivist).await;
+    // A hold on the business's record, and a disposal asked for the citizen's.
+    let r = app
+        .client
+        .put(app.url(&format!(
+            "/api/v1/dossiers/{}/legal-hold",
+            business["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&archivist)
+        .json(&json!({"reason": "Tranh chấp"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let path = format!(
+        "/api/v1/dossiers/{}/disposal",
+        citizen["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        post(&app, &archivist, &path, Some(request()))
+            .await
+            .status(),
+        201
+    );
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // Deleting the hold would make the record look disposable; deleting the request would
+    // hide that one was made.
+    crate::tamper::sql(&app, "DELETE FROM legal_holds").await;
+    crate::tamper::sql(&app, "DELETE FROM disposals").await;
 
     // Moving a record's closing day back would make it disposable early.
     crate::tamper::sql(
@@ -290,6 +321,15 @@ async fn the_log_catches_a_disposal_or_an_import_edited_behind_motcuas_back() {
     );
     assert!(
         problems.contains("no logged disposal deleted it"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("the legal hold on dossier")
+            && problems.contains("would look disposable"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("the disposal request for dossier") && problems.contains("(deleted)"),
         "{problems}"
     );
 }
