@@ -52,7 +52,8 @@ pub enum ArchiveCommand {
     },
     /// Import records of an existing paper archive: FOLDER's files, described by a CSV with the
     /// columns file, source_code, procedure, applicant_name, tax_code or id_number,
-    /// submitted_on, closed_on (YYYY-MM-DD) and title (optional). Rows sharing a source_code are
+    /// submitted_on, closed_on (YYYY-MM-DD), and optionally title and component (the paper a
+    /// file is, which may have a longer retention than the procedure). Rows sharing a source_code are
     /// one dossier; it arrives closed. Everything is checked before anything is written; a run
     /// can be repeated or resumed (records imported already are skipped). Exit 0 when done, 1
     /// when a record imported before now has other files or the run stopped, 3 on bad input.
@@ -92,6 +93,15 @@ pub enum ArchiveCommand {
         /// The bag's folder.
         bag: PathBuf,
     },
+}
+
+/// `1 record`, `2 records`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn input_error(message: impl std::fmt::Display) -> ExitCode {
@@ -323,8 +333,11 @@ async fn import(
         dossiers.protect(id).await;
     }
     println!(
-        "imported {} records ({} files, {} bytes); {} imported before, skipped",
-        report.imported, report.files, report.bytes, report.skipped
+        "imported {} ({}, {} bytes); {} imported before, skipped",
+        count(report.imported, "record"),
+        count(report.files, "file"),
+        report.bytes,
+        report.skipped
     );
     for c in &report.conflicts {
         println!("CONFLICT {c}");
@@ -423,10 +436,10 @@ async fn export(
         return Ok(ExitCode::from(FOUND_PROBLEMS));
     }
     println!(
-        "exported {} dossiers to {}: {} payload files, {} bytes",
-        ids.len(),
+        "exported {} to {}: {}, {} bytes",
+        count(ids.len() as u64, "dossier"),
         out.display(),
-        bag.payload_files,
+        count(bag.payload_files, "payload file"),
         bag.payload_bytes
     );
     Ok(ExitCode::SUCCESS)

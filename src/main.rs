@@ -62,7 +62,8 @@ enum Command {
     /// The integrity log: verify it, check a document proof, print its key.
     #[command(subcommand)]
     Ledger(LedgerCommand),
-    /// The archive: export dossiers as self-verifying BagIt bags, check a bag offline.
+    /// The archive: export dossiers as self-verifying BagIt bags, check a bag offline, import
+    /// the records of an existing paper archive.
     #[command(subcommand)]
     Archive(archive_cmd::ArchiveCommand),
     /// Print the OpenAPI document.

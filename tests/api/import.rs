@@ -147,13 +147,13 @@ async fn a_longer_csv_resumes_where_the_last_run_stopped_and_changed_files_are_r
     std::fs::write(dir.path().join("first.csv"), first).unwrap();
     let out = import(&app, &folder, &dir.path().join("first.csv"), &[]).await;
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("imported 1 records"),
+        String::from_utf8_lossy(&out.stdout).contains("imported 1 record "),
         "{out:?}"
     );
     let out = import(&app, &folder, &csv, &[]).await;
     assert!(out.status.success(), "{out:?}");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("imported 1 records (1 files")
+        String::from_utf8_lossy(&out.stdout).contains("imported 1 record (1 file,")
             && String::from_utf8_lossy(&out.stdout).contains("1 imported before"),
         "{out:?}"
     );
