@@ -335,6 +335,9 @@ pub async fn state(
     })
 }
 
+/// How often the Object Lock pass looks for objects not locked yet.
+const LOCK_PASS_EVERY: Duration = Duration::from_secs(600);
+
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
@@ -344,6 +347,7 @@ pub struct Server {
     checkpointing: JoinHandle<()>,
     notifying: Option<JoinHandle<()>>,
     auditing: Option<JoinHandle<()>>,
+    locking: Option<JoinHandle<()>>,
     db: Db,
     state: AppState,
 }
@@ -415,6 +419,29 @@ impl Server {
                 }))
             }
         };
+        // Object Lock: a pass locks what is not locked yet (after a crash between a commit and
+        // its lock, or once the bucket got Object Lock), at start and every ten minutes.
+        let locking = matches!(
+            *state.object_lock,
+            crate::storage::ObjectLock::Enabled { .. }
+        )
+        .then(|| {
+            let dossiers = state.dossiers.clone();
+            let mut stop_locking = shutdown.subscribe();
+            tokio::spawn(async move {
+                loop {
+                    match dossiers.protect_unlocked(500).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(dossiers = n, "locked objects not locked yet"),
+                        Err(e) => tracing::warn!(error = %e, "locking objects failed"),
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(LOCK_PASS_EVERY) => {}
+                        _ = stop_locking.wait_for(|s| *s) => return,
+                    }
+                }
+            })
+        });
         // Fixity audits: the unfinished one resumes at start, then one per interval.
         let auditing = (!settings.fixity_interval.is_zero()).then(|| {
             let (auditor, every) = (state.fixity.clone(), settings.fixity_interval);
@@ -473,6 +500,7 @@ impl Server {
             checkpointing,
             notifying,
             auditing,
+            locking,
             db,
             state,
         })
@@ -499,6 +527,9 @@ impl Server {
         }
         if let Some(a) = self.auditing {
             let _ = a.await;
+        }
+        if let Some(l) = self.locking {
+            let _ = l.await;
         }
         self.db.close().await;
         served.context("serving")?;

@@ -115,6 +115,42 @@ impl Db {
             .collect()
     }
 
+    /// Records that an object is locked until `until` (RFC 3339), unless it is recorded as
+    /// locked longer already.
+    pub async fn set_locked_until(&self, sha256: &str, until: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE objects SET locked_until = $1 WHERE sha256 = $2 \
+             AND (locked_until IS NULL OR locked_until < $1)",
+        )
+        .bind(until)
+        .bind(sha256)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Dossiers holding a live object not locked yet, at most `limit`.
+    pub async fn dossiers_with_unlocked_objects(&self, limit: i64) -> Result<Vec<String>, DbError> {
+        const UNLOCKED: &str = "o.locked_until IS NULL AND o.disposed_at IS NULL";
+        let sql = format!(
+            "SELECT DISTINCT dossier_id FROM (\
+             SELECT d.dossier_id FROM documents d JOIN objects o ON o.sha256 = d.sha256 \
+             WHERE {UNLOCKED} \
+             UNION SELECT r.dossier_id FROM results r JOIN objects o ON o.sha256 = r.sha256 \
+             WHERE {UNLOCKED} \
+             UNION SELECT s.dossier_id FROM signature_reports s \
+             JOIN objects o ON o.sha256 = s.report_sha256 WHERE {UNLOCKED}) AS u \
+             ORDER BY dossier_id LIMIT $1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(DbError::from))
+            .collect()
+    }
+
     /// Whether the object's bytes were disposed of.
     pub async fn object_disposed(&self, sha256: &str) -> Result<bool, DbError> {
         let row = sqlx::query("SELECT disposed_at FROM objects WHERE sha256 = $1")

@@ -14,6 +14,7 @@
 use crate::auth::{Principal, Role};
 use crate::db::{DisposalRow, LegalHoldRow};
 use crate::ledger::{self, EntryDraft, EntryKind};
+use crate::storage::Retained;
 use crate::timestamp::Timestamp;
 
 use super::catalogue::Retention;
@@ -120,7 +121,7 @@ impl DossierService {
     /// each change that stores objects; a lock is only ever extended. A failure is logged, not
     /// returned: the record is committed, and the lock is a second line of defence.
     pub async fn protect(&self, dossier_id: &str) {
-        if matches!(self.store(), crate::storage::ObjectStore::Local(_)) {
+        if !self.store().locks_objects().await {
             return;
         }
         if let Err(e) = self.try_protect(dossier_id).await {
@@ -148,16 +149,47 @@ impl DossierService {
                 }
             }
         };
-        if until <= now {
-            return Ok(());
-        }
+        let until_text = Timestamp::from(until).to_string();
         for sha in self.db().dossier_objects(dossier_id).await? {
             let Ok(digest) = crate::storage::Sha256Digest::from_hex(&sha) else {
                 continue;
             };
-            self.store().retain(&digest, until).await?;
+            // A retention that ran out already (an old imported record) needs no lock; it is
+            // recorded all the same, so that the pass for unlocked objects does not come back.
+            let locked = if until <= now {
+                until
+            } else {
+                match self.store().retain(&digest, until).await? {
+                    Retained::NotApplicable => return Ok(()),
+                    Retained::Until(t) | Retained::AlreadyUntil(t) => t,
+                }
+            };
+            let text = if locked == until {
+                until_text.clone()
+            } else {
+                Timestamp::from(locked).to_string()
+            };
+            self.db().set_locked_until(&sha, &text).await?;
         }
         Ok(())
+    }
+
+    /// Locks the objects of up to `limit` dossiers that hold an object not locked yet (after a
+    /// crash between a commit and its lock, or once Object Lock was turned on for a bucket that
+    /// already held objects); how many dossiers it went through. Nothing where the store has
+    /// no Object Lock.
+    pub async fn protect_unlocked(&self, limit: i64) -> Result<usize, DossierError> {
+        if !self.store().locks_objects().await {
+            return Ok(0);
+        }
+        let dossiers = self.db().dossiers_with_unlocked_objects(limit).await?;
+        for id in &dossiers {
+            // One dossier's failure does not hold up the others; it is tried again next pass.
+            if let Err(e) = self.try_protect(id).await {
+                tracing::warn!(dossier = %id, error = %e, "locking a dossier's objects failed");
+            }
+        }
+        Ok(dossiers.len())
     }
 
     /// Places a legal hold on a dossier (archivists and administrators): it is then never

@@ -247,6 +247,14 @@ impl ObjectStore {
         }
     }
 
+    /// Whether objects can be locked here (a bucket with Object Lock on).
+    pub async fn locks_objects(&self) -> bool {
+        match self {
+            Self::Local(_) => false,
+            Self::S3(s) => s.locks().await,
+        }
+    }
+
     /// A short description for logs and `/readyz`: `local:/path` or `s3:bucket/prefix`.
     pub fn describe(&self) -> String {
         match self {

@@ -338,7 +338,7 @@ impl S3Store {
     }
 
     /// Whether the bucket locks objects (detected once, at the first need).
-    async fn locks(&self) -> bool {
+    pub(super) async fn locks(&self) -> bool {
         match self.lock_enabled.get() {
             Some(&on) => on,
             None => matches!(self.object_lock().await, super::ObjectLock::Enabled { .. }),

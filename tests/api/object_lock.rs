@@ -326,3 +326,55 @@ async fn a_disposal_on_a_locked_bucket_deletes_every_version_once_the_lock_ran_o
         "no version of the disposed bytes is left: {versions:?}"
     );
 }
+
+#[tokio::test]
+async fn objects_not_locked_yet_are_locked_by_the_next_pass() {
+    let moto = moto().await;
+    let app = locked_app(&moto).await;
+    let business = app.business_token("0101234567").await;
+    let d = app
+        .submit_ok(
+            &business,
+            form(
+                &crate::support::business_dossier("0101234567"),
+                vec![("don.pdf", "application/pdf", pdf("lost lock"))],
+            ),
+        )
+        .await;
+    let sha = d["documents"][0]["sha256"].as_str().unwrap().to_owned();
+    // Nothing is waiting: the intake locked it.
+    assert_eq!(app.state().dossiers.protect_unlocked(500).await.unwrap(), 0);
+
+    // Stand for a lock that never happened (a crash between the commit and the lock): the
+    // record forgets it, and the bucket's lock is cut short (moto, unlike AWS, lets a
+    // COMPLIANCE retention be shortened, which is what makes this stand-in possible).
+    crate::tamper::sql(&app, "UPDATE objects SET locked_until = NULL").await;
+    let tomorrow = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    s3_client(&moto.endpoint)
+        .put_object_retention()
+        .bucket("locked")
+        .key(format!("objects/sha256/{sha}"))
+        .retention(
+            aws_sdk_s3::types::ObjectLockRetention::builder()
+                .mode(aws_sdk_s3::types::ObjectLockRetentionMode::Compliance)
+                .retain_until_date(aws_sdk_s3::primitives::DateTime::from_secs(
+                    tomorrow.unix_timestamp(),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        lock_of(&moto, &sha).await.1,
+        Some(tomorrow.unix_timestamp())
+    );
+
+    // The pass (at every start, then every ten minutes) locks it for its retention again.
+    assert_eq!(app.state().dossiers.protect_unlocked(500).await.unwrap(), 1);
+    let (mode, until) = lock_of(&moto, &sha).await;
+    assert_eq!(mode.as_deref(), Some("COMPLIANCE"));
+    let this_year = motcua::workflow::calendar::today().year();
+    assert!(year_of(until.unwrap()) >= this_year + 99, "{until:?}");
+    assert_eq!(app.state().dossiers.protect_unlocked(500).await.unwrap(), 0);
+}
