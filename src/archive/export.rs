@@ -100,8 +100,7 @@ impl Exporter {
         bag.info("Source-Organization", self.dossiers.unit().as_str());
         let mut proven = Vec::new();
         let mut codes = Vec::with_capacity(ids.len());
-        for id in ids {
-            let dossier = self.dossiers.get(principal, id).await?;
+        for dossier in self.dossiers.get_many(principal, ids).await? {
             self.add_dossier(&mut bag, &dossier, &mut proven).await?;
             codes.push(dossier.code.as_str().to_owned());
         }

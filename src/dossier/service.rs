@@ -952,16 +952,51 @@ impl DossierService {
         field: &'static str,
         id: &str,
     ) -> Result<(), DossierError> {
-        if principal.role != Role::Archivist {
+        self.log_archivist_reads(principal, field, std::slice::from_ref(&id.to_owned()))
+            .await
+    }
+
+    /// [`Self::log_archivist_read`] of many records, in one transaction.
+    async fn log_archivist_reads(
+        &self,
+        principal: &Principal,
+        field: &'static str,
+        ids: &[String],
+    ) -> Result<(), DossierError> {
+        if principal.role != Role::Archivist || ids.is_empty() {
             return Ok(());
         }
+        let drafts: Vec<EntryDraft> = ids
+            .iter()
+            .map(|id| {
+                EntryDraft::new(EntryKind::RecordRead)
+                    .text("reader", principal.token_id.clone())
+                    .text(field, id.clone())
+            })
+            .collect();
         let mut tx = self.db.begin().await?;
-        let draft = EntryDraft::new(EntryKind::RecordRead)
-            .text("reader", principal.token_id.clone())
-            .text(field, id);
-        ledger::append(&mut tx, &Timestamp::now(), &[draft]).await?;
+        ledger::append(&mut tx, &Timestamp::now(), &drafts).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Dossiers the caller may see, in full (an archive export): every one is checked first,
+    /// then an archivist's reads of all are logged in one transaction, then they are read.
+    pub async fn get_many(
+        &self,
+        principal: &Principal,
+        ids: &[String],
+    ) -> Result<Vec<Dossier>, DossierError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            rows.push(self.visible_row(principal, id).await?);
+        }
+        self.log_archivist_reads(principal, "dossier", ids).await?;
+        let mut dossiers = Vec::with_capacity(rows.len());
+        for row in rows {
+            dossiers.push(self.assemble(row).await?);
+        }
+        Ok(dossiers)
     }
 
     /// A signature report's record (its stored digest and log entry), if the caller may see its
