@@ -63,7 +63,10 @@ fn old_archive(dir: &Path, n: u64, kib: usize) -> (Vec<std::path::PathBuf>, u64)
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let n: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(500);
     let kib: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(256);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/archive");
@@ -108,7 +111,9 @@ async fn main() {
     .resolve()
     .unwrap();
     let (db, store) = motcua::app::open(&settings.store).await.unwrap();
-    let ledger = motcua::app::open_ledger(&settings, db.clone()).await.unwrap();
+    let ledger = motcua::app::open_ledger(&settings, db.clone())
+        .await
+        .unwrap();
     let dossiers = DossierService::new(
         db.clone(),
         store.clone(),
@@ -175,9 +180,7 @@ async fn main() {
         "{n} records, {} files of {kib} KiB, {mib:.0} MiB in all\n",
         files.len()
     );
-    println!(
-        "| step | time | MiB/s | records/s | vs copying | vs durable copying | vs SHA-256 |"
-    );
+    println!("| step | time | MiB/s | records/s | vs copying | vs durable copying | vs SHA-256 |");
     println!("|---|---|---|---|---|---|---|");
     let row = |step: &str, s: f64| {
         println!(

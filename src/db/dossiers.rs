@@ -210,7 +210,8 @@ impl Tx {
     }
 
     /// Records that an object is referenced (once per digest). The same bytes stored again
-    /// after a disposal are live again.
+    /// after a disposal are live again, and not locked yet (the disposal deleted the locked
+    /// versions).
     pub async fn insert_object(
         &mut self,
         sha256: &str,
@@ -219,7 +220,8 @@ impl Tx {
     ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO objects (sha256, size, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (sha256) DO UPDATE SET disposed_at = NULL",
+             ON CONFLICT (sha256) DO UPDATE SET disposed_at = NULL, locked_until = CASE \
+             WHEN objects.disposed_at IS NULL THEN objects.locked_until END",
         )
         .bind(sha256)
         .bind(size)

@@ -184,6 +184,33 @@ async fn an_approved_disposal_deletes_the_bytes_and_keeps_a_provable_record() {
         .await
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+
+    // The same bytes filed again later are a live record's again.
+    let person = app.citizen_token("001085012345").await;
+    let again = app
+        .submit_ok(
+            &person,
+            form(
+                &json!({"procedure": "health-insurance-card",
+                        "applicant": {"id_number": "001085012345", "name": "Nguyễn Văn Bình"}}),
+                vec![("to-khai.pdf", "application/pdf", pdf("to khai bhyt 2014"))],
+            ),
+        )
+        .await;
+    assert_eq!(again["documents"][0]["sha256"], doc["sha256"]);
+    let r = app
+        .get(
+            &person,
+            again["documents"][0]["content_url"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        pdf("to khai bhyt 2014").as_slice()
+    );
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
 
 #[tokio::test]
