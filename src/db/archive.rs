@@ -183,32 +183,18 @@ impl Db {
             .await?)
     }
 
-    /// Approved disposals with dossier id after `after`, by dossier id, at most `limit`.
+    /// Disposals with dossier id after `after`, by dossier id, at most `limit`: the approved
+    /// ones, or the pending requests.
     pub async fn disposals_after(
         &self,
         after: &str,
         limit: i64,
+        approved: bool,
     ) -> Result<Vec<DisposalRow>, DbError> {
+        let state = if approved { "IS NOT NULL" } else { "IS NULL" };
         let sql = format!(
             "SELECT {DISPOSAL_COLUMNS} FROM disposals WHERE dossier_id > $1 \
-             AND approved_at IS NOT NULL ORDER BY dossier_id LIMIT $2"
-        );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
-    }
-
-    /// Pending disposal requests with dossier id after `after`, by dossier id, at most `limit`.
-    pub async fn pending_disposals_after(
-        &self,
-        after: &str,
-        limit: i64,
-    ) -> Result<Vec<DisposalRow>, DbError> {
-        let sql = format!(
-            "SELECT {DISPOSAL_COLUMNS} FROM disposals WHERE dossier_id > $1 \
-             AND approved_at IS NULL ORDER BY dossier_id LIMIT $2"
+             AND approved_at {state} ORDER BY dossier_id LIMIT $2"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(after)

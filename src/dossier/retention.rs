@@ -342,8 +342,9 @@ impl DossierService {
     /// Approves a pending disposal (administrators) and carries it out: the dossier is marked
     /// disposed and the bytes of each of its objects no live record of another dossier holds
     /// are deleted. The retention and the hold are checked again, under the dossier's lock.
-    /// Logged (`dossier_disposed`, with the objects deleted). Bytes that cannot be deleted at
-    /// once are left to `motcua gc`, which removes disposed objects.
+    /// Logged (`dossier_disposed`, with the objects deleted). Bytes written within the orphan
+    /// grace period, or that cannot be deleted at once, are left to the orphan sweep (and
+    /// `motcua gc`), which removes disposed objects.
     pub async fn approve_disposal(
         &self,
         principal: &Principal,

@@ -461,7 +461,7 @@ async fn check_archive(
     )
     .await?;
     each_row(
-        async |after: &str| db.disposals_after(after, PAGE).await,
+        async |after: &str| db.disposals_after(after, PAGE, true).await,
         |row| row.dossier_id.clone(),
         |d| {
             report.records += 1;
@@ -520,7 +520,7 @@ async fn check_archive(
         }
     }
     each_row(
-        async |after: &str| db.pending_disposals_after(after, PAGE).await,
+        async |after: &str| db.disposals_after(after, PAGE, false).await,
         |row| row.dossier_id.clone(),
         |d| {
             report.records += 1;
