@@ -276,8 +276,10 @@ impl DossierService {
             )));
         }
         let reason = checked_reason(reason, "a disposal")?;
-        self.refuse_disposed(&dossier.id).await?;
         let view = self.retention_of(&dossier).await?;
+        if let Some(e) = view.disposal.as_ref().and_then(super::service::disposed) {
+            return Err(e);
+        }
         disposable(&view)?;
         let now = Timestamp::now();
         let mut tx = self.db().begin().await?;

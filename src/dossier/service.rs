@@ -1057,14 +1057,9 @@ impl DossierService {
 
     /// [`DossierError::Disposed`] when the dossier's records were disposed of.
     pub async fn refuse_disposed(&self, dossier_id: &str) -> Result<(), DossierError> {
-        match self.db.disposal(dossier_id).await? {
-            Some(d) if d.approved_at.is_some() => Err(DossierError::Disposed(format!(
-                "the dossier's records were disposed of on {} under decision {:?}; the log \
-                 keeps their entries",
-                d.approved_at.as_deref().unwrap_or_default(),
-                d.decision
-            ))),
-            _ => Ok(()),
+        match self.db.disposal(dossier_id).await?.as_ref().and_then(disposed) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
@@ -1149,6 +1144,16 @@ fn canonical_fields(fields: &[(&str, Option<&String>)]) -> Vec<u8> {
 
 fn corrupt(what: &str, value: &str) -> DossierError {
     DossierError::Corrupt(format!("{what} {value:?}"))
+}
+
+/// [`DossierError::Disposed`] when the disposal was carried out.
+pub(super) fn disposed(d: &crate::db::DisposalRow) -> Option<DossierError> {
+    let at = d.approved_at.as_deref()?;
+    Some(DossierError::Disposed(format!(
+        "the dossier's records were disposed of on {at} under decision {:?}; the log keeps \
+         their entries",
+        d.decision
+    )))
 }
 
 pub(super) fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError> {

@@ -129,6 +129,8 @@ async fn an_approved_disposal_deletes_the_bytes_and_keeps_a_provable_record() {
     assert_eq!(v["disposal"]["objects_kept"], 0);
     let r = post(&app, &admin, &approval, None).await;
     assert_eq!(error_code(r).await, (409, "disposed".into()));
+    let r = post(&app, &archivist, &path, Some(request())).await;
+    assert_eq!(error_code(r).await, (410, "disposed".into()));
 
     // Reads say so at once; the record itself stays.
     let doc = &citizen["documents"][0];
