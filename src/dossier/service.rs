@@ -1057,7 +1057,13 @@ impl DossierService {
 
     /// [`DossierError::Disposed`] when the dossier's records were disposed of.
     pub async fn refuse_disposed(&self, dossier_id: &str) -> Result<(), DossierError> {
-        match self.db.disposal(dossier_id).await?.as_ref().and_then(disposed) {
+        match self
+            .db
+            .disposal(dossier_id)
+            .await?
+            .as_ref()
+            .and_then(disposed)
+        {
             Some(e) => Err(e),
             None => Ok(()),
         }
