@@ -240,19 +240,40 @@ impl DossierService {
     ) -> Result<RetentionView, DossierError> {
         let dossier = self.hold_target(principal, dossier_id).await?;
         let reason = checked_reason(reason, "lifting a legal hold")?;
-        let now = Timestamp::now();
+        self.undo(&dossier, Undo::LegalHold, reason).await
+    }
+
+    /// Removes a hold or a pending disposal request under the dossier's lock (not found when
+    /// there is none), logs it with the reason's SHA-256, and returns the retention as it is now.
+    async fn undo(
+        &self,
+        dossier: &Dossier,
+        what: Undo,
+        reason: &str,
+    ) -> Result<RetentionView, DossierError> {
         let mut tx = self.db().begin().await?;
-        if !tx.lift_legal_hold(&dossier.id).await? {
+        tx.lock_dossier(&dossier.id).await?;
+        let (removed, kind) = match what {
+            Undo::LegalHold => (
+                tx.lift_legal_hold(&dossier.id).await?,
+                EntryKind::LegalHoldLifted,
+            ),
+            Undo::DisposalRequest => (
+                tx.delete_disposal_request(&dossier.id).await?,
+                EntryKind::DisposalWithdrawn,
+            ),
+        };
+        if !removed {
             return Err(DossierError::NotFound);
         }
         ledger::append(
             &mut tx,
-            &now,
-            &[reasoned(EntryKind::LegalHoldLifted, &dossier.id, reason)],
+            &Timestamp::now(),
+            &[reasoned(kind, &dossier.id, reason)],
         )
         .await?;
         tx.commit().await?;
-        self.retention_of(&dossier).await
+        self.retention_of(dossier).await
     }
 
     /// Asks for a dossier's disposal (archivists), citing the disposal decision (its number and
@@ -326,19 +347,7 @@ impl DossierService {
         let dossier = self.hold_target(principal, dossier_id).await?;
         let reason = checked_reason(reason, "withdrawing a disposal")?;
         self.refuse_disposed(&dossier.id).await?;
-        let mut tx = self.db().begin().await?;
-        tx.lock_dossier(&dossier.id).await?;
-        if !tx.delete_disposal_request(&dossier.id).await? {
-            return Err(DossierError::NotFound);
-        }
-        ledger::append(
-            &mut tx,
-            &Timestamp::now(),
-            &[reasoned(EntryKind::DisposalWithdrawn, &dossier.id, reason)],
-        )
-        .await?;
-        tx.commit().await?;
-        self.retention_of(&dossier).await
+        self.undo(&dossier, Undo::DisposalRequest, reason).await
     }
 
     /// Approves a pending disposal (administrators) and carries it out: the dossier is marked
@@ -457,6 +466,14 @@ impl DossierService {
         }
         Ok(dossier)
     }
+}
+
+/// What [`DossierService::undo`] removes.
+enum Undo {
+    /// A legal hold (logged `legal_hold_lifted`).
+    LegalHold,
+    /// A pending disposal request (logged `disposal_withdrawn`).
+    DisposalRequest,
 }
 
 /// An entry about a dossier with the SHA-256 of a reason: the log, which can be published,
