@@ -11,7 +11,7 @@ use crate::support::{TestApp, error_code, form, pdf};
 
 /// The two records of the old archive, imported: the business registration (permanent) and
 /// the citizen's health-insurance record (10 years from 2014: disposable since 2025).
-async fn imported(app: &TestApp, dir: &std::path::Path) -> (Value, Value) {
+pub async fn imported(app: &TestApp, dir: &std::path::Path) -> (Value, Value) {
     let folder = old_archive(dir);
     let out = import(app, &folder, &folder.join("records.csv"), &[]).await;
     assert!(out.status.success(), "{out:?}");
@@ -39,7 +39,12 @@ async fn imported(app: &TestApp, dir: &std::path::Path) -> (Value, Value) {
     )
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> reqwest::Response {
+pub async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut r = app.client.post(app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -47,7 +52,7 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Option<Value>) -> re
     r.send().await.unwrap()
 }
 
-fn request() -> Value {
+pub fn request() -> Value {
     json!({"decision": "Quyết định số 12/QĐ-UBND ngày 02/01/2026",
            "reason": "Hết thời hạn bảo quản 10 năm"})
 }

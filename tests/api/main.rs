@@ -7,7 +7,7 @@ mod access;
 mod appearance;
 mod archive;
 mod concurrency;
-mod disposal;
+pub mod disposal;
 mod documents;
 mod failures;
 mod fixity;

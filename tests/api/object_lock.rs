@@ -250,66 +250,22 @@ async fn a_disposal_on_a_locked_bucket_deletes_every_version_once_the_lock_ran_o
     let moto = moto().await;
     let app = locked_app(&moto).await;
     let dir = tempfile::tempdir().unwrap();
-    let folder = crate::import::old_archive(dir.path());
-    let out = crate::import::import(&app, &folder, &folder.join("records.csv"), &[]).await;
-    assert!(out.status.success(), "{out:?}");
-    let archivist = app.token(Role::Archivist).await;
-    let page: Value = app
-        .get(&archivist, "/api/v1/dossiers?id_number=001085012345")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = page["items"][0]["id"].as_str().unwrap();
-    let d: Value = app
-        .get(&archivist, &format!("/api/v1/dossiers/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let sha = d["documents"][0]["sha256"].as_str().unwrap();
+    let (permanent, citizen) = crate::disposal::imported(&app, dir.path()).await;
+    let id = citizen["id"].as_str().unwrap();
+    let sha = citizen["documents"][0]["sha256"].as_str().unwrap();
     // Closed in 2014 and kept 10 years: its lock would have run out in 2025, so none is set.
     assert_eq!(lock_of(&moto, sha).await.0, None);
     // The permanent record imported with it is locked.
-    let page: Value = app
-        .get(&archivist, "/api/v1/dossiers?tax_code=0101234567")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let permanent: Value = app
-        .get(
-            &archivist,
-            &format!(
-                "/api/v1/dossiers/{}",
-                page["items"][0]["id"].as_str().unwrap()
-            ),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
     let (mode, _) = lock_of(&moto, permanent["documents"][0]["sha256"].as_str().unwrap()).await;
     assert_eq!(mode.as_deref(), Some("COMPLIANCE"));
 
+    use crate::disposal::{post, request};
+    let archivist = app.token(Role::Archivist).await;
     let admin = app.token(Role::Admin).await;
     let path = format!("/api/v1/dossiers/{id}/disposal");
-    let r = app
-        .client
-        .post(app.url(&path))
-        .bearer_auth(&archivist)
-        .json(&json!({"decision": "QĐ 1/2026", "reason": "Hết hạn"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post(&app, &archivist, &path, Some(request())).await;
     assert_eq!(r.status(), 201);
-    let r = app
-        .client
-        .post(app.url(&format!("{path}/approval")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let r = post(&app, &admin, &format!("{path}/approval"), None).await;
     assert_eq!(r.status(), 200);
     // The bytes were written just now, within the orphan grace period: the orphan sweep removes
     // them, every version. Run with no grace, it does so now.
