@@ -284,7 +284,11 @@ pub async fn state(
     .with_calendar(calendar(settings)?)
     .with_notifications(settings.webhook.is_some())
     .with_scan_quality(settings.scan_quality)
-    .with_orphan_grace(settings.orphan_grace);
+    .with_orphan_grace(settings.orphan_grace)
+    .with_work_gate(crate::gate::WorkGate::new(
+        settings.document_memory,
+        crate::gate::DEFAULT_WAIT,
+    ));
     // Results are verified against the agency trust store (with the demo root when the demo
     // identity signs).
     let mut verify = dossiers
@@ -327,11 +331,8 @@ pub async fn state(
         object_lock: std::sync::Arc::new(object_lock),
         fixity,
 
-        admission: std::sync::Arc::new(crate::http::Admission::new(
-            settings.max_in_flight,
-            settings.rate_limit,
-            settings.rate_limit.saturating_mul(2),
-        )),
+        admission: std::sync::Arc::new(crate::http::Admission::new(settings.admission)),
+        connections: settings.connections,
     })
 }
 
@@ -370,12 +371,12 @@ impl Server {
         let (shutdown, mut stop) = watch::channel(false);
         let router = app(state.clone());
         let mut stop_serving = stop.clone();
+        let connections = settings.connections;
         let serving = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_serving.wait_for(|s| *s).await;
-                })
-                .await
+            crate::http::serve(listener, router, connections, async move {
+                let _ = stop_serving.wait_for(|s| *s).await;
+            })
+            .await
         });
         let grace = settings.orphan_grace;
         let service = state.dossiers.clone();

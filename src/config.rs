@@ -92,6 +92,40 @@ pub struct ServeArgs {
     /// `rate_limited` with Retry-After. 0: no limit. [default: 50]
     #[arg(long, env = "MOTCUA_RATE_LIMIT", value_name = "PER_SECOND")]
     pub rate_limit: Option<u32>,
+    /// Uploads (multipart forms, large bodies) handled at once by this node, in a pool apart
+    /// from other requests; beyond it, 503 `overloaded`. [default: 64]
+    #[arg(long, env = "MOTCUA_MAX_UPLOADS", value_name = "N")]
+    pub max_uploads: Option<usize>,
+    /// Uploads one caller (token, else address) may have in flight at once; beyond it, 429
+    /// `too_many_uploads`. [default: 8]
+    #[arg(long, env = "MOTCUA_MAX_UPLOADS_PER_CALLER", value_name = "N")]
+    pub max_uploads_per_caller: Option<usize>,
+    /// Requests per second per client address on the public pages (/verify, /verify/CODE),
+    /// bursts of four times as many; beyond it, 429. 0: no limit. [default: 5]
+    #[arg(long, env = "MOTCUA_PUBLIC_RATE_LIMIT", value_name = "PER_SECOND")]
+    pub public_rate_limit: Option<u32>,
+    /// Seconds a client has to send a whole request head, on a new connection or a kept-alive
+    /// idle one; then the connection is closed. [default: 10]
+    #[arg(long, env = "MOTCUA_HEADER_TIMEOUT_SECS", value_name = "SECONDS")]
+    pub header_timeout_secs: Option<u64>,
+    /// Bytes per second a request body must keep up, over each window of
+    /// --body-window-secs; a body that falls behind is cut with 408 `request_timeout`. 0: no
+    /// pace. [default: 1024]
+    #[arg(long, env = "MOTCUA_MIN_BODY_RATE", value_name = "BYTES_PER_SECOND")]
+    pub min_body_rate: Option<u64>,
+    /// The window over which --min-body-rate is measured. [default: 10]
+    #[arg(long, env = "MOTCUA_BODY_WINDOW_SECS", value_name = "SECONDS")]
+    pub body_window_secs: Option<u64>,
+    /// Open connections one client address may hold; beyond it, new ones are answered 503
+    /// `too_many_connections` and closed. 0: no cap (behind a load balancer, which connects
+    /// from one address). [default: 256]
+    #[arg(long, env = "MOTCUA_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N")]
+    pub max_connections_per_address: Option<usize>,
+    /// Memory this node lends to reading and verifying untrusted documents at once (PDFs,
+    /// signatures, scans); work that must wait longer than a few seconds for its share gets
+    /// 503 `overloaded`, work that could never fit 413. [default: 256MiB]
+    #[arg(long, env = "MOTCUA_DOCUMENT_MEMORY", value_name = "SIZE")]
+    pub document_memory: Option<ByteSize>,
     /// Deliver applicants' notifications (received, supplement requested, originals requested,
     /// rejected, result ready) to this webhook (`http://`), signed with HMAC-SHA256.
     #[arg(long, env = "MOTCUA_WEBHOOK_URL", value_name = "URL")]
@@ -277,6 +311,14 @@ struct FileConfig {
     holidays: Option<PathBuf>,
     max_in_flight: Option<usize>,
     rate_limit: Option<u32>,
+    max_uploads: Option<usize>,
+    max_uploads_per_caller: Option<usize>,
+    public_rate_limit: Option<u32>,
+    header_timeout_secs: Option<u64>,
+    min_body_rate: Option<u64>,
+    body_window_secs: Option<u64>,
+    max_connections_per_address: Option<usize>,
+    document_memory: Option<ByteSize>,
     webhook_url: Option<String>,
     webhook_secret_file: Option<PathBuf>,
     scan_quality: Option<String>,
@@ -352,10 +394,12 @@ pub struct ServeSettings {
     pub procedures: Option<PathBuf>,
     /// Public holidays (else the built-in 2026 list).
     pub holidays: Option<PathBuf>,
-    /// Most requests in flight.
-    pub max_in_flight: usize,
-    /// Requests per second per token (0: none).
-    pub rate_limit: u32,
+    /// Requests in flight, uploads, and rates.
+    pub admission: crate::http::AdmissionLimits,
+    /// Timeouts and caps on what clients send.
+    pub connections: crate::http::ConnectionLimits,
+    /// Memory lent to reading untrusted documents, in bytes.
+    pub document_memory: u64,
     /// Where notifications go, if anywhere.
     pub webhook: Option<WebhookSettings>,
     /// Counter scans below the quality rule.
@@ -623,8 +667,53 @@ impl ServeArgs {
             limits,
             procedures: self.procedures.clone().or_else(|| file.procedures.clone()),
             holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
-            max_in_flight: self.max_in_flight.or(file.max_in_flight).unwrap_or(256),
-            rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(50),
+            admission: {
+                let d = crate::http::AdmissionLimits::default();
+                crate::http::AdmissionLimits {
+                    max_in_flight: self
+                        .max_in_flight
+                        .or(file.max_in_flight)
+                        .unwrap_or(d.max_in_flight),
+                    max_uploads: self
+                        .max_uploads
+                        .or(file.max_uploads)
+                        .unwrap_or(d.max_uploads),
+                    max_uploads_per_caller: self
+                        .max_uploads_per_caller
+                        .or(file.max_uploads_per_caller)
+                        .unwrap_or(d.max_uploads_per_caller),
+                    rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(d.rate_limit),
+                    public_rate_limit: self
+                        .public_rate_limit
+                        .or(file.public_rate_limit)
+                        .unwrap_or(d.public_rate_limit),
+                }
+            },
+            connections: {
+                let d = crate::http::ConnectionLimits::default();
+                crate::http::ConnectionLimits {
+                    header_timeout: self
+                        .header_timeout_secs
+                        .or(file.header_timeout_secs)
+                        .map_or(d.header_timeout, Duration::from_secs),
+                    per_address: self
+                        .max_connections_per_address
+                        .or(file.max_connections_per_address)
+                        .unwrap_or(d.per_address),
+                    body_window: self
+                        .body_window_secs
+                        .or(file.body_window_secs)
+                        .map_or(d.body_window, |s| Duration::from_secs(s.max(1))),
+                    min_body_rate: self
+                        .min_body_rate
+                        .or(file.min_body_rate)
+                        .unwrap_or(d.min_body_rate),
+                }
+            },
+            document_memory: self
+                .document_memory
+                .or(file.document_memory)
+                .map_or(crate::gate::DEFAULT_DOCUMENT_MEMORY, |b| b.0),
             fixity_interval: Duration::from_secs(
                 3600 * self
                     .fixity_interval_hours

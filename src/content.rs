@@ -3,7 +3,7 @@
 //! Owns: the accepted media types (PDF, JPEG, PNG, TIFF, CMS/PKCS#7 signatures), magic-number
 //! detection over a file's first bytes, and the structural check a PDF must pass.
 //! Does no I/O: bytes in, verdict out. The intake feeds it the head and tail of a streamed file,
-//! and the whole file when it is small.
+//! then the whole stored PDF.
 
 use std::fmt;
 
@@ -12,8 +12,8 @@ use std::fmt;
 pub const HEAD_LEN: usize = 1024;
 /// How many trailing bytes the PDF check reads: `startxref`, its offset and `%%EOF` live here.
 pub const TAIL_LEN: usize = 2048;
-/// PDFs up to this size are parsed completely (lopdf) at intake; larger ones get the structural
-/// check only, so a 1 GiB upload is never held in memory.
+/// PDFs up to this size are kept in memory while they stream in, for the structure check; larger
+/// ones are read back from the store for it once they are durable.
 pub const FULL_PARSE_LIMIT: usize = 4 * 1024 * 1024;
 
 /// A media type motcua accepts.
@@ -156,9 +156,10 @@ pub enum PdfProblem {
     /// No `startxref` with a byte offset inside the file (ISO 32000-1 §7.5.5).
     #[error("no valid startxref offset in the trailer")]
     NoStartXref,
-    /// A full parse failed.
-    #[error("the file does not parse as a PDF: {0}")]
-    Unparsable(String),
+    /// The structure check refused it (unreadable, damaged, encrypted, or beyond the budgets
+    /// that bound reading it).
+    #[error(transparent)]
+    Unreadable(#[from] crate::pdf::PdfError),
 }
 
 /// The structural check every PDF passes: a `startxref` pointing inside the file and a
@@ -179,13 +180,10 @@ pub fn check_pdf_tail(tail: &[u8], size: u64) -> Result<(), PdfProblem> {
     Ok(())
 }
 
-/// Parses a whole (small) PDF with lopdf: cross-reference table or stream, trailer and catalog.
+/// The structure check of a whole PDF ([`crate::pdf::check_structure`], the same rule
+/// verification and signing apply): read within the budgets, intact, with a catalog.
 pub fn parse_pdf(bytes: &[u8]) -> Result<(), PdfProblem> {
-    let doc =
-        lopdf::Document::load_mem(bytes).map_err(|e| PdfProblem::Unparsable(e.to_string()))?;
-    doc.catalog()
-        .map_err(|e| PdfProblem::Unparsable(format!("no document catalog: {e}")))?;
-    Ok(())
+    Ok(crate::pdf::check_structure(bytes)?)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -262,7 +260,7 @@ mod tests {
     fn a_pdf_header_with_garbage_does_not_parse() {
         assert!(matches!(
             parse_pdf(b"%PDF-1.7\nthis is not a pdf\n%%EOF\n"),
-            Err(PdfProblem::Unparsable(_))
+            Err(PdfProblem::Unreadable(_))
         ));
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod dossier;
+pub mod gate;
 pub mod http;
 pub mod ledger;
 pub mod notify;

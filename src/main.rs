@@ -643,22 +643,11 @@ fn verify_file(args: VerifyArgs) -> ExitCode {
         algorithms: motcua::pki::AlgorithmPolicy::default(),
         ocsp: true,
     };
-    let outcome = match &args.detached {
-        Some(sig) => match read(sig) {
-            Ok(sig) => motcua::signature::cms::verify(
-                &sig,
-                Some(motcua::signature::cms::Content::Bytes(&file)),
-                &options,
-            ),
-            Err(e) => return input_error(e),
-        },
-        None => match motcua::content::detect(&file) {
-            Some(motcua::content::MediaType::Pdf) => {
-                motcua::signature::pades::verify(&file, &options)
-            }
-            _ => motcua::signature::cms::verify(&file, None, &options),
-        },
+    let detached = match args.detached.as_deref().map(read).transpose() {
+        Ok(d) => d,
+        Err(e) => return input_error(e),
     };
+    let outcome = motcua::signature::verify_document(&file, detached.as_deref(), &options);
     let report = match outcome {
         Ok(r) => r,
         Err(e) => return input_error(e.to_string()),

@@ -142,6 +142,10 @@ pub enum IntakeError {
     /// Appending to the integrity log failed.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// The node could not take on the work of reading a document now (busy), or ever (too
+    /// large to read within its memory).
+    #[error(transparent)]
+    Gate(#[from] crate::gate::GateError),
     /// Recording the dossier failed for a reason that is motcua's, not the client's.
     #[error("recording the dossier: {0}")]
     Internal(String),
@@ -154,6 +158,7 @@ impl From<super::DossierError> for IntakeError {
             D::Db(e) => Self::Db(e),
             D::Storage(e) => Self::Storage(e),
             D::Ledger(e) => Self::Ledger(e),
+            D::Gate(e) => Self::Gate(e),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -426,6 +431,7 @@ impl Tail {
 pub async fn receive_file<S, E>(
     store: &crate::storage::ObjectStore,
     limits: &IntakeLimits,
+    gate: &crate::gate::WorkGate,
     pending: &mut impl FileSink,
     filename: Option<&str>,
     content_type: Option<&str>,
@@ -504,20 +510,11 @@ where
         detected = Some(media_type);
         if media_type == MediaType::Pdf {
             let tail: Vec<u8> = tail.buf.iter().copied().collect();
-            let size = upload.size();
-            let whole = whole.take();
-            let checked = tokio::task::spawn_blocking(move || {
-                content::check_pdf_tail(&tail, size)?;
-                match whole {
-                    Some(bytes) => content::parse_pdf(&bytes),
-                    None => Ok(()),
+            content::check_pdf_tail(&tail, upload.size()).map_err(|problem| {
+                IntakeError::InvalidPdf {
+                    filename: filename.clone(),
+                    problem,
                 }
-            })
-            .await
-            .map_err(|e| IntakeError::Body(Box::new(e)))?;
-            checked.map_err(|problem| IntakeError::InvalidPdf {
-                filename: filename.clone(),
-                problem,
             })?;
         }
         Ok(())
@@ -529,12 +526,58 @@ where
         return Err(e);
     }
     let object = upload.finish().await?;
+    if detected == Some(MediaType::Pdf) {
+        // The whole PDF passes the one structure check (the one verification and signing
+        // apply), read back from the store unless it was small enough to keep: durable first,
+        // so a refused file is an orphan the sweep removes, never a half-written one.
+        let bytes = match whole.take() {
+            Some(bytes) => bytes,
+            None => read_back(store, &object, &filename).await?,
+        };
+        let checked = gate
+            .run_costed(
+                bytes,
+                |b| crate::pdf::read::working_set(b),
+                |b| content::parse_pdf(&b),
+            )
+            .await?;
+        checked.map_err(|problem| IntakeError::InvalidPdf {
+            filename: filename.clone(),
+            problem,
+        })?;
+    }
     pending.add(ReceivedFile {
         filename,
         media_type: detected.unwrap_or(MediaType::Pdf),
         object,
     });
     Ok(())
+}
+
+/// A stored PDF read back whole, for the structure check; one beyond what the parser reads at
+/// all is refused.
+async fn read_back(
+    store: &crate::storage::ObjectStore,
+    object: &StoredObject,
+    filename: &str,
+) -> Result<Vec<u8>, IntakeError> {
+    if object.size > crate::pdf::MAX_PDF_BYTES as u64 {
+        return Err(IntakeError::FileTooLarge {
+            filename: filename.to_owned(),
+            limit: crate::pdf::MAX_PDF_BYTES as u64,
+        });
+    }
+    let mut stream = store.get(&object.sha256, None).await?;
+    let mut bytes = Vec::with_capacity(object.size as usize);
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|e| {
+            IntakeError::Storage(StorageError::Io {
+                context: "reading a PDF back".into(),
+                source: e,
+            })
+        })?);
+    }
+    Ok(bytes)
 }
 
 /// Decides the type from the head, and refuses content that is none of ours or that the client

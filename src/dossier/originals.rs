@@ -419,9 +419,14 @@ impl DossierService {
             }
         }
         if media_type == MediaType::Pdf {
-            let pages = tokio::task::spawn_blocking(move || crate::pdf::image::inspect_pdf(&head))
-                .await
-                .map_err(|e| DossierError::Invalid(format!("checking {filename}: {e}")))?;
+            let pages = self
+                .work_gate()
+                .run_costed(
+                    head,
+                    |b| crate::pdf::read::working_set(b),
+                    |b| crate::pdf::image::inspect_pdf(&b),
+                )
+                .await?;
             let pages = match pages {
                 Ok(p) => p,
                 Err(e) => return Ok(Some(format!("{filename}: cannot be read as a scan: {e}"))),

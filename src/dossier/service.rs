@@ -199,6 +199,9 @@ pub enum DossierError {
         "paper originals cannot be waived for this dossier: no valid signature of the applicant covered it at intake"
     )]
     OriginalsRequired,
+    /// The node cannot take on reading a document now (busy), or ever (too large).
+    #[error(transparent)]
+    Gate(#[from] crate::gate::GateError),
 }
 
 /// Listing parameters, as the caller gave them (already typed).
@@ -257,6 +260,8 @@ pub struct DossierService {
     /// Objects written more recently than this are not deleted by a disposal (a request may be
     /// about to refer to the same bytes): the orphan sweep removes them later.
     orphan_grace: Duration,
+    /// The memory this node lends to reading and verifying untrusted documents.
+    gate: crate::gate::WorkGate,
 }
 
 impl Dossier {
@@ -289,6 +294,10 @@ impl DossierService {
             notify: false,
             scan_quality: super::originals::ScanQuality::default(),
             orphan_grace: Duration::from_secs(3600),
+            gate: crate::gate::WorkGate::new(
+                crate::gate::DEFAULT_DOCUMENT_MEMORY,
+                crate::gate::DEFAULT_WAIT,
+            ),
             signatures: Arc::new(SignaturePolicy {
                 options: crate::signature::VerifyOptions {
                     store: crate::pki::Store::default(),
@@ -306,6 +315,18 @@ impl DossierService {
     pub fn with_orphan_grace(mut self, grace: Duration) -> Self {
         self.orphan_grace = grace;
         self
+    }
+
+    /// Reads and verifies untrusted documents under `gate` (see `motcua serve
+    /// --document-memory`).
+    pub fn with_work_gate(mut self, gate: crate::gate::WorkGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The memory this node lends to work on untrusted documents, shared by every service.
+    pub fn work_gate(&self) -> &crate::gate::WorkGate {
+        &self.gate
     }
 
     /// The orphan sweep's grace period.
@@ -504,6 +525,7 @@ impl DossierService {
         intake::receive_file(
             &self.store,
             &self.limits,
+            &self.gate,
             pending,
             filename,
             content_type,
@@ -523,7 +545,8 @@ impl DossierService {
         }
         // Signatures first: their reports are objects, durable before the transaction.
         let verified =
-            signatures::verify_at_intake(&self.store, &self.signatures, &pending.files).await?;
+            signatures::verify_at_intake(&self.store, &self.signatures, &self.gate, &pending.files)
+                .await?;
         let trust_configured = !self.signatures.options.store.anchors.is_empty();
         let originals = signatures::decide(&pending.applicant, &verified, trust_configured);
         let now = Timestamp::now();

@@ -13,12 +13,15 @@ use std::collections::HashMap;
 use futures_util::StreamExt as _;
 use openssl::hash::Hasher;
 
+use std::sync::Arc;
+
 use crate::content::MediaType;
+use crate::gate::WorkGate;
 use crate::pki::identity::Identifier;
 use crate::signature::{Indication, Report, VerifyOptions, cms};
 use crate::storage::{ObjectStore, StorageError, StoredObject};
 
-use super::intake::ReceivedFile;
+use super::intake::{IntakeError, ReceivedFile};
 use super::types::Applicant;
 
 /// A signature file larger than this is not a signature anyone meant (CMS signatures with their
@@ -131,16 +134,18 @@ async fn digest_of(
     ))
 }
 
-/// Verifies every signature file among `files`, storing each report.
+/// Verifies every signature file among `files`, storing each report; the verification runs
+/// under the node's work gate.
 pub async fn verify_at_intake(
     store: &ObjectStore,
     policy: &SignaturePolicy,
+    gate: &WorkGate,
     files: &[ReceivedFile],
-) -> Result<Vec<Verified>, StorageError> {
+) -> Result<Vec<Verified>, IntakeError> {
     let mut out = Vec::new();
     for (i, file) in files.iter().enumerate() {
         if file.media_type == MediaType::Pdf {
-            if let Some(v) = verify_pdf(store, policy, i, file).await? {
+            if let Some(v) = verify_pdf(store, policy, gate, i, file).await? {
                 out.push(v);
             }
             continue;
@@ -165,16 +170,14 @@ pub async fn verify_at_intake(
                 }
                 let options = policy.options.clone();
                 let has_content = signed.is_some();
+                let cost = crate::signature::working_set(&[], Some(&p7s));
                 // Verification may ask OCSP responders: blocking network I/O, off the runtime.
-                let outcome = tokio::task::spawn_blocking(move || {
-                    let content = has_content.then_some(cms::Content::Digests(&digests));
-                    cms::verify(&p7s, content, &options)
-                })
-                .await
-                .map_err(|e| StorageError::Io {
-                    context: "verifying a signature".into(),
-                    source: std::io::Error::other(e),
-                })?;
+                let outcome = gate
+                    .run(cost, move || {
+                        let content = has_content.then_some(cms::Content::Digests(&digests));
+                        cms::verify(&p7s, content, &options)
+                    })
+                    .await?;
                 match outcome {
                     Ok(r) => r,
                     Err(crate::signature::InputError::MissingContent) => Report::unreadable(
@@ -204,9 +207,10 @@ const MAX_PDF_VERIFY_BYTES: u64 = 64 * 1024 * 1024;
 async fn verify_pdf(
     store: &ObjectStore,
     policy: &SignaturePolicy,
+    gate: &WorkGate,
     index: usize,
     file: &ReceivedFile,
-) -> Result<Option<Verified>, StorageError> {
+) -> Result<Option<Verified>, IntakeError> {
     if file.object.size > MAX_PDF_VERIFY_BYTES {
         return Ok(None);
     }
@@ -218,14 +222,8 @@ async fn verify_pdf(
             source: e,
         })?);
     }
-    let options = policy.options.clone();
-    let report =
-        tokio::task::spawn_blocking(move || crate::signature::pades::verify(&bytes, &options))
-            .await
-            .map_err(|e| StorageError::Io {
-                context: "verifying a PDF".into(),
-                source: std::io::Error::other(e),
-            })?;
+    let options = Arc::new(policy.options.clone());
+    let report = crate::signature::verify_gated(gate, bytes, None, options).await?;
     let report = match report {
         Ok(r) => r,
         Err(crate::signature::InputError::NoSignature) => return Ok(None),

@@ -20,7 +20,12 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     allowed: Option<Vec<String>>,
+    retry_after: Option<u64>,
 }
+
+/// The most characters of a message a reply carries: messages quote what the client sent (a
+/// file name, a part name, a field), and a reply must not echo a megabyte back.
+const MAX_MESSAGE_CHARS: usize = 600;
 
 /// The error body.
 #[derive(Serialize, ToSchema)]
@@ -51,12 +56,24 @@ impl ApiError {
 
     /// An error with a status, a stable code and a message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        let mut message: String = message.into();
+        if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            message.truncate(cut);
+            message.push('…');
+        }
         Self {
             status,
             code,
-            message: message.into(),
+            message,
             allowed: None,
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to retry (`Retry-After`, seconds).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Adds the moves the caller may make instead (`illegal_transition`).
@@ -123,6 +140,11 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -157,12 +179,34 @@ impl From<IntakeError> for ApiError {
             E::TooManyFiles { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_files"),
             E::NoFiles => (StatusCode::UNPROCESSABLE_ENTITY, "missing_part"),
             E::Body(inner) => return body_error(inner.as_ref()),
+            E::Gate(g) => return g.clone().into(),
             E::Storage(s) => return storage_error(s),
             E::Db(d) => return ApiError::internal(d),
             E::Ledger(l) => return ApiError::internal(l),
             E::Internal(m) => return ApiError::internal(m),
         };
         ApiError::new(status, code, message)
+    }
+}
+
+impl From<crate::gate::GateError> for ApiError {
+    fn from(e: crate::gate::GateError) -> Self {
+        use crate::gate::GateError as G;
+        let message = e.to_string();
+        match e {
+            G::Busy { retry_after } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                format!("{message}; nothing was recorded"),
+            )
+            .with_retry_after(retry_after),
+            G::TooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "document_too_large_to_process",
+                message,
+            ),
+            G::Failed(detail) => Self::internal(&detail),
+        }
     }
 }
 
@@ -263,6 +307,7 @@ impl From<DossierError> for ApiError {
             )),
             DossierError::Storage(s) => storage_error(&s),
             DossierError::Transition(t) => transition_error(t),
+            DossierError::Gate(g) => g.into(),
             DossierError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             DossierError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)

@@ -14,7 +14,9 @@ mod error;
 mod ledger;
 mod openapi;
 mod ops;
-pub use admission::Admission;
+pub use admission::{Admission, AdmissionLimits};
+mod serve;
+pub use serve::{BodyStalled, ConnectionLimits, serve};
 mod originals;
 mod results;
 mod signatures;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub fixity: crate::archive::FixityAuditor,
     /// Requests in flight and per-token rates.
     pub admission: std::sync::Arc<admission::Admission>,
+    /// Timeouts and paces for what clients send.
+    pub connections: ConnectionLimits,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -99,6 +103,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admission::admit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.connections,
+            serve::pace_bodies,
         ))
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)

@@ -1,5 +1,6 @@
 //! Operational endpoints, no token: `/healthz` (the process answers) and `/readyz` (the database
-//! and the object store answer).
+//! and the object store answer, and the node is not saturated: a load balancer should send new
+//! work elsewhere while every slot of a pool or the document memory is taken).
 
 use axum::Router;
 use axum::extract::State;
@@ -36,7 +37,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
             "unreachable".to_owned()
         }
     };
+    let saturation = state.admission.saturation();
+    let gate = state.dossiers.work_gate();
+    let (memory_in_use, memory_total) = (gate.in_use_mib(), gate.total_mib());
+    let saturated = saturation.saturated() || memory_in_use >= memory_total;
     let checks = json!({
+        "capacity": if saturated { "saturated" } else { "ok" },
+        "requests_in_flight": saturation.in_flight,
+        "max_in_flight": saturation.max_in_flight,
+        "uploads_in_flight": saturation.uploads,
+        "max_uploads": saturation.max_uploads,
+        "document_memory_mib": memory_in_use,
+        "max_document_memory_mib": memory_total,
         "database": database,
         "storage": storage,
         "storage_backend": match state.store {
@@ -45,8 +57,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
         },
         "object_lock": state.object_lock.to_string(),
     });
-    if db.is_ok() && store.is_ok() {
+    if db.is_ok() && store.is_ok() && !saturated {
         json(StatusCode::OK, json!({"status": "ready", "checks": checks}))
+    } else if db.is_ok() && store.is_ok() {
+        json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "error": {
+                    "code": "saturated",
+                    "message": "this node is at capacity; send new work to another node",
+                },
+                "checks": checks,
+            }),
+        )
     } else {
         json(
             StatusCode::SERVICE_UNAVAILABLE,

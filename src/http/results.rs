@@ -35,6 +35,9 @@ pub(super) fn public_router() -> Router<AppState> {
     Router::new()
         .route("/verify", get(upload_form).post(check_upload))
         .route("/verify/{code}", get(verify_page))
+        // The upload's own limit (413 `file_too_large`) decides; the framework's 2 MB default
+        // would refuse most scanned results first.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
 }
 
 impl From<ResultError> for ApiError {
@@ -61,6 +64,7 @@ impl From<ResultError> for ApiError {
                 )
             }
             ResultError::Dossier(d) => d.into(),
+            ResultError::Gate(g) => g.into(),
             ResultError::Storage(s) => crate::dossier::DossierError::Storage(s).into(),
             other => ApiError::internal(&other),
         }

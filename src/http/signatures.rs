@@ -9,8 +9,6 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use utoipa::ToSchema;
 
-use crate::signature::cms;
-
 use super::error::{multipart_error, read_part_limited};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
@@ -149,18 +147,19 @@ async fn verify(
             "a part named \"file\" is required",
         )
     })?;
-    let unverifiable =
-        |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unverifiable", m);
-    // Verification may ask OCSP responders: blocking network I/O, off the runtime.
-    let outcome = tokio::task::spawn_blocking(move || match &signature {
-        Some(sig) => cms::verify(sig, Some(cms::Content::Bytes(&file)), &options),
-        None if crate::content::detect(&file) == Some(crate::content::MediaType::Pdf) => {
-            crate::signature::pades::verify(&file, &options)
-        }
-        None => cms::verify(&file, None, &options),
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?;
-    let report = outcome.map_err(|e| unverifiable(e.to_string()))?;
+    let report = crate::signature::verify_gated(
+        state.dossiers.work_gate(),
+        file,
+        signature,
+        std::sync::Arc::new(options),
+    )
+    .await?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unverifiable",
+            e.to_string(),
+        )
+    })?;
     Ok(json(StatusCode::OK, report))
 }

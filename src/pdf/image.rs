@@ -96,6 +96,28 @@ pub struct ScanInfo {
     pub bits_per_component: u8,
     /// Pages (images in the TIFF's main chain of directories; 1 for JPEG and PNG).
     pub pages: u32,
+    /// Pixels of the largest page (of a TIFF; the image's for JPEG and PNG).
+    pub largest_pixels: u64,
+}
+
+/// The most memory [`images_to_pdf`] takes for `bytes`, beyond the bytes themselves: the
+/// largest page's decoded samples (16 bits each at most, and an alpha channel) and their
+/// compressed copy, plus the PDF (about the input's size for a JPEG). A file that cannot be
+/// inspected costs nothing: the conversion refuses it before decoding.
+pub fn working_set(bytes: &[u8]) -> u64 {
+    match inspect(bytes) {
+        Ok(info) => {
+            let channels: u64 = match info.colour {
+                Colour::Gray | Colour::Indexed => 2,
+                Colour::Rgb => 4,
+                Colour::Cmyk => 5,
+            };
+            let sample_bytes = u64::from(info.bits_per_component.div_ceil(8).max(1));
+            let decoded = info.largest_pixels * channels * sample_bytes;
+            2 * decoded + 2 * bytes.len() as u64
+        }
+        Err(_) => 0,
+    }
 }
 
 /// Why a scan cannot be inspected or turned into a PDF.
@@ -644,6 +666,7 @@ fn inspect_jpeg(bytes: &[u8]) -> Result<ScanInfo, ImageError> {
         },
         bits_per_component: header.precision,
         pages: 1,
+        largest_pixels: u64::from(header.width) * u64::from(header.height),
     })
 }
 
@@ -714,6 +737,7 @@ fn inspect_png(bytes: &[u8]) -> Result<ScanInfo, ImageError> {
         },
         bits_per_component: info.bit_depth as u8,
         pages: 1,
+        largest_pixels: u64::from(info.width) * u64::from(info.height),
     })
 }
 
@@ -877,11 +901,14 @@ fn inspect_tiff(bytes: &[u8]) -> Result<ScanInfo, ImageError> {
         .and_then(|bits| bits.first().copied())
         .unwrap_or(1);
     let mut pages: u32 = 1;
+    let mut largest_pixels = u64::from(width) * u64::from(height);
     while decoder.more_images() {
         if pages as usize >= MAX_PAGES {
             return Err(ImageError::TooManyPages { max: MAX_PAGES });
         }
         decoder.next_image().map_err(tiff_error)?;
+        let (w, h) = decoder.dimensions().map_err(tiff_error)?;
+        largest_pixels = largest_pixels.max(u64::from(w) * u64::from(h));
         pages += 1;
     }
     Ok(ScanInfo {
@@ -893,6 +920,7 @@ fn inspect_tiff(bytes: &[u8]) -> Result<ScanInfo, ImageError> {
         bits_per_component: u8::try_from(bits)
             .map_err(|_| ImageError::UnsupportedBitDepth { format, bits })?,
         pages,
+        largest_pixels,
     })
 }
 

@@ -5,26 +5,20 @@
 //! `c + d` within the file; the excluded gap `[b, c)` is exactly the hex string that is the
 //! signature dictionary's /Contents, inside that dictionary's own object (which must be a plain,
 //! uncompressed object), so the signed bytes are everything of the signed revision but the
-//! signature itself. A signature whose range stops before the end of the file is followed by
-//! later revisions, whose changes must then be analysed (not implemented yet: such signatures are
-//! reported as not fully verified).
+//! signature itself. A signature followed by later revisions has those revisions judged by
+//! [`changes`]. Every document is read through [`read`], within its budgets; a damaged one is
+//! refused, never read as if intact.
 
 pub mod changes;
 pub mod font;
 pub mod image;
 pub mod qr;
+pub mod read;
 pub mod render;
 
 use lopdf::{Document, Object, xref::XrefEntry};
 
-/// Hostile input costs bounded work: files above this are not parsed for signatures.
-pub const MAX_PDF_BYTES: usize = 256 * 1024 * 1024;
-/// Arrays and dictionaries nested deeper than this are refused before parsing: a recursive
-/// parser would otherwise exhaust the stack (which no `catch_unwind` can catch). Real documents
-/// stay far below (ISO 32000-1 Annex C's implementation limits suggest 28).
-pub const MAX_NESTING: usize = 256;
-
-/// Why a PDF's signatures cannot be read.
+/// Why a PDF cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PdfError {
     /// Not parseable as a PDF.
@@ -33,6 +27,16 @@ pub enum PdfError {
     /// Too large to analyse.
     #[error("the PDF is larger than {0} bytes")]
     TooLarge(usize),
+    /// Beyond the budgets that bound the memory and work of reading one document (a
+    /// decompression bomb, or more objects than any real document has).
+    #[error("the PDF is too complex to read safely: {0}")]
+    TooComplex(String),
+    /// Encrypted (password-protected).
+    #[error("the PDF is encrypted; remove its password protection and send it again")]
+    Encrypted,
+    /// Structurally damaged: what a reader would show cannot be determined.
+    #[error("the PDF is damaged: {0}")]
+    Damaged(String),
 }
 
 /// A signature found in a PDF.
@@ -130,87 +134,37 @@ fn hex_value(raw: &[u8]) -> Option<Vec<u8>> {
     hex::decode(digits).ok()
 }
 
-/// The deepest nesting of arrays and dictionaries, outside strings, comments and stream data.
-fn nesting_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-            }
-            b'(' => {
-                let mut level = 0usize;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 1,
-                        b'(' => level += 1,
-                        b')' => {
-                            level -= 1;
-                            if level == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'[' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' => depth = depth.saturating_sub(1),
-            b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                depth += 1;
-                max = max.max(depth);
-                i += 1;
-            }
-            b'>' if bytes.get(i + 1) == Some(&b'>') => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b's' if bytes[i..].starts_with(b"stream") && !bytes[..i].ends_with(b"end") => {
-                // Skip stream data up to its endstream.
-                match bytes[i + 6..].windows(9).position(|w| w == b"endstream") {
-                    Some(p) => i += 6 + p + 8,
-                    None => return max,
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    max
+pub use read::{
+    MAX_INFLATED_STREAM, MAX_INFLATED_TOTAL, MAX_NESTING, MAX_PDF_BYTES, MAX_TOKENS,
+    check_structure, load, within_budget,
+};
+
+/// The signatures of a PDF, and whether the document holding them is damaged.
+#[derive(Debug, Clone)]
+pub struct Signatures {
+    /// Every signature found, by the end of its signed revision.
+    pub found: Vec<PdfSignature>,
+    /// Why the document is not intact (`read::damage`), when it is not: its signatures were
+    /// found in what could be read, and none of them stands for what a reader shows.
+    pub damage: Option<String>,
 }
 
-/// The size and nesting budgets every PDF passes before lopdf parses it.
-pub fn within_budget(bytes: &[u8]) -> Result<(), PdfError> {
-    if bytes.len() > MAX_PDF_BYTES {
-        return Err(PdfError::TooLarge(MAX_PDF_BYTES));
-    }
-    if nesting_depth(bytes) > MAX_NESTING {
-        return Err(PdfError::Unreadable(format!(
-            "arrays or dictionaries are nested deeper than {MAX_NESTING}"
-        )));
-    }
-    Ok(())
-}
-
-/// Parses a PDF within the budgets, never panicking on hostile input.
-pub(crate) fn load(bytes: &[u8]) -> Result<Document, PdfError> {
-    within_budget(bytes)?;
-    // lopdf must never take the process down on hostile input.
-    std::panic::catch_unwind(|| Document::load_mem(bytes))
-        .map_err(|_| PdfError::Unreadable("the parser failed on this file".into()))?
-        .map_err(|e| PdfError::Unreadable(e.to_string()))
-}
-
-/// Every signature dictionary (an object with /ByteRange and /Contents, or /Type /Sig or
-/// /DocTimeStamp), with its byte range checked against the raw bytes.
+/// Every signature dictionary of an intact PDF (an object with /ByteRange and /Contents, or
+/// /Type /Sig or /DocTimeStamp), with its byte range checked against the raw bytes; a damaged
+/// document is refused.
 pub fn signatures(bytes: &[u8]) -> Result<Vec<PdfSignature>, PdfError> {
-    let doc = load(bytes)?;
+    let signatures = signatures_in(bytes)?;
+    match signatures.damage {
+        Some(why) => Err(PdfError::Damaged(why)),
+        None => Ok(signatures.found),
+    }
+}
+
+/// Like [`signatures`], also in a damaged document (read within the budgets all the same), with
+/// the damage reported beside them so that a verifier can say why none is valid.
+pub fn signatures_in(bytes: &[u8]) -> Result<Signatures, PdfError> {
+    let doc = read::load_document(bytes)?;
+    let damage = read::damage(&doc);
     let mut out = Vec::new();
     for (&(number, _), object) in &doc.objects {
         let Ok(dict) = object.as_dict() else { continue };
@@ -259,7 +213,7 @@ pub fn signatures(bytes: &[u8]) -> Result<Vec<PdfSignature>, PdfError> {
         out.push(sig);
     }
     out.sort_by_key(|s| s.signed_end);
-    Ok(out)
+    Ok(Signatures { found: out, damage })
 }
 
 /// Checks `[0, b, c, d]` and returns the CMS bytes and the end of the signed revision.

@@ -165,6 +165,9 @@ pub enum ResultError {
     /// The log failed.
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    /// The node cannot take on reading the document now, or ever.
+    #[error(transparent)]
+    Gate(#[from] crate::gate::GateError),
     /// A stored row does not parse.
     #[error("stored result is corrupt: {0}")]
     Corrupt(String),
@@ -439,14 +442,35 @@ impl ResultService {
                 document.media_type.as_str()
             )));
         }
-        let scan = Arc::new(self.read_all(&document.sha256).await?);
-        let media_type = document.media_type;
+        let scan = self.read_all(&document.sha256).await?;
+        // An image is decoded and made a PDF once, under the work gate (its decoded pixels may
+        // take hundreds of MiB); a PDF scan passes the structure check the same way.
+        let pdf = match document.media_type {
+            MediaType::Pdf => {
+                let checked = self
+                    .dossiers
+                    .work_gate()
+                    .run_costed(
+                        scan,
+                        |b| crate::pdf::read::working_set(b),
+                        |b| crate::pdf::check_structure(&b).map(|()| b),
+                    )
+                    .await?;
+                checked.map_err(|e| ResultError::Invalid(format!("the scan: {e}")))?
+            }
+            _ => self
+                .dossiers
+                .work_gate()
+                .run_costed(
+                    scan,
+                    |b| crate::pdf::image::working_set(b),
+                    |b| crate::pdf::image::images_to_pdf(&[&b]),
+                )
+                .await?
+                .map_err(|e| ResultError::Invalid(format!("the scan: {e}")))?,
+        };
+        let pdf = Arc::new(pdf);
         let make = move |issuer: &Issuer, _code: &str, issued_at: time::OffsetDateTime| {
-            let pdf = match media_type {
-                MediaType::Pdf => scan.as_ref().clone(),
-                _ => crate::pdf::image::images_to_pdf(&[&scan])
-                    .map_err(|e| ResultError::Invalid(format!("the scan: {e}")))?,
-            };
             let stamp =
                 Appearance::certified_copy(&issuer.agency, issued_at, &issuer.time_pattern)?;
             issuer.sign(open_incremental(&pdf)?, &stamp, issued_at, "SaoY")
@@ -683,13 +707,14 @@ impl ResultService {
     }
 
     async fn verify_bytes(&self, bytes: Vec<u8>) -> Result<crate::signature::Report, ResultError> {
-        let options = self.verify.clone();
-        tokio::task::spawn_blocking(move || {
-            crate::signature::pades::verify(&bytes, &options)
-                .unwrap_or_else(|e| crate::signature::Report::unreadable("PAdES", e.to_string()))
-        })
-        .await
-        .map_err(|e| ResultError::Invalid(format!("verification task failed: {e}")))
+        let report = crate::signature::verify_gated(
+            self.dossiers.work_gate(),
+            bytes,
+            None,
+            self.verify.clone(),
+        )
+        .await?;
+        Ok(report.unwrap_or_else(|e| crate::signature::Report::unreadable("PAdES", e.to_string())))
     }
 
     async fn read_all(&self, sha: &Sha256Digest) -> Result<Vec<u8>, ResultError> {

@@ -1,7 +1,9 @@
 //! PDF signatures (PAdES: SubFilter ETSI.CAdES.detached; and adbe.pkcs7.detached): each
 //! signature's CMS is verified over exactly the bytes its /ByteRange covers. A signature
-//! followed by later revisions is not reported TOTAL_PASSED until modification analysis exists:
-//! the changes after it are unchecked.
+//! followed by later revisions has their changes judged (`pdf::changes`); revisions that cannot
+//! be read make it INDETERMINATE, never "no modifications". A signature over a structurally
+//! damaged document is TOTAL_FAILED (FORMAT_FAILURE): its bytes are signed, but what they show
+//! cannot be determined.
 
 use crate::pdf;
 use crate::pdf::changes::{self, ChangeClass};
@@ -17,6 +19,19 @@ fn apply_changes(report: &mut SignatureReport, bytes: &[u8], signed_end: u64, do
         report.sub_indication = Some(sub);
         report.errors.push(why);
     };
+    // What follows the signature must be a revision a reader reads: the file's last
+    // `startxref` must point past the signed bytes, else they are bytes no analysis covers.
+    if pdf::read::last_startxref(bytes).is_none_or(|start| (start as u64) < signed_end) {
+        fail(
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            format!(
+                "the {} bytes after this signature are not a revision that can be read",
+                bytes.len() as u64 - signed_end
+            ),
+        );
+        return;
+    }
     match changes::analyse(bytes, signed_end) {
         Err(e) => fail(
             Indication::Indeterminate,
@@ -107,9 +122,13 @@ fn unusable(index: usize, why: String, sub: SubIndication) -> SignatureReport {
 
 /// Verifies every signature of a PDF.
 pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Report, InputError> {
-    let found = pdf::signatures(bytes).map_err(|e| InputError::NotPdf(e.to_string()))?;
+    let pdf::Signatures { found, damage } =
+        pdf::signatures_in(bytes).map_err(|e| InputError::NotPdf(e.to_string()))?;
     if found.is_empty() {
-        return Err(InputError::NoSignature);
+        return match damage {
+            Some(why) => Err(InputError::NotPdf(pdf::PdfError::Damaged(why).to_string())),
+            None => Err(InputError::NoSignature),
+        };
     }
     let mut reports = Vec::new();
     for (index, sig) in found.iter().enumerate() {
@@ -160,7 +179,18 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Report, InputErro
         report.byte_range = Some(sig.byte_range.clone());
         report.covers_whole_file = Some(sig.covers_whole_file);
         if sig.covers_whole_file {
-            report.modifications = Some(ChangeClass::None);
+            if let Some(why) = &damage {
+                // The signed bytes are the whole file, and the file is broken: what it shows
+                // cannot be determined, whatever the signature says about its bytes.
+                report.indication = Indication::TotalFailed;
+                report.sub_indication = Some(SubIndication::FormatFailure);
+                report.errors.push(format!(
+                    "the signed document is structurally damaged ({why}): what it shows \
+                     cannot be determined"
+                ));
+            } else {
+                report.modifications = Some(ChangeClass::None);
+            }
         } else if report.indication == Indication::TotalPassed {
             apply_changes(&mut report, bytes, sig.signed_end, sig.docmdp);
         }

@@ -359,15 +359,14 @@ pub fn pdf_date(t: time::OffsetDateTime) -> String {
     )
 }
 
-/// Opens a PDF for an incremental update, within the parser budgets; lopdf must never take the
-/// process down, even on a document we were asked to sign.
+/// Opens a PDF for an incremental update through the one structure check (`pdf::read`): a
+/// truncated, damaged or encrypted document, or one beyond the parser's budgets, is refused
+/// rather than signed, even one we were asked to sign.
 pub fn open_incremental(input: &[u8]) -> Result<lopdf::IncrementalDocument, SignError> {
-    crate::pdf::within_budget(input).map_err(|e| SignError::Pdf(e.to_string()))?;
-    std::panic::catch_unwind(|| -> Result<lopdf::IncrementalDocument, lopdf::Error> {
-        input.try_into()
-    })
-    .map_err(|_| SignError::Pdf("the parser failed on this file".into()))?
-    .map_err(|e| SignError::Pdf(e.to_string()))
+    let doc = crate::pdf::load(input).map_err(|e| SignError::Pdf(e.to_string()))?;
+    doc.catalog()
+        .map_err(|e| SignError::Pdf(format!("not a readable PDF: no document catalog: {e}")))?;
+    Ok(lopdf::IncrementalDocument::create_from(input.to_vec(), doc))
 }
 
 /// The PAdES baseline level (ETSI EN 319 142-1 §6).

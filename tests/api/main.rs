@@ -1,7 +1,12 @@
 //! motcua's integration tests: the app on port 0, spoken to over HTTP, on the backend chosen by
 //! `MOTCUA_TEST_BACKEND` (see `support`). One binary, to keep link time low.
 
+mod hostile;
 mod support;
+
+/// Every allocation is counted per thread, so tests can measure what parsing a file costs.
+#[global_allocator]
+static ALLOCATOR: hostile::Counting = hostile::Counting;
 
 mod access;
 mod appearance;
@@ -11,6 +16,7 @@ pub mod disposal;
 mod documents;
 mod failures;
 mod fixity;
+mod hardening;
 pub mod import;
 mod intake;
 mod intake_signatures;
@@ -35,7 +41,7 @@ mod retention;
 mod scans;
 mod search;
 mod signatures;
-mod signing;
+pub mod signing;
 pub mod tamper;
 mod timestamps;
 mod workflow;

@@ -531,6 +531,7 @@ fn inspect_reports_each_fixtures_size_resolution_colour_and_pages() {
         colour,
         bits_per_component: bits,
         pages,
+        largest_pixels: u64::from(width) * u64::from(height),
     };
     for (name, want) in [
         (

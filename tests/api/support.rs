@@ -108,8 +108,20 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         limits: IntakeLimits::default(),
         procedures: None,
         holidays: None,
-        max_in_flight: 256,
-        rate_limit: 0,
+        // Tests send many requests at once from one token and one address: only the tests of
+        // admission itself set these.
+        admission: motcua::http::AdmissionLimits {
+            max_in_flight: 256,
+            max_uploads: 256,
+            max_uploads_per_caller: 256,
+            rate_limit: 0,
+            public_rate_limit: 0,
+        },
+        connections: motcua::http::ConnectionLimits {
+            per_address: 0,
+            ..motcua::http::ConnectionLimits::default()
+        },
+        document_memory: motcua::gate::DEFAULT_DOCUMENT_MEMORY,
         webhook: None,
         scan_quality: motcua::dossier::originals::ScanQuality::Reject,
         fixity_interval: Duration::ZERO,
