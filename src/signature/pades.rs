@@ -1,7 +1,8 @@
 //! PDF signatures (PAdES: SubFilter ETSI.CAdES.detached; and adbe.pkcs7.detached): each
 //! signature's CMS is verified over exactly the bytes its /ByteRange covers. A signature
-//! followed by later revisions is not reported TOTAL_PASSED until modification analysis exists:
-//! the changes after it are unchecked.
+//! followed by later revisions passes only when `pdf::changes` finds that they add nothing but
+//! what signing, form filling and validation data bring (within a certification signature's
+//! DocMDP permissions); annotations make it INDETERMINATE, anything else TOTAL_FAILED.
 
 use crate::pdf;
 use crate::pdf::changes::{self, ChangeClass};
