@@ -1,9 +1,11 @@
 //! PDF signatures (PAdES: SubFilter ETSI.CAdES.detached; and adbe.pkcs7.detached): each
 //! signature's CMS is verified over exactly the bytes its /ByteRange covers. A signature
-//! followed by later revisions has their changes judged (`pdf::changes`); revisions that cannot
-//! be read make it INDETERMINATE, never "no modifications". A signature over a structurally
-//! damaged document is TOTAL_FAILED (FORMAT_FAILURE): its bytes are signed, but what they show
-//! cannot be determined.
+//! followed by later revisions passes only when `pdf::changes` finds that they add nothing but
+//! what signing, form filling and validation data bring (within a certification signature's
+//! DocMDP permissions); annotations make it INDETERMINATE, anything else TOTAL_FAILED, and
+//! revisions that cannot be read INDETERMINATE, never "no modifications". A signature over a
+//! structurally damaged document is TOTAL_FAILED (FORMAT_FAILURE): its bytes are signed, but
+//! what they show cannot be determined.
 
 use crate::pdf;
 use crate::pdf::changes::{self, ChangeClass};

@@ -12,6 +12,7 @@ mod access;
 mod appearance;
 mod archive;
 mod concurrency;
+mod cosign;
 pub mod disposal;
 mod documents;
 mod failures;
