@@ -15,9 +15,8 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::result::{
-    IssueRequest, IssuedResult, ResultError, UploadVerdict, is_genuine, parse_kind,
-};
+use crate::pdf::render::ResultKind;
+use crate::result::{IssueRequest, IssuedResult, ResultError, UploadVerdict, is_genuine};
 use crate::signature::Report;
 
 use super::error::{multipart_error, read_part_limited};
@@ -212,13 +211,14 @@ async fn issue(
             "document_id belongs to certified_copy results only",
         ));
     }
-    let kind = parse_kind(&request.kind).ok_or_else(|| {
+    let kind = ResultKind::parse(&request.kind).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_result",
             format!(
-                "unknown result kind {:?}: business_registration, birth_registration or dossier_receipt",
-                request.kind
+                "unknown result kind {:?}: {} or certified_copy",
+                request.kind,
+                ResultKind::ALL.map(ResultKind::as_str).join(", ")
             ),
         )
     })?;

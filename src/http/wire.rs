@@ -190,6 +190,10 @@ pub struct ProcedureJson {
     pub originals_required: bool,
     /// Linked procedures (liên thông).
     pub linked: Vec<String>,
+    /// The kinds of result that complete a dossier of this procedure, or its part of an
+    /// interlinked one, e.g. `["birth_registration"]`.
+    #[schema(example = json!(["birth_registration"]))]
+    pub results: Vec<&'static str>,
     /// The papers of a dossier (thành phần hồ sơ): `code`, `name_vi`, `name_en`.
     #[schema(value_type = Vec<Object>)]
     pub components: Vec<crate::dossier::catalogue::Component>,
@@ -343,6 +347,7 @@ impl From<&Procedure> for ProcedureJson {
             processing_days: p.processing_days,
             originals_required: p.originals_required,
             linked: p.linked.clone(),
+            results: p.results.iter().map(|k| k.as_str()).collect(),
             components: p.components.clone(),
         }
     }

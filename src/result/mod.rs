@@ -236,25 +236,6 @@ pub struct ResultService {
     verify: Arc<VerifyOptions>,
 }
 
-fn kind_name(kind: ResultKind) -> &'static str {
-    match kind {
-        ResultKind::BusinessRegistration => "business_registration",
-        ResultKind::BirthRegistration => "birth_registration",
-        ResultKind::DossierReceipt => "dossier_receipt",
-    }
-}
-
-/// Parses a template name (`business_registration`, `birth_registration`, `dossier_receipt`).
-pub fn parse_kind(s: &str) -> Option<ResultKind> {
-    [
-        ResultKind::BusinessRegistration,
-        ResultKind::BirthRegistration,
-        ResultKind::DossierReceipt,
-    ]
-    .into_iter()
-    .find(|k| kind_name(*k) == s)
-}
-
 /// Result codes are `<dossier code>-KQ<n>`: letters, digits and dashes only.
 pub fn plausible_code(code: &str) -> bool {
     code.len() <= 64
@@ -399,7 +380,7 @@ impl ResultService {
             &issuer,
             &dossier,
             Recording {
-                kind: kind_name(request.kind),
+                kind: request.kind.as_str(),
                 title,
                 completes: Some(part),
             },
