@@ -358,7 +358,14 @@ async fn prepare(app: &TestApp, counter: &str, status: &str, revoked: Option<&st
     let post = reqwest::Method::POST;
     let put = reqwest::Method::PUT;
     if status != "RECEIVED" {
-        let r = send(app, post.clone(), counter, &moves, json!({"to": "ACCEPTED"})).await;
+        let r = send(
+            app,
+            post.clone(),
+            counter,
+            &moves,
+            json!({"to": "ACCEPTED"}),
+        )
+        .await;
         ok(r, "accept").await;
     }
     if matches!(
@@ -378,11 +385,22 @@ async fn prepare(app: &TestApp, counter: &str, status: &str, revoked: Option<&st
             ("birth-certificate", json!({"outcome": "matches"})),
         ] {
             let path = format!("/api/v1/dossiers/{id}/originals/{paper}");
-            ok(send(app, put.clone(), counter, &path, decision).await, "originals").await;
+            ok(
+                send(app, put.clone(), counter, &path, decision).await,
+                "originals",
+            )
+            .await;
         }
     }
     if matches!(status, "PROCESSING" | "RESULT_ISSUED") {
-        let r = send(app, post.clone(), counter, &moves, json!({"to": "PROCESSING"})).await;
+        let r = send(
+            app,
+            post.clone(),
+            counter,
+            &moves,
+            json!({"to": "PROCESSING"}),
+        )
+        .await;
         ok(r, "processing").await;
     }
     let results = format!("/api/v1/dossiers/{id}/results");
@@ -393,7 +411,11 @@ async fn prepare(app: &TestApp, counter: &str, status: &str, revoked: Option<&st
             "health-insurance-card",
         ] {
             let body = result_request(kind_of(part), Some(part));
-            ok(send(app, post.clone(), counter, &results, body).await, "result").await;
+            ok(
+                send(app, post.clone(), counter, &results, body).await,
+                "result",
+            )
+            .await;
         }
     }
     let result = match revoked {
