@@ -3,8 +3,11 @@
 //! `--procedures FILE` replaces it.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
+
+use crate::pdf::render::ResultKind;
 
 use super::types::ApplicantKind;
 
@@ -53,6 +56,72 @@ pub struct Procedure {
     /// (2 to 70) counted from the year the dossier closed. Permanent when not given.
     #[serde(default)]
     pub retention: Retention,
+    /// The kinds of result that complete a dossier of this procedure, or its part of an
+    /// interlinked one: an agency issues these for its procedure and no other. When not given,
+    /// those of the built-in procedure with the same code (so a catalogue published before this
+    /// list existed keeps its certificates), else the generic `outcome_notice`. Never the
+    /// dossier receipt, which is the receiving counter's, not a procedure's result.
+    #[serde(default, with = "result_kinds")]
+    pub results: Vec<ResultKind>,
+}
+
+impl Procedure {
+    /// Whether a result of `kind` completes a dossier (or part) of this procedure.
+    pub fn issues(&self, kind: ResultKind) -> bool {
+        self.results.contains(&kind)
+    }
+}
+
+/// `results` in TOML: kind names, at least one when given.
+mod result_kinds {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    use crate::pdf::render::ResultKind;
+
+    pub fn serialize<S: Serializer>(kinds: &[ResultKind], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(kinds.iter().map(|k| k.as_str()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ResultKind>, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        if names.is_empty() {
+            // An empty list would leave the procedure's dossiers without a way to complete.
+            return Err(D::Error::custom(
+                "results names at least one kind of result (leave it out for the default)",
+            ));
+        }
+        names
+            .iter()
+            .map(|n| {
+                ResultKind::parse(n).ok_or_else(|| {
+                    D::Error::custom(format!(
+                        "unknown result kind {n:?} (one of {})",
+                        ResultKind::ALL.map(ResultKind::as_str).join(", ")
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+/// The result kinds of the built-in procedures, by code: the default for a procedure that names
+/// none.
+static BUILTIN_RESULTS: LazyLock<BTreeMap<String, Vec<ResultKind>>> = LazyLock::new(|| {
+    let file: File = toml::from_str(BUILTIN).expect("the built-in catalogue is valid (tested)");
+    file.procedure
+        .into_iter()
+        .map(|p| (p.code, p.results))
+        .collect()
+});
+
+/// The result kinds a procedure that names none issues: the built-in procedure's of the same
+/// code, else the generic notice of the outcome.
+fn default_results(code: &str) -> Vec<ResultKind> {
+    BUILTIN_RESULTS
+        .get(code)
+        .filter(|kinds| !kinds.is_empty())
+        .cloned()
+        .unwrap_or_else(|| vec![ResultKind::OutcomeNotice])
 }
 
 /// How long a procedure's records are kept.
@@ -156,15 +225,38 @@ impl Catalogue {
     }
 
     /// Parses a catalogue and checks it: unique codes, at least one applicant kind each, links
-    /// that name existing procedures.
+    /// that name existing procedures, results that are a procedure's (not the receipt), each
+    /// once. A procedure that names no results gets the default (see [`Procedure::results`]).
     pub fn from_toml(text: &str) -> Result<Self, CatalogueError> {
         let file: File = toml::from_str(text)?;
         let mut procedures = BTreeMap::new();
-        for p in file.procedure {
+        for mut p in file.procedure {
             if p.applicants.is_empty() {
                 return Err(CatalogueError::Invalid(format!(
                     "procedure {} names no applicants",
                     p.code
+                )));
+            }
+            if p.results.is_empty() {
+                p.results = default_results(&p.code);
+            }
+            if p.results.contains(&ResultKind::DossierReceipt) {
+                return Err(CatalogueError::Invalid(format!(
+                    "procedure {}: dossier_receipt is the receiving counter's receipt, not the \
+                     result of a procedure",
+                    p.code
+                )));
+            }
+            let repeated = p
+                .results
+                .iter()
+                .enumerate()
+                .find_map(|(i, k)| p.results[..i].contains(k).then_some(*k));
+            if let Some(k) = repeated {
+                return Err(CatalogueError::Invalid(format!(
+                    "procedure {} lists result {} twice",
+                    p.code,
+                    k.as_str()
                 )));
             }
             for (i, c) in p.components.iter().enumerate() {
@@ -231,6 +323,86 @@ mod tests {
             assert!(c.get(code).is_some(), "{code}");
         }
         assert!(c.get("no-such-procedure").is_none());
+    }
+
+    #[test]
+    fn each_builtin_procedure_names_its_results_and_the_ones_without_a_template_issue_a_notice() {
+        let c = Catalogue::builtin();
+        let results = |code: &str| c.get(code).unwrap().results.clone();
+        assert_eq!(
+            results("business-registration"),
+            [ResultKind::BusinessRegistration]
+        );
+        assert_eq!(
+            results("birth-registration"),
+            [ResultKind::BirthRegistration]
+        );
+        assert_eq!(results("permanent-residence"), [ResultKind::OutcomeNotice]);
+        assert_eq!(
+            results("health-insurance-card"),
+            [ResultKind::OutcomeNotice]
+        );
+        // Written out in the file, not left to the default.
+        assert!(BUILTIN_RESULTS.values().all(|kinds| !kinds.is_empty()));
+        assert!(
+            !c.get("birth-registration")
+                .unwrap()
+                .issues(ResultKind::OutcomeNotice)
+        );
+    }
+
+    /// A catalogue published before procedures named their results still loads: the built-in
+    /// procedures keep their own kinds, any other issues the generic notice.
+    #[test]
+    fn a_catalogue_without_results_gets_the_builtin_ones_or_the_notice() {
+        let old: String = BUILTIN
+            .lines()
+            .filter(|l| !l.starts_with("results ="))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            + "[[procedure]]\ncode = \"marriage-registration\"\nname_vi = \"Đăng ký kết hôn\"\n\
+               name_en = \"Marriage registration\"\nagency = \"Ủy ban nhân dân cấp xã\"\n\
+               level = \"PARTIAL\"\napplicants = [\"citizen\"]\nprocessing_days = 5\n\
+               originals_required = true\n";
+        assert!(!old.contains("results ="));
+        let c = Catalogue::from_toml(&old).unwrap();
+        for p in Catalogue::builtin().iter() {
+            assert_eq!(c.get(&p.code).unwrap().results, p.results, "{}", p.code);
+        }
+        assert_eq!(
+            c.get("marriage-registration").unwrap().results,
+            [ResultKind::OutcomeNotice]
+        );
+    }
+
+    #[test]
+    fn results_are_known_kinds_of_a_procedure_each_named_once() {
+        let with = |results: &str| {
+            BUILTIN.replacen(
+                "results = [\"business_registration\"]",
+                &format!("results = {results}"),
+                1,
+            )
+        };
+        assert!(BUILTIN.contains("results = [\"business_registration\"]"));
+        let c =
+            Catalogue::from_toml(&with(r#"["business_registration", "outcome_notice"]"#)).unwrap();
+        assert!(
+            c.get("business-registration")
+                .unwrap()
+                .issues(ResultKind::OutcomeNotice)
+        );
+        for (results, why) in [
+            ("[]", "at least one"),
+            (r#"["marriage_certificate"]"#, "unknown result kind"),
+            (r#"["dossier_receipt"]"#, "receiving counter"),
+            (r#"["outcome_notice", "outcome_notice"]"#, "twice"),
+        ] {
+            let e = Catalogue::from_toml(&with(results))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(why), "{results}: {e}");
+        }
     }
 
     #[test]

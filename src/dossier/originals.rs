@@ -6,10 +6,11 @@
 //! ORIGINALS_VERIFIED when all match, ORIGINALS_MISMATCH (with the notes as the reason)
 //! otherwise.
 //!
-//! Owns: the scan quality rule, the decisions and the move they settle. Never reaches: axum,
+//! Owns: the scan quality rule, the decisions and the move they settle; who handles a dossier's
+//! originals (its lead agency and the one-stop counter) is `access`'s. Never reaches: axum,
 //! SQL text, S3 (scans are read back through `storage`'s streaming API, a bounded prefix only).
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::content::MediaType;
 use crate::db::{NewDocument, OriginalsCheckRow};
 use crate::ledger::{self, EntryDraft, EntryKind};
@@ -17,6 +18,7 @@ use crate::pdf::image::{Colour, inspect};
 use crate::timestamp::Timestamp;
 use crate::workflow::lifecycle::Actor;
 
+use super::access::Act;
 use super::intake::PendingFiles;
 use super::service::{Document, DossierError, DossierService};
 use super::transitions::{Move, record_move};
@@ -367,22 +369,19 @@ impl DossierService {
             .map(|_| ())
     }
 
-    /// The dossier, for an officer who sees it, if it awaits its originals and its procedure
-    /// has `component`.
+    /// The dossier, if `principal` may handle its paper originals ([`Act::HandleOriginals`]:
+    /// its lead agency and the one-stop counter), it awaits them and its procedure has
+    /// `component`.
     async fn awaiting_originals(
         &self,
         principal: &Principal,
         dossier_id: &str,
         component: &str,
     ) -> Result<super::Dossier, DossierError> {
-        if principal.role != Role::Officer {
-            // Whether it exists is not the caller's business either way.
-            self.get(principal, dossier_id).await?;
-            return Err(DossierError::Forbidden(
-                "only officers handle paper originals",
-            ));
-        }
-        let dossier = self.get(principal, dossier_id).await?;
+        let row = self
+            .acting_row(principal, dossier_id, Act::HandleOriginals)
+            .await?;
+        let dossier = super::service::dossier_from_row(row)?;
         if dossier.status != DossierStatus::AwaitingOriginals {
             return Err(DossierError::NotAwaitingOriginals(dossier.status));
         }

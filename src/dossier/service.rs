@@ -17,7 +17,7 @@ use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::storage::{ByteStream, ObjectStore, Sha256Digest, StorageError, SweepReport};
 use crate::timestamp::Timestamp;
 
-use super::access::can_see;
+use super::access::{self, Act, Handling, can_see};
 use super::catalogue::Catalogue;
 use super::intake::{self, IntakeError, IntakeLimits, PendingDossier};
 use super::signatures::{self, Originals, SignaturePolicy};
@@ -378,26 +378,85 @@ impl DossierService {
         self.notify
     }
 
-    /// The agencies that handle a dossier: its procedure's and its parts' (looked up only for an
-    /// agency's officer, the one caller it matters to).
-    pub(super) async fn agencies_of(
+    /// The access rules' view of a stored dossier: its applicant and the agencies that handle
+    /// it (its parts' looked up only when they matter to `principal`:
+    /// [`access::agencies_matter`]).
+    async fn handling(
         &self,
         principal: &Principal,
         dossier_id: &str,
         procedure: &str,
-    ) -> Result<Vec<String>, DossierError> {
-        if principal.role != Role::Officer || principal.agency.is_none() {
-            return Ok(Vec::new());
-        }
-        let mut agencies: Vec<String> = self.agency_of(procedure).into_iter().collect();
-        agencies.extend(
+        tax_code: Option<&str>,
+        id_number: Option<&str>,
+    ) -> Result<Handling, DossierError> {
+        let parts = if access::agencies_matter(principal) {
             self.db
                 .parts_of(dossier_id)
                 .await?
                 .into_iter()
-                .map(|p| p.agency),
-        );
-        Ok(agencies)
+                .map(|p| (p.procedure_code, p.agency))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Handling::new(
+            tax_code,
+            id_number,
+            procedure,
+            self.agency_of(procedure).as_deref(),
+            parts,
+        ))
+    }
+
+    /// The access rules' view of a dossier read in full (with its parts).
+    pub(super) fn handling_of(&self, dossier: &Dossier) -> Handling {
+        Handling::new(
+            dossier.applicant.tax_code().map(TaxCode::as_str),
+            dossier.applicant.id_number().map(IdNumber::as_str),
+            &dossier.procedure,
+            self.agency_of(&dossier.procedure).as_deref(),
+            dossier
+                .parts
+                .iter()
+                .map(|p| (p.procedure.clone(), p.agency.clone()))
+                .collect(),
+        )
+    }
+
+    /// Whether `principal` may do `act` on the dossier `id`: not found when it may not see it,
+    /// forbidden when it sees it but the act is someone else's. Asked before a request's bytes
+    /// are received, and before anything is recorded.
+    pub async fn may_act(
+        &self,
+        principal: &Principal,
+        id: &str,
+        act: Act<'_>,
+    ) -> Result<(), DossierError> {
+        self.acting_row(principal, id, act).await.map(|_| ())
+    }
+
+    /// The stored dossier, if `principal` may do `act` on it (see [`Self::may_act`]).
+    pub(super) async fn acting_row(
+        &self,
+        principal: &Principal,
+        id: &str,
+        act: Act<'_>,
+    ) -> Result<DossierRow, DossierError> {
+        let (row, handling) = self.visible(principal, id).await?;
+        access::check_can_act(principal, &handling, act)?;
+        Ok(row)
+    }
+
+    /// The dossier in full, if `principal` may do `act` on it (see [`Self::may_act`]). Not a
+    /// logged read: archivists, whose reads are logged, never act.
+    pub async fn acting_on(
+        &self,
+        principal: &Principal,
+        id: &str,
+        act: Act<'_>,
+    ) -> Result<Dossier, DossierError> {
+        let row = self.acting_row(principal, id, act).await?;
+        self.assemble(row).await
     }
 
     /// The agency responsible for a procedure (none when the catalogue no longer has it).
@@ -746,29 +805,51 @@ impl DossierService {
         })
     }
 
+    /// The stored dossier, whoever asks (not found for an id that is not a UUID).
+    async fn stored_row(&self, id: &str) -> Result<DossierRow, DossierError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(DossierError::NotFound);
+        }
+        self.db.dossier(id).await?.ok_or(DossierError::NotFound)
+    }
+
+    /// [`Self::handling`] of a stored dossier.
+    async fn row_handling(
+        &self,
+        principal: &Principal,
+        row: &DossierRow,
+    ) -> Result<Handling, DossierError> {
+        self.handling(
+            principal,
+            &row.id,
+            &row.procedure_code,
+            row.applicant_tax_code.as_deref(),
+            row.applicant_id_number.as_deref(),
+        )
+        .await
+    }
+
     /// The stored dossier, if the caller may see it (else not found, like a made-up id).
     pub(super) async fn visible_row(
         &self,
         principal: &Principal,
         id: &str,
     ) -> Result<DossierRow, DossierError> {
-        if uuid::Uuid::parse_str(id).is_err() {
+        self.visible(principal, id).await.map(|(row, _)| row)
+    }
+
+    /// [`Self::visible_row`], with the access rules' view of it for what the caller does next.
+    pub(super) async fn visible(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(DossierRow, Handling), DossierError> {
+        let row = self.stored_row(id).await?;
+        let handling = self.row_handling(principal, &row).await?;
+        if !can_see(principal, &handling) {
             return Err(DossierError::NotFound);
         }
-        let row = self.db.dossier(id).await?.ok_or(DossierError::NotFound)?;
-        let agencies = self
-            .agencies_of(principal, &row.id, &row.procedure_code)
-            .await?;
-        let agencies: Vec<&str> = agencies.iter().map(String::as_str).collect();
-        if !can_see(
-            principal,
-            row.applicant_tax_code.as_deref(),
-            row.applicant_id_number.as_deref(),
-            &agencies,
-        ) {
-            return Err(DossierError::NotFound);
-        }
-        Ok(row)
+        Ok((row, handling))
     }
 
     /// A dossier with its documents, if the caller may see it.
@@ -950,17 +1031,16 @@ impl DossierService {
         id: &str,
     ) -> Result<Document, DossierError> {
         let row = self.db.document(id).await?.ok_or(DossierError::NotFound)?;
-        if !can_see(
-            principal,
-            row.applicant_tax_code.as_deref(),
-            row.applicant_id_number.as_deref(),
-            &self
-                .agencies_of(principal, &row.dossier_id, &row.procedure_code)
-                .await?
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        ) {
+        let handling = self
+            .handling(
+                principal,
+                &row.dossier_id,
+                &row.procedure_code,
+                row.applicant_tax_code.as_deref(),
+                row.applicant_id_number.as_deref(),
+            )
+            .await?;
+        if !can_see(principal, &handling) {
             return Err(DossierError::NotFound);
         }
         self.log_archivist_read(principal, "document", id).await?;

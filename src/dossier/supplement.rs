@@ -3,13 +3,14 @@
 //! with provenance `supplement`, and the dossier goes back to RECEIVED in the same transaction,
 //! its deadline clock running again.
 //!
-//! Owns: who may add documents to a recorded dossier, and when. Never reaches: axum, SQL text,
-//! S3.
+//! Owns: when documents may be added to a recorded dossier (who may is `access`'s: those who
+//! may move it). Never reaches: axum, SQL text, S3.
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::timestamp::Timestamp;
 use crate::workflow::lifecycle::{self, Actor};
 
+use super::access::Act;
 use super::intake::PendingFiles;
 use super::originals::add_documents;
 use super::service::{Dossier, DossierError, DossierService};
@@ -83,16 +84,9 @@ impl DossierService {
         principal: &Principal,
         dossier_id: &str,
     ) -> Result<(crate::db::DossierRow, Actor), DossierError> {
-        let row = self.visible_row(principal, dossier_id).await?;
-        let actor = match principal.role {
-            Role::Business | Role::Citizen => Actor::Applicant,
-            Role::Officer => Actor::Officer,
-            Role::Archivist | Role::Admin => {
-                return Err(DossierError::Forbidden(
-                    "only the applicant, or an officer for them, adds documents",
-                ));
-            }
-        };
+        // Adding them moves the dossier: whoever may move it (not a linked part's agency).
+        let row = self.acting_row(principal, dossier_id, Act::Move).await?;
+        let actor = Actor::from(principal.role);
         if row.status != DossierStatus::SupplementRequested.as_str() {
             return Err(DossierError::NotAwaitingSupplement(row.status.clone()));
         }

@@ -4,8 +4,10 @@
 //! dossier's version), the history row and its `dossier_transition` log entry, in one
 //! transaction — and the moves the system makes by itself (SUBMITTED → RECEIVED at intake, and
 //! on acceptance the originals decision made at intake: ORIGINALS_WAIVED or
-//! AWAITING_ORIGINALS). Which moves exist and who may make them is `workflow::lifecycle`'s
-//! table, never decided here. Never reaches: axum, SQL text, S3.
+//! AWAITING_ORIGINALS). Which moves exist and which kind of actor makes them is
+//! `workflow::lifecycle`'s table; who may move which dossier (its lead agency and the one-stop
+//! counter, not a linked part's agency) is `access`'s; neither is decided here. Never reaches:
+//! axum, SQL text, S3.
 
 use crate::auth::Principal;
 use crate::db::{DossierRow, TransitionRow, Tx};
@@ -13,6 +15,7 @@ use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::timestamp::Timestamp;
 use crate::workflow::lifecycle::{self, Actor, TransitionError};
 
+use super::access::{self, Act, Handling};
 use super::service::{Dossier, DossierError, DossierService};
 use super::types::DossierStatus;
 
@@ -121,6 +124,7 @@ impl DossierService {
     /// Moves a dossier the caller may see (others are not found) to `request.to`, then returns
     /// it. Refused, with nothing recorded, in this order: a stale `version`; a move the
     /// lifecycle does not have from the current status (the error lists the caller's moves); a
+    /// dossier the caller may not move (an agency of a linked procedure: [`access`]); a
     /// move the caller's role may not make; a missing or over-long reason; a concurrent move
     /// that got there first (stale).
     ///
@@ -133,7 +137,7 @@ impl DossierService {
         id: &str,
         request: MoveRequest,
     ) -> Result<Dossier, DossierError> {
-        let row = self.visible_row(principal, id).await?;
+        let (row, handling) = self.visible(principal, id).await?;
         // A caller looking at an older version is told so first: judging its move against a
         // status it has not seen would mislead it.
         if let Some(seen) = request.version
@@ -145,6 +149,17 @@ impl DossierService {
         }
         let from = status_of(&row)?;
         let actor = Actor::from(principal.role);
+        // A move that does not exist is reported as such whoever asks, with the moves this
+        // caller may make on this dossier instead.
+        if !lifecycle::all_moves(from).contains(&request.to) {
+            return Err(TransitionError::Illegal {
+                from,
+                to: request.to,
+                allowed: moves(principal, &handling, from),
+            }
+            .into());
+        }
+        access::check_can_act(principal, &handling, Act::Move)?;
         lifecycle::check(from, request.to, actor, request.reason.as_deref())?;
         if request.to == DossierStatus::ResultIssued {
             let open: Vec<String> = self
@@ -221,9 +236,11 @@ impl DossierService {
         self.get(principal, id).await
     }
 
-    /// The moves `principal` may make on a dossier now (empty for a dossier it may not see).
-    pub fn moves_for(principal: &Principal, dossier: &Dossier) -> Vec<DossierStatus> {
-        lifecycle::allowed_moves(dossier.status, Actor::from(principal.role))
+    /// The moves `principal` may make on a dossier now: none for a dossier it may not see or
+    /// move (an agency of a linked procedure, an archivist), else its role's moves from the
+    /// dossier's status.
+    pub fn moves_for(&self, principal: &Principal, dossier: &Dossier) -> Vec<DossierStatus> {
+        moves(principal, &self.handling_of(dossier), dossier.status)
     }
 
     /// Recomputes a dossier's due date from its moves so far (inside the transaction that
@@ -331,12 +348,11 @@ impl DossierService {
     /// After a result for `dossier` is recorded (inside its transaction): marks the part of
     /// `procedure` (the dossier's own when `None`) done, for an interlinked dossier; then, when
     /// no part is left open and the dossier is PROCESSING, the system moves it to
-    /// RESULT_ISSUED. Refused: a part that does not exist or is done already, or another
-    /// agency's part for an agency's officer.
+    /// RESULT_ISSUED. Refused: a part that does not exist or is done already. Whether the
+    /// issuer may complete this part was asked of [`access`] before the result was made.
     pub async fn after_result(
         &self,
         tx: &mut Tx,
-        principal: &Principal,
         dossier: &Dossier,
         procedure: Option<&str>,
         result_id: &str,
@@ -352,20 +368,10 @@ impl DossierService {
                 )));
             }
         } else {
-            let part = parts
-                .iter()
-                .find(|p| p.procedure_code == procedure)
-                .ok_or_else(|| {
-                    DossierError::Invalid(format!("the dossier has no part {procedure}"))
-                })?;
-            if principal
-                .agency
-                .as_deref()
-                .is_some_and(|own| own != part.agency)
-            {
-                return Err(DossierError::Forbidden(
-                    "this part of the dossier is another agency's",
-                ));
+            if !parts.iter().any(|p| p.procedure_code == procedure) {
+                return Err(DossierError::Invalid(format!(
+                    "the dossier has no part {procedure}"
+                )));
             }
             if !tx
                 .complete_part(&dossier.id, procedure, result_id, &now.to_string())
@@ -494,6 +500,15 @@ pub fn due_date(
         }
     }
     calendar.due_date(received, days, &pauses)
+}
+
+/// The moves `principal` may make from `from` on `dossier`: its role's, if it may move the
+/// dossier at all.
+fn moves(principal: &Principal, dossier: &Handling, from: DossierStatus) -> Vec<DossierStatus> {
+    match access::check_can_act(principal, dossier, Act::Move) {
+        Ok(()) => lifecycle::allowed_moves(from, Actor::from(principal.role)),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn status_of(row: &DossierRow) -> Result<DossierStatus, DossierError> {

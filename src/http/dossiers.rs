@@ -170,10 +170,11 @@ async fn show(
         return Err(ApiError::not_found("dossier"));
     }
     let dossier = state.dossiers.get(&principal, &id).await?;
-    Ok(
-        Json(DossierJson::from_dossier(&dossier, true).with_moves(&principal, &dossier))
-            .into_response(),
+    Ok(Json(
+        DossierJson::from_dossier(&dossier, true)
+            .with_moves(state.dossiers.moves_for(&principal, &dossier)),
     )
+    .into_response())
 }
 
 /// Listing filters.

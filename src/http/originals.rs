@@ -37,7 +37,7 @@ pub(super) fn router() -> Router<AppState> {
     params(("id" = String, Path, description = "Dossier id (UUID)")),
     responses((status = 200, body = super::wire::DossierJson, description = "The dossier, RECEIVED again"),
         (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "forbidden: archivists and administrators"),
+        (status = 403, body = ErrorBody, description = "forbidden: archivists, administrators, and the agency of a linked procedure"),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "not_awaiting_supplement"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
@@ -57,7 +57,8 @@ async fn supplement(
         .await?;
     Ok(json(
         StatusCode::OK,
-        super::wire::DossierJson::from_dossier(&dossier, true).with_moves(&principal, &dossier),
+        super::wire::DossierJson::from_dossier(&dossier, true)
+            .with_moves(state.dossiers.moves_for(&principal, &dossier)),
     ))
 }
 
@@ -197,7 +198,7 @@ async fn show(
         ("component" = String, Path, description = "Component code of the procedure")),
     request_body(content = DecisionJson, content_type = "application/json"),
     responses((status = 200, body = OriginalsJson), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "forbidden: not an officer"),
+        (status = 403, body = ErrorBody, description = "forbidden: not an officer, or the agency of a linked procedure (the lead agency and the one-stop counter handle originals)"),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "not_awaiting_originals"),
         (status = 422, body = ErrorBody, description = "invalid_json, unknown_component, invalid_request (outcome, note)")),
@@ -242,7 +243,7 @@ async fn decide(
     params(("id" = String, Path, description = "Dossier id (UUID)"),
         ("component" = String, Path, description = "Component code of the procedure")),
     responses((status = 201, body = ScansJson), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "forbidden: not an officer"),
+        (status = 403, body = ErrorBody, description = "forbidden: not an officer, or the agency of a linked procedure (the lead agency and the one-stop counter handle originals)"),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "not_awaiting_originals"),
         (status = 415, body = ErrorBody),

@@ -15,9 +15,8 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::result::{
-    IssueRequest, IssuedResult, ResultError, UploadVerdict, is_genuine, parse_kind,
-};
+use crate::pdf::render::ResultKind;
+use crate::result::{IssueRequest, IssuedResult, ResultError, UploadVerdict, is_genuine};
 use crate::signature::Report;
 
 use super::error::{multipart_error, read_part_limited};
@@ -45,10 +44,14 @@ impl From<ResultError> for ApiError {
         let message = e.to_string();
         match e {
             ResultError::NotFound => ApiError::not_found("result or dossier"),
-            ResultError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             ResultError::Render(_) | ResultError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_result", message)
             }
+            ResultError::KindNotForProcedure { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "kind_not_for_procedure",
+                message,
+            ),
             ResultError::AlreadyRevoked(_) => {
                 ApiError::new(StatusCode::CONFLICT, "already_revoked", message)
             }
@@ -75,8 +78,12 @@ impl From<ResultError> for ApiError {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueJson {
-    /// `business_registration`, `birth_registration`, `dossier_receipt`, or `certified_copy`
-    /// (a certified electronic copy, "SAO Y", of the scan `document_id` of this dossier).
+    /// `business_registration`, `birth_registration`, `outcome_notice` (a notice of the
+    /// outcome, for procedures without a template of their own): each only for a part whose
+    /// procedure issues it (the catalogue's `results`); `dossier_receipt` (the whole dossier's,
+    /// issued by the lead agency or the one-stop counter); or `certified_copy` (a certified
+    /// electronic copy, "SAO Y", of the scan `document_id` of this dossier, also the lead
+    /// agency's or the counter's).
     #[schema(example = "business_registration")]
     kind: String,
     /// For `certified_copy`: the scanned original (a document of this dossier: PDF, JPEG, PNG
@@ -96,8 +103,9 @@ pub struct IssueJson {
     /// The due date (receipts), YYYY-MM-DD.
     due_date: Option<String>,
     /// For an interlinked dossier (liên thông): the procedure whose part this result
-    /// completes; the dossier's own when absent. The last part's result moves a PROCESSING
-    /// dossier to RESULT_ISSUED.
+    /// completes; the dossier's own when absent (never with `dossier_receipt`, which completes
+    /// no part). Only that part's agency (or the one-stop counter) issues it. The last part's
+    /// result moves a PROCESSING dossier to RESULT_ISSUED.
     #[serde(default)]
     procedure: Option<String>,
 }
@@ -167,15 +175,21 @@ impl From<&IssuedResult> for ResultJson {
 }
 
 /// Issue a result for a dossier: rendered from a template, signed by the agency (PAdES, visible
-/// signature block, QR code to the verification page), stored and logged. Officers only.
+/// signature block, QR code to the verification page), stored and logged. Officers: for an
+/// interlinked dossier, each agency issues its own part's result, in a kind its procedure
+/// issues; the lead agency (the dossier's own procedure's) the receipt and certified copies;
+/// the one-stop counter (an officer without an agency) any of them.
 #[utoipa::path(post, path = "/api/v1/dossiers/{id}/results", tag = "results",
     params(("id" = String, Path, description = "Dossier id (UUID)")),
     request_body(content = IssueJson, content_type = "application/json"),
     responses(
         (status = 201, body = ResultJson, description = "Issued; `Location` names it"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "invalid_json, invalid_result (unknown kind, empty field, unprintable character, too long for one page)"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "forbidden: not an officer, or another agency's part, or (for the receipt and certified copies) not the lead agency"),
+        (status = 404, body = ErrorBody, description = "not_found (also a dossier the caller may not see)"),
+        (status = 409, body = ErrorBody, description = "part_done"),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid_json, invalid_result (unknown kind, empty field, unprintable character, too long for one page), kind_not_for_procedure (a kind the part's procedure does not issue: see the catalogue's `results`), invalid_request (a part the dossier does not have)"),
         (status = 503, body = ErrorBody, description = "no_issuer, timestamp_unavailable, storage_unavailable")),
     security(("bearer" = [])))]
 async fn issue(
@@ -185,9 +199,6 @@ async fn issue(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if principal.role != crate::auth::Role::Officer {
-        return Err(ResultError::Forbidden("only officers issue results").into());
-    }
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(ApiError::not_found("dossier"));
     }
@@ -216,13 +227,14 @@ async fn issue(
             "document_id belongs to certified_copy results only",
         ));
     }
-    let kind = parse_kind(&request.kind).ok_or_else(|| {
+    let kind = ResultKind::parse(&request.kind).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_result",
             format!(
-                "unknown result kind {:?}: business_registration, birth_registration or dossier_receipt",
-                request.kind
+                "unknown result kind {:?}: {} or certified_copy",
+                request.kind,
+                ResultKind::ALL.map(ResultKind::as_str).join(", ")
             ),
         )
     })?;
@@ -344,12 +356,15 @@ pub struct RevokeJson {
     reason: String,
 }
 
-/// Revoke a result: a new logged event; the PDF stays retrievable, marked revoked. Officers only.
+/// Revoke a result: a new logged event; the PDF stays retrievable, marked revoked. By whoever
+/// may issue it: the agency of the part it completed (the lead agency for a receipt or a
+/// certified copy), or the one-stop counter.
 #[utoipa::path(post, path = "/api/v1/results/{code}/revocation", tag = "results",
     params(("code" = String, Path, description = "Result code")),
     request_body(content = RevokeJson, content_type = "application/json"),
     responses((status = 200, body = ResultJson), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "forbidden: not an officer, or another agency's result"),
+        (status = 404, body = ErrorBody, description = "not_found (also a result the caller may not see)"),
         (status = 409, body = ErrorBody, description = "already_revoked"),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -360,9 +375,6 @@ async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if principal.role != crate::auth::Role::Officer {
-        return Err(ResultError::Forbidden("only officers revoke results").into());
-    }
     let request: RevokeJson = parse_json(&headers, &body)?;
     let result = state
         .results

@@ -32,7 +32,9 @@ pub struct DossierJson {
     pub due_date: Option<String>,
     /// Whether it is past its due date and still open (not rejected, issued or returned).
     pub overdue: bool,
-    /// The moves the caller may make now (omitted in listings).
+    /// The moves the caller may make now (omitted in listings): none for an archivist, an
+    /// administrator, or the agency of a linked procedure (the lead agency and the one-stop
+    /// counter move an interlinked dossier).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_moves: Option<Vec<&'static str>>,
     /// Its moves, oldest first (omitted in listings).
@@ -190,6 +192,10 @@ pub struct ProcedureJson {
     pub originals_required: bool,
     /// Linked procedures (liên thông).
     pub linked: Vec<String>,
+    /// The kinds of result that complete a dossier of this procedure, or its part of an
+    /// interlinked one, e.g. `["birth_registration"]`.
+    #[schema(example = json!(["birth_registration"]))]
+    pub results: Vec<&'static str>,
     /// The papers of a dossier (thành phần hồ sơ): `code`, `name_vi`, `name_en`.
     #[schema(value_type = Vec<Object>)]
     pub components: Vec<crate::dossier::catalogue::Component>,
@@ -232,14 +238,9 @@ impl From<&Document> for DocumentJson {
 }
 
 impl DossierJson {
-    /// Adds the moves `principal` may make now.
-    pub fn with_moves(mut self, principal: &crate::auth::Principal, d: &Dossier) -> Self {
-        self.allowed_moves = Some(
-            crate::dossier::DossierService::moves_for(principal, d)
-                .into_iter()
-                .map(|s| s.as_str())
-                .collect(),
-        );
+    /// Adds the moves the caller may make now (`DossierService::moves_for`).
+    pub fn with_moves(mut self, moves: Vec<crate::dossier::DossierStatus>) -> Self {
+        self.allowed_moves = Some(moves.into_iter().map(|s| s.as_str()).collect());
         self
     }
 
@@ -343,6 +344,7 @@ impl From<&Procedure> for ProcedureJson {
             processing_days: p.processing_days,
             originals_required: p.originals_required,
             linked: p.linked.clone(),
+            results: p.results.iter().map(|k| k.as_str()).collect(),
             components: p.components.clone(),
         }
     }

@@ -127,7 +127,8 @@ pub struct TransitionRequestJson {
 ///
 /// Officers receive, accept, reject, ask for supplements, settle paper originals, process and
 /// return; an applicant sends a dossier back after supplementing it; archivists and admins make
-/// no moves. Accepting is followed by the system's originals move decided at intake
+/// no moves. On an interlinked dossier only the lead agency (the dossier's own procedure's) and
+/// the one-stop counter move it; a linked procedure's agency acts only on its own part. Accepting is followed by the system's originals move decided at intake
 /// (ORIGINALS_WAIVED or AWAITING_ORIGINALS). Each move is recorded with its actor, time and
 /// reason, and appended to the integrity log.
 #[utoipa::path(post, path = "/api/v1/dossiers/{id}/transitions", tag = "dossiers",
@@ -136,7 +137,7 @@ pub struct TransitionRequestJson {
     responses(
         (status = 200, body = DossierJson, description = "Moved; the dossier as it is now"),
         (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "forbidden: a move the caller's role does not make"),
+        (status = 403, body = ErrorBody, description = "forbidden: a move the caller's role does not make, or a dossier the caller sees but does not move (the agency of a linked procedure)"),
         (status = 404, body = ErrorBody, description = "not_found (also for other applicants' dossiers)"),
         (status = 409, body = ErrorBody, description = "illegal_transition (`allowed` lists the caller's moves), stale_version, originals_required"),
         (status = 415, body = ErrorBody),
@@ -175,6 +176,7 @@ async fn transition(
         .await?;
     Ok(json(
         StatusCode::OK,
-        DossierJson::from_dossier(&dossier, true).with_moves(&principal, &dossier),
+        DossierJson::from_dossier(&dossier, true)
+            .with_moves(state.dossiers.moves_for(&principal, &dossier)),
     ))
 }

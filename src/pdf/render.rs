@@ -98,15 +98,42 @@ pub enum ResultKind {
     /// Receipt of a dossier with the date the result is due (giấy tiếp nhận hồ sơ và hẹn trả
     /// kết quả).
     DossierReceipt,
+    /// Notice of the outcome of a procedure (thông báo kết quả giải quyết thủ tục hành chính):
+    /// the result of a procedure that has no template of its own.
+    OutcomeNotice,
 }
 
 impl ResultKind {
+    /// Every kind.
+    pub const ALL: [ResultKind; 4] = [
+        Self::BusinessRegistration,
+        Self::BirthRegistration,
+        Self::DossierReceipt,
+        Self::OutcomeNotice,
+    ];
+
+    /// The name the API and the procedure catalogue use, e.g. `birth_registration`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BusinessRegistration => "business_registration",
+            Self::BirthRegistration => "birth_registration",
+            Self::DossierReceipt => "dossier_receipt",
+            Self::OutcomeNotice => "outcome_notice",
+        }
+    }
+
+    /// The kind named `name` ([`Self::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The title printed when [`ResultDocument::title`] is empty.
     pub fn default_title(self) -> &'static str {
         match self {
             ResultKind::BusinessRegistration => "GIẤY CHỨNG NHẬN ĐĂNG KÝ DOANH NGHIỆP",
             ResultKind::BirthRegistration => "GIẤY KHAI SINH",
             ResultKind::DossierReceipt => "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+            ResultKind::OutcomeNotice => "THÔNG BÁO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
         }
     }
 
@@ -119,6 +146,9 @@ impl ResultKind {
             ResultKind::BirthRegistration => "Chứng nhận việc đăng ký khai sinh như sau:",
             ResultKind::DossierReceipt => {
                 "Bộ phận Tiếp nhận và Trả kết quả đã tiếp nhận hồ sơ như sau:"
+            }
+            ResultKind::OutcomeNotice => {
+                "Cơ quan có thẩm quyền thông báo kết quả giải quyết thủ tục hành chính như sau:"
             }
         }
     }

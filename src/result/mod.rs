@@ -2,15 +2,18 @@
 //! the agency (PAdES, with a visible signature block), stored content-addressed, logged — and
 //! their public verification.
 //!
-//! Owns: result codes (`<dossier code>-KQ<n>`), the issuing identity, who may issue, read and
-//! revoke, and the answer the public verification page gives. An issued result is never
+//! Owns: result codes (`<dossier code>-KQ<n>`), the issuing identity, and the answer the public
+//! verification page gives. Who may issue and revoke which result is `dossier::access`'s (a
+//! part's agency its part's, the lead agency and the counter the rest); which kinds complete a
+//! part is its procedure's (`Procedure::results`). An issued result is never
 //! changed: revoking one is a new logged event, and the revoked PDF stays retrievable.
 //! Never knows: axum, SQL text, S3. Never lets the signing key out of `SigningIdentity`.
 
 use std::sync::Arc;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::{Db, DbError, ResultRow, RevocationRow};
+use crate::dossier::access::Act;
 use crate::dossier::{DossierError, DossierService};
 use crate::ledger::{self, EntryDraft, EntryKind};
 use crate::pdf::render::{self, RenderError, ResultDocument, ResultKind};
@@ -135,9 +138,6 @@ pub enum ResultError {
     /// No such result or dossier, or not one the caller may see.
     #[error("not found")]
     NotFound,
-    /// The caller's role may not do this.
-    #[error("{0}")]
-    Forbidden(&'static str),
     /// The request cannot be rendered.
     #[error(transparent)]
     Render(#[from] RenderError),
@@ -171,6 +171,21 @@ pub enum ResultError {
     /// A stored row does not parse.
     #[error("stored result is corrupt: {0}")]
     Corrupt(String),
+    /// The kind is not one the part's procedure issues (`Procedure::results`): an agency issues
+    /// the results of its own procedure, never another procedure's certificate.
+    #[error(
+        "{procedure} does not issue {}: its results are {}",
+        .kind.as_str(),
+        .allowed.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    KindNotForProcedure {
+        /// The kind asked for.
+        kind: ResultKind,
+        /// The procedure of the part.
+        procedure: String,
+        /// The kinds it issues.
+        allowed: Vec<ResultKind>,
+    },
 }
 
 /// A revocation as shown.
@@ -237,25 +252,6 @@ pub struct ResultService {
     issuer: Option<Arc<Issuer>>,
     public_url: String,
     verify: Arc<VerifyOptions>,
-}
-
-fn kind_name(kind: ResultKind) -> &'static str {
-    match kind {
-        ResultKind::BusinessRegistration => "business_registration",
-        ResultKind::BirthRegistration => "birth_registration",
-        ResultKind::DossierReceipt => "dossier_receipt",
-    }
-}
-
-/// Parses a template name (`business_registration`, `birth_registration`, `dossier_receipt`).
-pub fn parse_kind(s: &str) -> Option<ResultKind> {
-    [
-        ResultKind::BusinessRegistration,
-        ResultKind::BirthRegistration,
-        ResultKind::DossierReceipt,
-    ]
-    .into_iter()
-    .find(|k| kind_name(*k) == s)
 }
 
 /// Result codes are `<dossier code>-KQ<n>`: letters, digits and dashes only.
@@ -326,60 +322,48 @@ impl ResultService {
         self.shown(row, revocation)
     }
 
-    /// Issues a result for a dossier: render, sign, store, log. Officers only.
+    /// Issues a result for a dossier: render, sign, store, log. Refused, with nothing issued,
+    /// in this order: a dossier the caller may not see (not found); one it may not issue this
+    /// for ([`Act::IssueReceipt`] for the receipt, the lead agency's or the counter's;
+    /// [`Act::IssueResult`] for a part's result, that part's agency's or the counter's); a
+    /// receipt that names a part, or a part the dossier does not have; a kind the part's
+    /// procedure does not issue; a part done already; no place; no issuing identity.
     pub async fn issue(
         &self,
         principal: &Principal,
         dossier_id: &str,
         request: IssueRequest,
     ) -> Result<IssuedResult, ResultError> {
-        if principal.role != Role::Officer {
-            return Err(ResultError::Forbidden("only officers issue results"));
-        }
+        // The receipt is the whole dossier's and completes no part; any other kind completes
+        // the part it is for.
+        let receipt = request.kind == ResultKind::DossierReceipt;
+        let act = if receipt {
+            Act::IssueReceipt
+        } else {
+            Act::IssueResult(request.procedure.as_deref())
+        };
+        let dossier = self.dossiers.acting_on(principal, dossier_id, act).await?;
+        let completes = if receipt {
+            if let Some(p) = &request.procedure {
+                return Err(DossierError::Invalid(format!(
+                    "a dossier receipt is the whole dossier's: it completes no part (not {p})"
+                ))
+                .into());
+            }
+            None
+        } else {
+            Some(self.part_for(&dossier, &request)?)
+        };
         if request.place.trim().is_empty() {
             return Err(ResultError::Invalid(
                 "place is required: the place printed before the date (địa danh)".into(),
             ));
         }
         let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
-        let dossier = self.dossiers.get(principal, dossier_id).await?;
         let title = match request.title.trim() {
             "" => request.kind.default_title().to_owned(),
             t => t.to_owned(),
         };
-        // The part is checked now, before anything is signed (and again when recorded).
-        let part = request.procedure.clone();
-        if let Some(p) = &part
-            && dossier.parts.is_empty()
-            && *p != dossier.procedure
-        {
-            return Err(DossierError::Invalid(format!(
-                "the dossier is filed under {} only, not {p}",
-                dossier.procedure
-            ))
-            .into());
-        }
-        if !dossier.parts.is_empty() {
-            let code = part.as_deref().unwrap_or(&dossier.procedure);
-            let found = dossier
-                .parts
-                .iter()
-                .find(|p| p.procedure == code)
-                .ok_or_else(|| DossierError::Invalid(format!("the dossier has no part {code}")))?;
-            if principal
-                .agency
-                .as_deref()
-                .is_some_and(|own| own != found.agency)
-            {
-                return Err(DossierError::Forbidden(
-                    "this part of the dossier is another agency's",
-                )
-                .into());
-            }
-            if found.done {
-                return Err(DossierError::PartDone(code.to_owned()).into());
-            }
-        }
         let dossier_code = dossier.code.as_str().to_owned();
         let public_url = self.public_url.clone();
         let make = move |issuer: &Issuer, code: &str, issued_at: time::OffsetDateTime| {
@@ -402,19 +386,60 @@ impl ResultService {
             &issuer,
             &dossier,
             Recording {
-                kind: kind_name(request.kind),
+                kind: request.kind.as_str(),
                 title,
-                completes: Some(part),
+                completes,
             },
             make,
         )
         .await
     }
 
+    /// The part a result completes (`None`: the dossier's own procedure, the only one of a
+    /// dossier that has no parts), checked now, before anything is signed (and again when
+    /// recorded): the dossier has it, it is open, and its procedure issues results of this
+    /// kind.
+    fn part_for(
+        &self,
+        dossier: &crate::dossier::Dossier,
+        request: &IssueRequest,
+    ) -> Result<Option<String>, ResultError> {
+        let code = request.procedure.as_deref().unwrap_or(&dossier.procedure);
+        if dossier.parts.is_empty() && code != dossier.procedure {
+            return Err(DossierError::Invalid(format!(
+                "the dossier is filed under {} only, not {code}",
+                dossier.procedure
+            ))
+            .into());
+        }
+        let part = dossier.parts.iter().find(|p| p.procedure == code);
+        if !dossier.parts.is_empty() && part.is_none() {
+            return Err(DossierError::Invalid(format!("the dossier has no part {code}")).into());
+        }
+        // A procedure the catalogue no longer has can still be completed, honestly: with the
+        // generic notice of the outcome, never with another procedure's certificate.
+        let allowed = self
+            .dossiers
+            .catalogue()
+            .get(code)
+            .map_or_else(|| vec![ResultKind::OutcomeNotice], |p| p.results.clone());
+        if !allowed.contains(&request.kind) {
+            return Err(ResultError::KindNotForProcedure {
+                kind: request.kind,
+                procedure: code.to_owned(),
+                allowed,
+            });
+        }
+        if part.is_some_and(|p| p.done) {
+            return Err(DossierError::PartDone(code.to_owned()).into());
+        }
+        Ok(request.procedure.clone())
+    }
+
     /// Issues a certified electronic copy (bản sao điện tử, "SAO Y") of a scanned original stored
     /// in the dossier (PDF, or JPEG/PNG/TIFF turned into a PDF): stamped top right of page 1 with
     /// the copy type, the agency and the signing time, signed, and then a result like any other.
-    /// Officers only.
+    /// The lead agency's or the one-stop counter's ([`Act::CertifyCopy`]).
     pub async fn certify_copy(
         &self,
         principal: &Principal,
@@ -422,11 +447,11 @@ impl ResultService {
         document_id: &str,
     ) -> Result<IssuedResult, ResultError> {
         use crate::content::MediaType;
-        if principal.role != Role::Officer {
-            return Err(ResultError::Forbidden("only officers issue results"));
-        }
+        let dossier = self
+            .dossiers
+            .acting_on(principal, dossier_id, Act::CertifyCopy)
+            .await?;
         let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
-        let dossier = self.dossiers.get(principal, dossier_id).await?;
         let document = match self.dossiers.document(principal, document_id).await {
             Ok(d) if d.dossier_id == dossier.id => d,
             Ok(_) | Err(DossierError::NotFound) => return Err(ResultError::NotFound),
@@ -563,7 +588,7 @@ impl ResultService {
             // dossier.
             if let Some(part) = &what.completes {
                 self.dossiers
-                    .after_result(&mut tx, principal, dossier, part.as_deref(), &row.id, &now)
+                    .after_result(&mut tx, dossier, part.as_deref(), &row.id, &now)
                     .await?;
             }
             tx.commit().await?;
@@ -619,18 +644,43 @@ impl ResultService {
         Ok(self.store.get(&result.sha256, None).await?)
     }
 
-    /// Revokes a result: a logged event; the PDF stays as it was. Officers only.
+    /// Revokes a result: a logged event; the PDF stays as it was. By whoever may issue it
+    /// ([`Act::RevokeResult`]): the agency of the part it completed (or the lead agency, for
+    /// one that completed no part) and the one-stop counter.
     pub async fn revoke(
         &self,
         principal: &Principal,
         code: &str,
         reason: &str,
     ) -> Result<IssuedResult, ResultError> {
-        if principal.role != Role::Officer {
-            return Err(ResultError::Forbidden("only officers revoke results"));
-        }
         // Not found before anything else: the reply never hints at a result the caller may not
         // see.
+        if !plausible_code(code) {
+            return Err(ResultError::NotFound);
+        }
+        let row = self
+            .db
+            .result_by_code(code)
+            .await?
+            .ok_or(ResultError::NotFound)?;
+        let part = self
+            .db
+            .parts_of(&row.dossier_id)
+            .await?
+            .into_iter()
+            .find(|p| p.result_id.as_deref() == Some(row.id.as_str()))
+            .map(|p| p.procedure_code);
+        self.dossiers
+            .may_act(
+                principal,
+                &row.dossier_id,
+                Act::RevokeResult(part.as_deref()),
+            )
+            .await
+            .map_err(|e| match e {
+                DossierError::NotFound => ResultError::NotFound,
+                e => e.into(),
+            })?;
         let result = self.get(principal, code).await?;
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 2000 {

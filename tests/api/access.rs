@@ -320,7 +320,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
             .unwrap();
         let expected = if *sees { 409 } else { 404 };
         assert_eq!(error_code(r).await.0, expected, "{who} moves it");
-        // Issuing and revoking: officers only (403 for others), among officers those who see it.
+        // Revoking: officers only; 404 for those who do not see it, 403 for the others who do.
         let r = app
             .client
             .post(app.url(&format!("/api/v1/results/{code}/revocation")))
@@ -331,8 +331,8 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
             .unwrap();
         let (status, _) = error_code(r).await;
         let expected = match (officer, sees) {
-            (false, _) => 403,
-            (true, false) => 404,
+            (_, false) => 404,
+            (false, true) => 403,
             (true, true) => 422, // seen, but the empty reason is refused: nothing revoked
         };
         assert_eq!(status, expected, "{who} revokes it");

@@ -38,8 +38,15 @@ fn birth_dossier(linked: Value) -> Value {
            "linked": linked})
 }
 
+/// A result for the part of `procedure` (the dossier's own, birth registration, when `None`),
+/// in the kind that procedure issues: the birth registration extract, or the notice of the
+/// outcome for the procedures without a template of their own.
 fn result_for(procedure: Option<&str>) -> Value {
-    let mut body = json!({"kind": "birth_registration",
+    let kind = match procedure {
+        None | Some("birth-registration") => "birth_registration",
+        Some(_) => "outcome_notice",
+    };
+    let mut body = json!({"kind": kind,
                           "fields": [["Họ và tên", "Nguyễn Minh An"]], "place": "Hà Nội"});
     if let Some(p) = procedure {
         body["procedure"] = p.into();

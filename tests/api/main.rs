@@ -31,6 +31,7 @@ mod ocsp;
 mod ops;
 mod originals;
 mod overload;
+mod part_rights;
 mod pdf_signatures;
 mod pkcs11;
 mod pkits;

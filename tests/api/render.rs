@@ -111,11 +111,7 @@ fn page_size(pdf: &Path) -> [f32; 2] {
 
 #[test]
 fn every_kind_renders_a_pdf_that_qpdf_accepts() {
-    for kind in [
-        ResultKind::BusinessRegistration,
-        ResultKind::BirthRegistration,
-        ResultKind::DossierReceipt,
-    ] {
+    for kind in ResultKind::ALL {
         let pdf = render(&sample(kind)).unwrap();
         assert!(pdf.starts_with(b"%PDF-1.7"), "{kind:?}");
         let (_dir, path) = write(&pdf);

@@ -380,7 +380,7 @@ async fn bad_issue_requests_get_clear_errors_and_issue_nothing() {
             "invalid_result",
         ),
         (
-            json!({"kind": "birth_registration", "place": "Hà Nội", "fields": [["Họ tên", "Nguyễn 中"]]}),
+            json!({"kind": "business_registration", "place": "Hà Nội", "fields": [["Họ tên", "Nguyễn 中"]]}),
             "invalid_result",
         ),
         (
