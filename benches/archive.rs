@@ -53,7 +53,7 @@ fn old_archive(dir: &Path, n: u64, kib: usize) -> (Vec<std::path::PathBuf>, u64)
             files.push(dir.join(&name));
             writeln!(
                 csv,
-                "{name},HS-{i:06},business-registration,Công ty {i},0101234567,2014-03-03,2014-03-20"
+                "{name},HS-{i:06},business-registration,Công ty {i},0101234565,2014-03-03,2014-03-20"
             )
             .unwrap();
         }

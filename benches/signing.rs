@@ -57,7 +57,7 @@ fn certificate(n: u32) -> ResultDocument {
                 "Tên doanh nghiệp".into(),
                 "CÔNG TY TNHH MỘT THÀNH VIÊN ÁNH DƯƠNG".into(),
             ),
-            ("Mã số doanh nghiệp".into(), "0101234567".into()),
+            ("Mã số doanh nghiệp".into(), "0101234565".into()),
             (
                 "Địa chỉ trụ sở chính".into(),
                 "Số 1 phố Láng Thượng, phường Láng Thượng, quận Đống Đa, Hà Nội".into(),

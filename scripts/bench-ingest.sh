@@ -84,7 +84,7 @@ upload() {
     local result
     result=$(curl -s -o "$work/resp.json" -w '%{http_code} %{time_total}' \
         -H "Authorization: Bearer $token" \
-        -F 'dossier={"procedure":"business-registration","applicant":{"tax_code":"0101234567","name":"Bench"}};type=application/json' \
+        -F 'dossier={"procedure":"business-registration","applicant":{"tax_code":"0101234565","name":"Bench"}};type=application/json' \
         -F "file=@$file;type=image/tiff" "$base/api/v1/dossiers")
     [[ ${result%% *} == 201 ]] || { log "upload failed: $result $(cat "$work/resp.json")"; return 1; }
     echo "${result#* }"

@@ -44,7 +44,7 @@ for i in $(seq 1 8); do
     printf 'II*\0' >"$f"
     head -c $((128 * 1024 * 1024 - 4)) /dev/urandom >>"$f"
     curl -sf -o /dev/null -H "Authorization: Bearer $token" \
-        -F 'dossier={"procedure":"business-registration","applicant":{"tax_code":"0101234567","name":"Bench"}};type=application/json' \
+        -F 'dossier={"procedure":"business-registration","applicant":{"tax_code":"0101234565","name":"Bench"}};type=application/json' \
         -F "file=@$f;type=image/tiff" "$base/api/v1/dossiers"
     rm -f "$f"
 done

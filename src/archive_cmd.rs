@@ -191,7 +191,11 @@ fn verify(key: Option<String>, json: bool, bag: PathBuf) -> ExitCode {
                 report.described.len()
             );
         } else {
-            println!("bag INVALID: {} problems", report.problems.len());
+            let n = report.problems.len();
+            println!(
+                "bag INVALID: {n} {}",
+                if n == 1 { "problem" } else { "problems" }
+            );
         }
     }
     if report.is_valid() {

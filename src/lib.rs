@@ -12,6 +12,7 @@ pub mod db;
 pub mod dossier;
 pub mod gate;
 pub mod http;
+pub mod identifiers;
 pub mod ledger;
 pub mod notify;
 pub mod pdf;

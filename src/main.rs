@@ -902,7 +902,7 @@ async fn run_other(command: Command) -> anyhow::Result<()> {
             let role = Role::parse(&role).with_context(|| {
                 format!("unknown role {role:?} (business, citizen, officer, archivist, admin)")
             })?;
-            let request = NewToken {
+            let mut request = NewToken {
                 role,
                 tax_code: tax_code
                     .map(|t| TaxCode::parse(&t))
@@ -916,14 +916,32 @@ async fn run_other(command: Command) -> anyhow::Result<()> {
                 name,
                 branches,
             };
-            request.validate()?;
             let settings = store.resolve()?;
-            let (db, _) = motcua::app::open(&settings).await?;
-            let secret = motcua::app::create_token(&db, &request).await?;
-            println!(
-                "created a {} token; keep it secret, it is shown only once:",
-                request.role
+            let serve = motcua::config::ServeSettings {
+                store: settings.clone(),
+                ..ServeArgs::default().resolve()?
+            };
+            let (db, objects) = motcua::app::open(&settings).await?;
+            // The agency is checked against the catalogue in force, as the API does: the
+            // built-in (or --procedures) one, or the one an administrator published.
+            let dossiers = motcua::dossier::DossierService::new(
+                db.clone(),
+                objects,
+                std::sync::Arc::new(motcua::app::catalogue(&serve)?),
+                serve.unit_code.clone(),
+                serve.limits,
             );
+            dossiers.refresh_catalogue().await?;
+            let catalogue = dossiers.catalogue();
+            request.validate(&|agency| catalogue.iter().any(|p| p.agency == agency))?;
+            let secret = motcua::app::create_token(&db, &request).await?;
+            let role = request.role.as_str();
+            let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            println!("created {article} {role} token; keep it secret, it is shown only once:");
             println!("{secret}");
             Ok(())
         }

@@ -34,7 +34,11 @@ use crate::timestamp::Timestamp;
 #[non_exhaustive]
 pub enum ImportError {
     /// The CSV or the folder is wrong: every problem, by line.
-    #[error("{} problems in the import:\n{}", .0.len(), .0.join("\n"))]
+    #[error(
+        "{} in the import:\n{}",
+        if .0.len() == 1 { "1 problem".to_owned() } else { format!("{} problems", .0.len()) },
+        .0.join("\n")
+    )]
     Invalid(Vec<String>),
     /// The database failed.
     #[error(transparent)]
@@ -200,53 +204,73 @@ pub fn read_csv(
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
+        // Every problem of the row is reported, not only the first.
+        let before = problems.len();
         let mut bad = |m: String| problems.push(format!("line {line}: {m}"));
-        let (Some(file), Some(source_code), Some(procedure), Some(name)) = (
+        let (file, source_code, procedure, name) = (
             field("file"),
             field("source_code"),
             field("procedure"),
             field("applicant_name"),
-        ) else {
-            bad("file, source_code, procedure and applicant_name are required".into());
-            continue;
-        };
+        );
+        for (column, value) in [
+            ("file", &file),
+            ("source_code", &source_code),
+            ("procedure", &procedure),
+            ("applicant_name", &name),
+        ] {
+            if value.is_none() {
+                bad(format!("{column} is required"));
+            }
+        }
+        // Identifiers as the paper records them: format checked, the check digit not (records
+        // made before the rule keep the code they were filed under; see `identifiers`).
         let applicant = match (field("tax_code"), field("id_number")) {
-            (Some(t), None) => match TaxCode::parse(&t) {
-                Ok(t) => ImportApplicant::Business(t),
+            (Some(t), None) => match TaxCode::parse_recorded(&t) {
+                Ok(t) => Some(ImportApplicant::Business(t)),
                 Err(e) => {
                     bad(format!("tax_code: {}", e.rule));
-                    continue;
+                    None
                 }
             },
-            (None, Some(i)) => match IdNumber::parse(&i) {
-                Ok(i) => ImportApplicant::Citizen(i),
+            (None, Some(i)) => match IdNumber::parse_recorded(&i) {
+                Ok(i) => Some(ImportApplicant::Citizen(i)),
                 Err(e) => {
                     bad(format!("id_number: {}", e.rule));
-                    continue;
+                    None
                 }
             },
             _ => {
                 bad("give exactly one of tax_code and id_number".into());
-                continue;
+                None
             }
         };
-        let (Some(submitted_on), Some(closed_on)) = (
+        let dates = match (
             field("submitted_on").as_deref().and_then(date),
             field("closed_on").as_deref().and_then(date),
-        ) else {
-            bad("submitted_on and closed_on are dates (YYYY-MM-DD)".into());
-            continue;
+        ) {
+            (Some(submitted_on), Some(closed_on)) => {
+                if closed_on < submitted_on || closed_on > crate::workflow::calendar::today() {
+                    bad("closed_on is between submitted_on and today".into());
+                    None
+                } else {
+                    Some((submitted_on, closed_on))
+                }
+            }
+            _ => {
+                bad("submitted_on and closed_on are dates (YYYY-MM-DD)".into());
+                None
+            }
         };
-        if closed_on < submitted_on || closed_on > crate::workflow::calendar::today() {
-            bad("closed_on is between submitted_on and today".into());
-            continue;
-        }
-        let Some(catalogued) = catalogue.get(&procedure) else {
-            bad(format!("procedure {procedure:?} is not in the catalogue"));
-            continue;
-        };
+        let catalogued = procedure.as_ref().and_then(|procedure| {
+            let found = catalogue.get(procedure);
+            if found.is_none() {
+                bad(format!("procedure {procedure:?} is not in the catalogue"));
+            }
+            found
+        });
         let component = field("component");
-        if let Some(c) = &component
+        if let (Some(c), Some(catalogued), Some(procedure)) = (&component, catalogued, &procedure)
             && !catalogued.components.iter().any(|k| &k.code == c)
         {
             bad(format!(
@@ -258,43 +282,54 @@ pub fn read_csv(
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
-            continue;
         }
         // The file: a relative path that stays inside the folder, of a kind motcua stores.
-        let rel = PathBuf::from(&file);
-        if rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            bad(format!("file {file:?} is not a path inside the folder"));
-            continue;
-        }
-        let path = folder.join(&rel);
-        let media_type = match std::fs::File::open(&path).and_then(|mut f| {
-            let mut head = vec![0u8; crate::content::HEAD_LEN];
-            let n = std::io::Read::read(&mut f, &mut head)?;
-            head.truncate(n);
-            Ok(head)
-        }) {
-            Err(e) => {
-                bad(format!("file {file:?}: {e}"));
-                continue;
-            }
-            Ok(head) => match crate::content::detect(&head) {
-                Some(m) => m,
-                None => {
-                    bad(format!(
-                        "file {file:?} is not a PDF, JPEG, PNG, TIFF or CMS signature"
-                    ));
-                    continue;
+        let mut media = None;
+        if let Some(file) = &file {
+            let rel = PathBuf::from(file);
+            if rel.is_absolute()
+                || rel
+                    .components()
+                    .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                bad(format!("file {file:?} is not a path inside the folder"));
+            } else {
+                let path = folder.join(&rel);
+                match std::fs::File::open(&path).and_then(|mut f| {
+                    let mut head = vec![0u8; crate::content::HEAD_LEN];
+                    let n = std::io::Read::read(&mut f, &mut head)?;
+                    head.truncate(n);
+                    Ok(head)
+                }) {
+                    Err(e) => bad(format!("file {file:?}: {e}")),
+                    Ok(head) => match crate::content::detect(&head) {
+                        Some(m) => media = Some((rel, path, m)),
+                        None => bad(format!(
+                            "file {file:?} is not a PDF, JPEG, PNG, TIFF or CMS signature"
+                        )),
+                    },
                 }
-            },
+            }
+            if let Some(first) = seen_files.insert(file.clone(), line) {
+                bad(format!("file {file:?} is listed on line {first} already"));
+            }
+        }
+        let (
+            Some(file),
+            Some(source_code),
+            Some(procedure),
+            Some(name),
+            Some(applicant),
+            Some((submitted_on, closed_on)),
+            Some((rel, path, media_type)),
+        ) = (file, source_code, procedure, name, applicant, dates, media)
+        else {
+            continue;
         };
-        if let Some(first) = seen_files.insert(file.clone(), line) {
-            bad(format!("file {file:?} is listed on line {first} already"));
+        if problems.len() > before {
             continue;
         }
+        let mut bad = |m: String| problems.push(format!("line {line}: {m}"));
         let import_file = ImportFile {
             line,
             filename: rel

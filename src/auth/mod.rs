@@ -103,25 +103,64 @@ pub struct NewToken {
     pub branches: bool,
 }
 
-/// A token request that does not fit its role.
+/// A token request that does not fit its role, or whose text breaks a rule. The command line and
+/// the API check a request with the same [`NewToken::validate`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenRequestError {
     /// A business token needs the business's tax code.
-    #[error("a business token needs --tax-code")]
+    #[error("a business token needs a tax code (--tax-code, \"tax_code\")")]
     MissingTaxCode,
     /// A citizen token needs the citizen's identification number.
-    #[error("a citizen token needs --id-number")]
+    #[error("a citizen token needs an identification number (--id-number, \"id_number\")")]
     MissingIdNumber,
+    /// The agency is not one the procedure catalogue in force names.
+    #[error("agency {0:?} handles no procedure of the catalogue in force")]
+    UnknownAgency(String),
+    /// A name or an agency that is too long or holds control characters.
+    #[error("{field}: at most {MAX_TOKEN_TEXT_CHARS} characters, no control characters")]
+    Text {
+        /// `name` or `agency`.
+        field: &'static str,
+    },
 }
 
+/// The most characters of a token's name and agency.
+pub const MAX_TOKEN_TEXT_CHARS: usize = 200;
+
 impl NewToken {
-    /// Checks that a business has a tax code and a citizen an identification number.
-    pub fn validate(&self) -> Result<(), TokenRequestError> {
-        match self.role {
-            Role::Business if self.tax_code.is_none() => Err(TokenRequestError::MissingTaxCode),
-            Role::Citizen if self.id_number.is_none() => Err(TokenRequestError::MissingIdNumber),
-            _ => Ok(()),
+    /// Checks that a business has a tax code and a citizen an identification number, that the
+    /// name and agency are short plain text, and that the agency is one `known_agency` accepts
+    /// (the agencies of the catalogue in force). Normalises: blank texts become `None`.
+    pub fn validate(
+        &mut self,
+        known_agency: &dyn Fn(&str) -> bool,
+    ) -> Result<(), TokenRequestError> {
+        for (field, text) in [("name", &mut self.name), ("agency", &mut self.agency)] {
+            if let Some(t) = text.as_mut() {
+                *t = t.trim().to_owned();
+                if t.chars().count() > MAX_TOKEN_TEXT_CHARS || t.chars().any(char::is_control) {
+                    return Err(TokenRequestError::Text { field });
+                }
+            }
+            if text.as_deref().is_some_and(str::is_empty) {
+                *text = None;
+            }
         }
+        match self.role {
+            Role::Business if self.tax_code.is_none() => {
+                return Err(TokenRequestError::MissingTaxCode);
+            }
+            Role::Citizen if self.id_number.is_none() => {
+                return Err(TokenRequestError::MissingIdNumber);
+            }
+            _ => {}
+        }
+        if let Some(agency) = &self.agency
+            && !known_agency(agency)
+        {
+            return Err(TokenRequestError::UnknownAgency(agency.clone()));
+        }
+        Ok(())
     }
 }
 
@@ -180,7 +219,7 @@ mod tests {
 
     #[test]
     fn business_tokens_need_a_tax_code() {
-        let t = NewToken {
+        let mut t = NewToken {
             role: Role::Business,
             tax_code: None,
             id_number: None,
@@ -188,6 +227,38 @@ mod tests {
             name: None,
             branches: false,
         };
-        assert_eq!(t.validate(), Err(TokenRequestError::MissingTaxCode));
+        assert_eq!(
+            t.validate(&|_| true),
+            Err(TokenRequestError::MissingTaxCode)
+        );
+    }
+
+    #[test]
+    fn names_and_agencies_are_short_plain_text_and_agencies_known() {
+        let officer = |agency: &str, name: &str| NewToken {
+            role: Role::Officer,
+            tax_code: None,
+            id_number: None,
+            agency: Some(agency.into()),
+            name: Some(name.into()),
+            branches: false,
+        };
+        let known = |a: &str| a == "Công an cấp xã";
+        let mut fine = officer(" Công an cấp xã ", "  ");
+        assert_eq!(fine.validate(&known), Ok(()));
+        assert_eq!(fine.agency.as_deref(), Some("Công an cấp xã"));
+        assert_eq!(fine.name, None);
+        assert_eq!(
+            officer("Công an cấp huyện", "A").validate(&known),
+            Err(TokenRequestError::UnknownAgency("Công an cấp huyện".into()))
+        );
+        assert_eq!(
+            officer("Công an cấp xã", &"n".repeat(MAX_TOKEN_TEXT_CHARS + 1)).validate(&known),
+            Err(TokenRequestError::Text { field: "name" })
+        );
+        assert_eq!(
+            officer("Công an cấp xã", "a\u{7}b").validate(&known),
+            Err(TokenRequestError::Text { field: "name" })
+        );
     }
 }

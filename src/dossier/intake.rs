@@ -634,12 +634,12 @@ mod tests {
     #[test]
     fn a_declaration_needs_exactly_one_identifier() {
         let c = Catalogue::builtin();
-        let both = br#"{"procedure":"business-registration","applicant":{"tax_code":"0101234567","id_number":"001203004567","name":"X"}}"#;
+        let both = br#"{"procedure":"business-registration","applicant":{"tax_code":"0101234565","id_number":"001203004567","name":"X"}}"#;
         assert!(matches!(
             parse_declaration(&c, &officer(), both),
             Err(IntakeError::InvalidField(f)) if f.field == "applicant"
         ));
-        let ok = br#"{"procedure":"business-registration","applicant":{"tax_code":"0101234567","name":"Cong ty A"}}"#;
+        let ok = br#"{"procedure":"business-registration","applicant":{"tax_code":"0101234565","name":"Cong ty A"}}"#;
         assert!(parse_declaration(&c, &officer(), ok).is_ok());
     }
 
@@ -647,12 +647,12 @@ mod tests {
     fn unknown_procedures_and_ineligible_applicants_are_refused() {
         let c = Catalogue::builtin();
         let unknown =
-            br#"{"procedure":"moon-landing","applicant":{"tax_code":"0101234567","name":"A"}}"#;
+            br#"{"procedure":"moon-landing","applicant":{"tax_code":"0101234565","name":"A"}}"#;
         assert!(matches!(
             parse_declaration(&c, &officer(), unknown),
             Err(IntakeError::UnknownProcedure(_))
         ));
-        let business_birth = br#"{"procedure":"birth-registration","applicant":{"tax_code":"0101234567","name":"A"}}"#;
+        let business_birth = br#"{"procedure":"birth-registration","applicant":{"tax_code":"0101234565","name":"A"}}"#;
         assert!(matches!(
             parse_declaration(&c, &officer(), business_birth),
             Err(IntakeError::ApplicantNotEligible { .. })

@@ -367,7 +367,12 @@ impl DossierService {
         }
         let view = self.retention_of(&dossier).await?;
         let Some(request) = view.disposal.clone() else {
-            return Err(DossierError::NotFound);
+            return Err(DossierError::Conflict {
+                code: "no_disposal_request",
+                message: "no disposal of this dossier was requested: an archivist asks for one \
+                          first (POST /api/v1/dossiers/{id}/disposal, citing the decision)"
+                    .into(),
+            });
         };
         if request.approved_at.is_some() {
             return Err(DossierError::Conflict {

@@ -1272,11 +1272,11 @@ pub(super) fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError>
         row.applicant_id_number,
     ) {
         ("business", Some(t), _) => Applicant::Business {
-            tax_code: TaxCode::parse(&t).map_err(|_| corrupt("tax code", &t))?,
+            tax_code: TaxCode::parse_recorded(&t).map_err(|_| corrupt("tax code", &t))?,
             name: row.applicant_name,
         },
         ("citizen", _, Some(n)) => Applicant::Citizen {
-            id_number: IdNumber::parse(&n).map_err(|_| corrupt("id number", &n))?,
+            id_number: IdNumber::parse_recorded(&n).map_err(|_| corrupt("id number", &n))?,
             name: row.applicant_name,
         },
         (kind, _, _) => return Err(corrupt("applicant kind", kind)),

@@ -1,99 +1,11 @@
 //! The dossier's domain values, each parsed once at the boundary.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-/// Why a value from outside was refused. The message names the field and the rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {rule}")]
-pub struct InvalidField {
-    /// The field, as the client wrote it (`applicant.tax_code`).
-    pub field: &'static str,
-    /// What it must look like.
-    pub rule: String,
-}
+use std::fmt;
 
-impl InvalidField {
-    pub(crate) fn new(field: &'static str, rule: impl Into<String>) -> Self {
-        Self {
-            field,
-            rule: rule.into(),
-        }
-    }
-}
-
-/// A Vietnamese tax code (mã số thuế): 10 digits for an enterprise, 10 digits, a hyphen and 3
-/// digits for a branch or dependent unit (Circular 105/2020/TT-BTC, art. 5), or the 12-digit
-/// personal identification number that serves as an individual's tax code since 1 July 2025.
-///
-/// Certificates from licensed CAs carry it as `UID=MST:<code>`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct TaxCode(String);
-
-impl TaxCode {
-    /// Parses and normalises (surrounding spaces removed).
-    pub fn parse(text: &str) -> Result<Self, InvalidField> {
-        let t = text.trim();
-        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-        let ok = digits(t, 10)
-            || digits(t, 12)
-            || t.split_once('-')
-                .is_some_and(|(a, b)| digits(a, 10) && digits(b, 3));
-        if ok {
-            Ok(Self(t.to_owned()))
-        } else {
-            Err(InvalidField::new(
-                "tax_code",
-                "a tax code is 10 digits, 10 digits-3 digits for a branch, or 12 digits",
-            ))
-        }
-    }
-
-    /// The code as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TaxCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A citizen's identification number (số định danh cá nhân / CCCD, 12 digits; old CMND cards, 9).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct IdNumber(String);
-
-impl IdNumber {
-    /// Parses and normalises.
-    pub fn parse(text: &str) -> Result<Self, InvalidField> {
-        let t = text.trim();
-        if (t.len() == 12 || t.len() == 9) && t.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(t.to_owned()))
-        } else {
-            Err(InvalidField::new(
-                "id_number",
-                "an identification number is 12 digits (or 9 for an old ID card)",
-            ))
-        }
-    }
-
-    /// The number as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for IdNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::identifiers::{IdNumber, InvalidField, TaxCode};
 
 /// The code of the receiving unit (mã đơn vị), the first part of every dossier code:
 /// letters, digits and dots, e.g. `000.00.00.H26` or `SKHDT`.
@@ -319,34 +231,6 @@ impl DossierStatus {
 mod tests {
     use super::*;
     use time::macros::date;
-
-    #[test]
-    fn tax_codes_are_10_digits_with_an_optional_branch_or_12_digits() {
-        assert!(TaxCode::parse("0101234567").is_ok());
-        assert!(TaxCode::parse("0101234567-001").is_ok());
-        assert!(TaxCode::parse("001234567890").is_ok());
-        assert_eq!(
-            TaxCode::parse(" 0101234567 ").unwrap().as_str(),
-            "0101234567"
-        );
-        for bad in [
-            "",
-            "123",
-            "01012345678",
-            "0101234567-01",
-            "MST:0101234567",
-            "010123456a",
-        ] {
-            assert!(TaxCode::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn id_numbers_are_12_or_9_digits() {
-        assert!(IdNumber::parse("001203004567").is_ok());
-        assert!(IdNumber::parse("123456789").is_ok());
-        assert!(IdNumber::parse("12345678901").is_err());
-    }
 
     #[test]
     fn dossier_codes_follow_unit_date_sequence() {

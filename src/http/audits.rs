@@ -370,8 +370,8 @@ async fn withdraw_disposal(
 #[utoipa::path(post, path = "/api/v1/dossiers/{id}/disposal/approval", tag = "archive",
     params(("id" = String, Path, description = "Dossier id (UUID)")),
     responses((status = 200, body = RetentionJson), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_found: no such dossier, or no request"),
-        (status = 409, body = ErrorBody, description = "legal_hold, not_disposable, disposed")),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_found: no such dossier"),
+        (status = 409, body = ErrorBody, description = "no_disposal_request, legal_hold, not_disposable, disposed")),
     security(("bearer" = [])))]
 async fn approve_disposal(
     State(state): State<AppState>,

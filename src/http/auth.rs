@@ -49,11 +49,15 @@ impl FromRequestParts<AppState> for Caller {
         let principal = Principal {
             token_id: row.id,
             role,
-            tax_code: row.tax_code.as_deref().and_then(|t| TaxCode::parse(t).ok()),
+            // As recorded when the token was made (before the check digit was enforced, too).
+            tax_code: row
+                .tax_code
+                .as_deref()
+                .and_then(|t| TaxCode::parse_recorded(t).ok()),
             id_number: row
                 .id_number
                 .as_deref()
-                .and_then(|n| IdNumber::parse(n).ok()),
+                .and_then(|n| IdNumber::parse_recorded(n).ok()),
             agency: row.agency,
             name: row.name,
             branches: row.branches != 0,

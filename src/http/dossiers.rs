@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::dossier::{DossierQuery, DossierStatus, IdNumber, TaxCode};
 use crate::timestamp::Timestamp;
 
+use super::error::part_filename;
 use super::error::{multipart_error, read_part_limited};
 use super::wire::{DossierJson, DossierListJson, MeJson, ProcedureJson};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
@@ -32,7 +33,7 @@ pub(super) fn router() -> Router<AppState> {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct SubmissionForm {
-    /// JSON: `{"procedure": "business-registration", "applicant": {"tax_code": "0101234567",
+    /// JSON: `{"procedure": "business-registration", "applicant": {"tax_code": "0101234565",
     /// "name": "..."}, "title": "...", "contact": {"phone", "email", "address"}, "data": {...}}`.
     /// A citizen applicant gives `id_number` instead of `tax_code`. Must come first.
     #[schema(value_type = Object)]
@@ -56,10 +57,12 @@ pub struct SubmissionForm {
         (status = 400, description = "malformed_multipart", body = ErrorBody),
         (status = 401, description = "missing_token, invalid_token", body = ErrorBody),
         (status = 403, description = "forbidden: not your applicant, or a role that does not file", body = ErrorBody),
-        (status = 413, description = "file_too_large, request_too_large", body = ErrorBody),
-        (status = 415, description = "unsupported_media_type, media_type_mismatch, invalid_pdf", body = ErrorBody),
-        (status = 422, description = "missing_part, invalid_dossier, invalid_field, unknown_procedure, applicant_not_eligible, empty_file, missing_filename, unexpected_part, too_many_files", body = ErrorBody),
-        (status = 503, description = "storage_unavailable: nothing was recorded", body = ErrorBody),
+        (status = 408, description = "request_timeout: the body stalled (below --min-body-rate); nothing was recorded", body = ErrorBody),
+        (status = 413, description = "file_too_large, request_too_large, document_too_large_to_process", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type, media_type_mismatch, invalid_pdf (unreadable, damaged, encrypted, nested too deep, or beyond the budgets that bound reading it)", body = ErrorBody),
+        (status = 422, description = "missing_part, invalid_dossier, invalid_field (a tax code with a wrong check digit too), unknown_procedure, applicant_not_eligible, empty_file, missing_filename, unexpected_part, too_many_files", body = ErrorBody),
+        (status = 429, description = "rate_limited, too_many_uploads (the caller's uploads in flight), with Retry-After", body = ErrorBody),
+        (status = 503, description = "storage_unavailable, overloaded (upload slots or document memory busy; Retry-After): nothing was recorded", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -102,7 +105,7 @@ async fn submit(
                         "the part named \"dossier\" must come before the parts named \"file\"",
                     ));
                 };
-                let filename = field.file_name().map(str::to_owned);
+                let filename = part_filename(&field)?;
                 let content_type = field.content_type().map(str::to_owned);
                 service
                     .receive_file(pending, filename.as_deref(), content_type.as_deref(), field)
@@ -259,11 +262,12 @@ fn to_query(p: ListParams) -> Result<DossierQuery, ApiError> {
             .transpose()?,
         tax_code: p
             .tax_code
-            .map(|t| TaxCode::parse(&t).map_err(|e| bad("tax_code", &e.rule)))
+            // A search finds records made before the check digit was enforced, too.
+            .map(|t| TaxCode::parse_recorded(&t).map_err(|e| bad("tax_code", &e.rule)))
             .transpose()?,
         id_number: p
             .id_number
-            .map(|n| IdNumber::parse(&n).map_err(|e| bad("id_number", &e.rule)))
+            .map(|n| IdNumber::parse_recorded(&n).map_err(|e| bad("id_number", &e.rule)))
             .transpose()?,
         code: p.code,
         result_code: p.result_code,

@@ -242,6 +242,36 @@ pub fn body_error(e: &(dyn std::error::Error + 'static)) -> ApiError {
     )
 }
 
+/// A file part's name as the client sent it: `None` when the part has none; a name that is not
+/// UTF-8 text (which axum reports as none) is refused as such, not as a missing name.
+pub fn part_filename(
+    field: &axum::extract::multipart::Field<'_>,
+) -> Result<Option<String>, ApiError> {
+    if let Some(name) = field.file_name() {
+        return Ok(Some(name.to_owned()));
+    }
+    let declares_one = field
+        .headers()
+        .get(header::CONTENT_DISPOSITION)
+        .is_some_and(|v| {
+            v.as_bytes()
+                .windows(9)
+                .any(|w| w.eq_ignore_ascii_case(b"filename="))
+                || v.as_bytes()
+                    .windows(10)
+                    .any(|w| w.eq_ignore_ascii_case(b"filename*="))
+        });
+    if declares_one {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_filename",
+            "the file name is not UTF-8 text; rename the file (Vietnamese letters are fine) \
+             and send it again",
+        ));
+    }
+    Ok(None)
+}
+
 /// Maps axum's multipart errors: a body over the size limit is 413, anything else 400.
 pub fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

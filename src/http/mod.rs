@@ -171,6 +171,9 @@ pub(crate) fn json<T: serde::Serialize>(status: StatusCode, body: T) -> Response
     (status, axum::Json(body)).into_response()
 }
 
+/// The most bytes of a JSON request body: every request the API takes as JSON is a few KiB.
+const MAX_JSON_BYTES: usize = 256 * 1024;
+
 /// A JSON request body: `application/json` (else 415), an object parsed into `T` (else 422
 /// `invalid_json`, naming what is wrong).
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
@@ -190,6 +193,13 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "send the request as application/json",
+        ));
+    }
+    if body.len() > MAX_JSON_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            format!("a JSON request body is at most {MAX_JSON_BYTES} bytes"),
         ));
     }
     let invalid = |e: &dyn std::fmt::Display| {

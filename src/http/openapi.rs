@@ -15,8 +15,11 @@ use super::AppState;
     info(
         title = "motcua",
         description = "Document management and digital signatures for public one-stop counters. \
-            Every endpoint needs `Authorization: Bearer <token>`. Errors are \
-            `{\"error\": {\"code\", \"message\"}}` with the stable codes listed per response."
+            The endpoints marked with the bearer scheme need `Authorization: Bearer <token>` \
+            (the ledger's too, unless the service runs with --ledger-public); the public \
+            check pages (`/verify`, `/verify/{code}`), the probes (`/healthz`, `/readyz`) and \
+            this document need none. Errors are `{\"error\": {\"code\", \"message\"}}` with \
+            the stable codes listed per response; 429 and 503 come with Retry-After."
     ),
     paths(
         super::dossiers::submit,
@@ -61,6 +64,9 @@ use super::AppState;
         super::results::revoke,
         super::results::verify_page,
         super::results::check_upload,
+        super::results::upload_form,
+        super::ops::healthz,
+        super::ops::readyz,
     ),
     modifiers(&BearerAuth)
 )]

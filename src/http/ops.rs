@@ -17,11 +17,20 @@ pub(super) fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-async fn healthz() -> Response {
+/// Liveness: the process answers (no token).
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+pub(super) async fn healthz() -> Response {
     json(StatusCode::OK, json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+/// Readiness (no token): the database and the object store answer and the node is not
+/// saturated; `checks` says how full its pools and document memory are.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"ready\", \"checks\": {…}}`"),
+        (status = 503, body = super::ErrorBody,
+         description = "not_ready (a dependency is down) or saturated (send new work elsewhere)")))]
+pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let (db, store) = tokio::join!(state.db.ping(), state.store.check());
     let database = match &db {
         Ok(()) => "ok".to_owned(),

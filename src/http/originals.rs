@@ -87,7 +87,7 @@ async fn receive_files(
                 "send the files as parts named \"file\"",
             ));
         }
-        let filename = field.file_name().map(str::to_owned);
+        let filename = super::error::part_filename(&field)?;
         let content_type = field.content_type().map(str::to_owned);
         state
             .dossiers

@@ -94,7 +94,7 @@ pub struct IssueJson {
     title: String,
     /// Label/value rows printed as the body, in order.
     #[serde(default)]
-    #[schema(example = json!([["Tên doanh nghiệp", "Công ty TNHH Ánh Dương"], ["Mã số doanh nghiệp", "0101234567"]]))]
+    #[schema(example = json!([["Tên doanh nghiệp", "Công ty TNHH Ánh Dương"], ["Mã số doanh nghiệp", "0101234565"]]))]
     fields: Vec<(String, String)>,
     /// The place printed before the date (địa danh); required except for `certified_copy`.
     #[schema(example = "Hà Nội")]
@@ -446,7 +446,7 @@ fn signer_lines(report: &Report) -> String {
             "<dt>Người ký / Signed by</dt><dd>{}</dd><dt>Thời điểm ký / Signed at</dt><dd>{} ({})</dd>\
              <dt>Kết quả kiểm tra chữ ký / Signature check</dt><dd>{}{}</dd>",
             escape(&who),
-            escape(s.signing_time.as_deref().unwrap_or("?")),
+            escape(&s.signing_time.as_deref().map_or("?".into(), vietnam_time)),
             escape(s.signing_time_source),
             s.indication.as_str(),
             s.sub_indication.map(|x| format!(" / {}", x.as_str())).unwrap_or_default(),
@@ -510,17 +510,37 @@ fn result_html(r: &IssuedResult) -> String {
         escape(&r.code),
         escape(&r.title),
         escape(&r.agency),
-        escape(&r.issued_at),
+        escape(&vietnam_time(&r.issued_at)),
         r.sha256.to_hex()
     );
     if let Some(v) = &r.revocation {
         out.push_str(&format!(
             "<dt>Thu hồi / Revoked</dt><dd class=\"bad\">{}: {}</dd>",
-            escape(&v.revoked_at),
+            escape(&vietnam_time(&v.revoked_at)),
             escape(&v.reason)
         ));
     }
     out
+}
+
+/// An instant as people at the counter read it, and as the PDF prints it: Vietnam's time
+/// (UTC+07:00), `dd/mm/yyyy HH:MM:SS`. Text that is not an instant is shown as it is.
+fn vietnam_time(text: &str) -> String {
+    match crate::timestamp::Timestamp::parse(text) {
+        Ok(t) => {
+            let t = t.as_offset_date_time().to_offset(crate::timestamp::VIETNAM);
+            format!(
+                "{:02}/{:02}/{:04} {:02}:{:02}:{:02} (UTC+07:00)",
+                t.day(),
+                u8::from(t.month()),
+                t.year(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        }
+        Err(_) => text.to_owned(),
+    }
 }
 
 /// The public verification page of a result (no token): whether it is genuine, who signed it
@@ -574,7 +594,11 @@ async fn verify_page(
     ))
 }
 
-async fn upload_form() -> Response {
+/// The public page where anyone uploads a printed result's PDF to check it (no token).
+#[utoipa::path(get, path = "/verify", tag = "results",
+    responses((status = 200, description = "HTML form posting `file` to `POST /verify`"),
+        (status = 429, body = ErrorBody, description = "rate_limited (Retry-After)")))]
+pub(super) async fn upload_form() -> Response {
     page(
         StatusCode::OK,
         "Kiểm tra kết quả / Check a result",
@@ -592,8 +616,11 @@ const MAX_UPLOAD: usize = 32 * 1024 * 1024;
 #[utoipa::path(post, path = "/verify", tag = "results",
     request_body(content_type = "multipart/form-data", description = "`file`: the PDF"),
     responses((status = 200, body = PublicVerification, description = "HTML page, or JSON with Accept: application/json"),
-        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 408, description = "request_timeout", body = ErrorBody),
+        (status = 413, description = "file_too_large (32 MiB), document_too_large_to_process", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, description = "rate_limited: too many checks from this address (Retry-After)", body = ErrorBody),
+        (status = 503, description = "overloaded (Retry-After)", body = ErrorBody)))]
 async fn check_upload(
     State(state): State<AppState>,
     headers: HeaderMap,

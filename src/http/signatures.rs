@@ -81,7 +81,10 @@ pub struct VerifyParams {
     responses(
         (status = 200, description = "The report (indication TOTAL_PASSED, TOTAL_FAILED or INDETERMINATE)"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody),
+        (status = 408, description = "request_timeout: the body stalled", body = ErrorBody),
+        (status = 413, description = "file_too_large, document_too_large_to_process", body = ErrorBody),
+        (status = 429, description = "rate_limited, too_many_uploads", body = ErrorBody),
+        (status = 503, description = "overloaded: no document memory free within the wait (Retry-After)", body = ErrorBody),
         (status = 422, description = "missing_part, unverifiable (neither a signed PDF nor a CMS signature, or a detached signature without its file)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn verify(

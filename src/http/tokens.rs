@@ -102,25 +102,15 @@ async fn create(
             .map(IdNumber::parse)
             .transpose()
             .map_err(|e| invalid(format!("id_number: {}", e.rule)))?,
-        agency: r
-            .agency
-            .map(|a| a.trim().to_owned())
-            .filter(|a| !a.is_empty()),
+        agency: r.agency,
         name: r.name,
         branches: r.branches,
     };
-    if let Some(agency) = &request.agency
-        && !state
-            .dossiers
-            .catalogue()
-            .iter()
-            .any(|p| &p.agency == agency)
-    {
-        return Err(invalid(format!(
-            "agency {agency:?} handles no procedure of the catalogue"
-        )));
-    }
-    request.validate().map_err(|e| invalid(e.to_string()))?;
+    let mut request = request;
+    let catalogue = state.dossiers.catalogue();
+    request
+        .validate(&|agency| catalogue.iter().any(|p| p.agency == agency))
+        .map_err(|e| invalid(e.to_string()))?;
     let (id, token) = crate::app::create_token_with_id(&state.db, &request)
         .await
         .map_err(|e| ApiError::internal(&e))?;

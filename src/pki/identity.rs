@@ -44,21 +44,9 @@ pub enum Identifier {
     },
 }
 
-/// Checks the tax code check digit: with weights 31, 29, 23, 19, 17, 13, 7, 5, 3 on the first nine
-/// digits, the tenth is 10 − (sum mod 11).
-pub fn tax_code_check_digit_valid(code: &str) -> bool {
-    let digits: Vec<u32> = code
-        .chars()
-        .take(10)
-        .filter_map(|c| c.to_digit(10))
-        .collect();
-    if digits.len() != 10 {
-        return false;
-    }
-    const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
-    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
-    10 - sum % 11 == digits[9]
-}
+/// Checks the tax code check digit (the rule of `crate::identifiers`, the same for intake,
+/// tokens and results).
+pub use crate::identifiers::tax_code_check_digit_valid;
 
 fn all_digits(s: &str, lens: &[usize]) -> bool {
     lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
@@ -79,10 +67,14 @@ pub fn parse_user_id(value: &str) -> Identifier {
                 Some((m, b)) => (m, Some(b)),
                 None => (rest, None),
             };
-            if all_digits(main, &[10]) && branch.is_none_or(|b| all_digits(b, &[3])) {
+            let enterprise = all_digits(main, &[10]) && branch.is_none_or(|b| all_digits(b, &[3]));
+            let individual = all_digits(main, &[12]) && branch.is_none();
+            if enterprise || individual {
                 Identifier::TaxCode {
                     code: rest.to_owned(),
-                    check_digit_valid: tax_code_check_digit_valid(main),
+                    // The one rule of `identifiers`: the check digit, or for an individual's
+                    // personal number its province.
+                    check_digit_valid: crate::identifiers::TaxCode::parse(rest).is_ok(),
                 }
             } else {
                 other()

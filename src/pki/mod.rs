@@ -24,6 +24,9 @@ pub enum PkiError {
     /// Not parseable.
     #[error("malformed {0}")]
     Malformed(String),
+    /// A trust store, certificate or CRL file that cannot be read (missing, not allowed).
+    #[error("cannot read {0}")]
+    Unreadable(String),
 }
 
 /// DER from DER or from the first PEM block with this label.
@@ -74,7 +77,7 @@ pub mod load {
     use super::{Cert, Crl, PkiError, pem_or_der_all};
 
     fn files(path: &Path) -> Result<Vec<std::path::PathBuf>, PkiError> {
-        let io = |e: std::io::Error| PkiError::Malformed(format!("{}: {e}", path.display()));
+        let io = |e: std::io::Error| PkiError::Unreadable(format!("{}: {e}", path.display()));
         if path.is_dir() {
             let mut out: Vec<_> = std::fs::read_dir(path)
                 .map_err(io)?
@@ -94,7 +97,7 @@ pub mod load {
         let mut out = Vec::new();
         for file in files(path)? {
             let bytes = std::fs::read(&file)
-                .map_err(|e| PkiError::Malformed(format!("{}: {e}", file.display())))?;
+                .map_err(|e| PkiError::Unreadable(format!("{}: {e}", file.display())))?;
             for der in pem_or_der_all(&bytes, "CERTIFICATE") {
                 out.push(
                     Cert::parse(&der)
@@ -110,7 +113,7 @@ pub mod load {
         let mut out = Vec::new();
         for file in files(path)? {
             let bytes = std::fs::read(&file)
-                .map_err(|e| PkiError::Malformed(format!("{}: {e}", file.display())))?;
+                .map_err(|e| PkiError::Unreadable(format!("{}: {e}", file.display())))?;
             for der in pem_or_der_all(&bytes, "X509 CRL") {
                 out.push(
                     Crl::parse(&der)

@@ -254,6 +254,22 @@ pub struct ResultService {
     verify: Arc<VerifyOptions>,
 }
 
+/// Result texts, at most: a title, the place before the date, body rows and each label or value
+/// of a row. A result is one A4 page; these bound the work before rendering says so.
+const MAX_TITLE_CHARS: usize = 300;
+const MAX_PLACE_CHARS: usize = 100;
+const MAX_FIELDS: usize = 40;
+const MAX_FIELD_CHARS: usize = 1000;
+
+/// Whether a result field's label says it prints a tax code ("Mã số thuế", "Mã số doanh
+/// nghiệp", "MST"), whatever its case and Unicode normalisation.
+fn prints_a_tax_code(label: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization as _;
+    let label: String = label.nfc().collect::<String>().to_lowercase();
+    let label = label.trim().trim_end_matches(':').trim();
+    label == "mst" || label.contains("mã số thuế") || label.contains("mã số doanh nghiệp")
+}
+
 /// Result codes are `<dossier code>-KQ<n>`: letters, digits and dashes only.
 pub fn plausible_code(code: &str) -> bool {
     code.len() <= 64
@@ -358,6 +374,37 @@ impl ResultService {
             return Err(ResultError::Invalid(
                 "place is required: the place printed before the date (địa danh)".into(),
             ));
+        }
+        // Text printed on one page: short, plain. (Rendering refuses what does not fit; this
+        // refuses what could never fit before any work is done.)
+        let plain = |what: String, text: &str, max: usize| {
+            if text.chars().count() > max || text.chars().any(char::is_control) {
+                Err(ResultError::Invalid(format!(
+                    "{what}: at most {max} characters, no control characters"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        plain("title".into(), &request.title, MAX_TITLE_CHARS)?;
+        plain("place".into(), &request.place, MAX_PLACE_CHARS)?;
+        if request.fields.len() > MAX_FIELDS {
+            return Err(ResultError::Invalid(format!(
+                "fields: at most {MAX_FIELDS} rows"
+            )));
+        }
+        for (i, (label, value)) in request.fields.iter().enumerate() {
+            plain(format!("fields[{i}] label"), label, MAX_FIELD_CHARS)?;
+            plain(format!("fields[{i}] value"), value, MAX_FIELD_CHARS)?;
+        }
+        // A field that prints a tax code holds one that passes the rule intake applies: a
+        // certificate is never issued for a code with a wrong check digit.
+        for (label, value) in &request.fields {
+            if prints_a_tax_code(label) {
+                crate::identifiers::TaxCode::parse(value).map_err(|e| {
+                    ResultError::Invalid(format!("the field {label:?}: {}", e.rule))
+                })?;
+            }
         }
         let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
         let title = match request.title.trim() {

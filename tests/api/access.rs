@@ -26,7 +26,7 @@ async fn every_api_call_needs_a_valid_token() {
         .client
         .post(app.url("/api/v1/dossiers"))
         .multipart(form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("a.pdf", "application/pdf", pdf("a"))],
         ))
         .send()
@@ -38,14 +38,14 @@ async fn every_api_call_needs_a_valid_token() {
 #[tokio::test]
 async fn a_business_never_sees_another_business_dossier() {
     let app = TestApp::spawn().await;
-    let mine = app.business_token("0101234567").await;
-    let theirs = app.business_token("0107654321").await;
+    let mine = app.business_token("0101234565").await;
+    let theirs = app.business_token("0107654326").await;
     let officer = app.token(Role::Officer).await;
     let d = app
         .submit_ok(
             &theirs,
             form(
-                &business_dossier("0107654321"),
+                &business_dossier("0107654326"),
                 vec![("a.pdf", "application/pdf", pdf("theirs"))],
             ),
         )
@@ -75,7 +75,7 @@ async fn a_business_never_sees_another_business_dossier() {
         .unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
     let page: serde_json::Value = app
-        .get(&mine, "/api/v1/dossiers?tax_code=0107654321")
+        .get(&mine, "/api/v1/dossiers?tax_code=0107654326")
         .await
         .json()
         .await
@@ -93,12 +93,12 @@ async fn a_business_never_sees_another_business_dossier() {
 #[tokio::test]
 async fn a_business_files_only_for_itself_and_an_archivist_not_at_all() {
     let app = TestApp::spawn().await;
-    let mine = app.business_token("0101234567").await;
+    let mine = app.business_token("0101234565").await;
     let r = app
         .submit(
             &mine,
             form(
-                &business_dossier("0107654321"),
+                &business_dossier("0107654326"),
                 vec![("a.pdf", "application/pdf", pdf("a"))],
             ),
         )
@@ -109,7 +109,7 @@ async fn a_business_files_only_for_itself_and_an_archivist_not_at_all() {
         .submit(
             &archivist,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", pdf("a"))],
             ),
         )
@@ -120,7 +120,7 @@ async fn a_business_files_only_for_itself_and_an_archivist_not_at_all() {
         .submit(
             &citizen,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", pdf("a"))],
             ),
         )
@@ -129,7 +129,7 @@ async fn a_business_files_only_for_itself_and_an_archivist_not_at_all() {
     assert_eq!(error_code(r).await, (403, "forbidden".into()));
     // And a business applicant cannot use a citizen's procedure, whoever files it.
     let officer = app.token(Role::Officer).await;
-    let birth = serde_json::json!({"procedure": "birth-registration", "applicant": {"tax_code": "0101234567", "name": "X"}});
+    let birth = serde_json::json!({"procedure": "birth-registration", "applicant": {"tax_code": "0101234565", "name": "X"}});
     let r = app
         .submit(
             &officer,
@@ -142,10 +142,10 @@ async fn a_business_files_only_for_itself_and_an_archivist_not_at_all() {
 #[tokio::test]
 async fn the_token_tells_who_you_are() {
     let app = TestApp::spawn().await;
-    let t = app.business_token("0101234567").await;
+    let t = app.business_token("0101234565").await;
     let me: serde_json::Value = app.get(&t, "/api/v1/me").await.json().await.unwrap();
     assert_eq!(me["role"], "business");
-    assert_eq!(me["tax_code"], "0101234567");
+    assert_eq!(me["tax_code"], "0101234565");
     let procedures: serde_json::Value = app
         .get(&t, "/api/v1/procedures")
         .await
@@ -257,7 +257,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
         ("owner", owner.clone(), true, false),
         (
             "another business",
-            app.business_token("0109999999").await,
+            app.business_token("0109999982").await,
             false,
             false,
         ),
@@ -370,7 +370,7 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
         &app.state().db,
         &motcua::auth::NewToken {
             role: Role::Business,
-            tax_code: Some(motcua::dossier::TaxCode::parse("0101234567").unwrap()),
+            tax_code: Some(motcua::dossier::TaxCode::parse("0101234565").unwrap()),
             id_number: None,
             agency: None,
             name: Some("head office".into()),
@@ -379,13 +379,13 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
     )
     .await
     .unwrap();
-    let parent_alone = app.business_token("0101234567").await;
-    let branch = app.business_token("0101234567-001").await;
+    let parent_alone = app.business_token("0101234565").await;
+    let branch = app.business_token("0101234565-001").await;
     let from_branch = app
         .submit_ok(
             &branch,
             form(
-                &business_dossier("0101234567-001"),
+                &business_dossier("0101234565-001"),
                 vec![("a.pdf", "application/pdf", pdf("branch"))],
             ),
         )
@@ -394,7 +394,7 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
         .submit_ok(
             &parent,
             form(
-                &business_dossier("0101234567-002"),
+                &business_dossier("0101234565-002"),
                 vec![("b.pdf", "application/pdf", pdf("filed for a branch"))],
             ),
         )
@@ -403,12 +403,12 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
         .submit_ok(
             &parent,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("c.pdf", "application/pdf", pdf("head office"))],
             ),
         )
         .await;
-    let other = app.business_token("0101234568-001").await;
+    let other = app.business_token("0101234572-001").await;
     let path = |d: &Value| format!("/api/v1/dossiers/{}", d["id"].as_str().unwrap());
     assert_eq!(app.get(&parent, &path(&from_branch)).await.status(), 200);
     assert_eq!(app.get(&parent, &path(&from_parent)).await.status(), 200);
@@ -428,16 +428,16 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
         }
     };
     assert_eq!(listed(&parent, "").await, 3);
-    assert_eq!(listed(&parent, "?tax_code=0101234567-001").await, 1);
+    assert_eq!(listed(&parent, "?tax_code=0101234565-001").await, 1);
     assert_eq!(listed(&parent_alone, "").await, 1);
-    assert_eq!(listed(&parent_alone, "?tax_code=0101234567-001").await, 0);
+    assert_eq!(listed(&parent_alone, "?tax_code=0101234565-001").await, 0);
     assert_eq!(listed(&branch, "").await, 1);
     // Without branches, filing for one is refused.
     let r = app
         .submit(
             &parent_alone,
             form(
-                &business_dossier("0101234567-001"),
+                &business_dossier("0101234565-001"),
                 vec![("d.pdf", "application/pdf", pdf("no"))],
             ),
         )

@@ -24,7 +24,7 @@ async fn concurrent_submissions_across_two_instances_get_unique_consecutive_code
                 .post(format!("{base}/api/v1/dossiers"))
                 .bearer_auth(token)
                 .multipart(form(
-                    &business_dossier("0101234567"),
+                    &business_dossier("0101234565"),
                     vec![("a.pdf", "application/pdf", pdf(&format!("concurrent {i}")))],
                 ))
                 .send()

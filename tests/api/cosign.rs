@@ -329,12 +329,12 @@ async fn a_result_co_signed_by_a_second_agency_passes_the_public_check() {
     use crate::support::{TestApp, business_dossier, form, pdf};
 
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let filed = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("giay-de-nghi.pdf", "application/pdf", pdf("de nghi"))],
             ),
         )

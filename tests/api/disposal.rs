@@ -34,7 +34,7 @@ pub async fn imported(app: &TestApp, dir: &std::path::Path) -> (Value, Value) {
         }
     };
     (
-        one("tax_code=0101234567").await,
+        one("tax_code=0101234565").await,
         one("id_number=001085012345").await,
     )
 }

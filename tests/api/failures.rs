@@ -147,7 +147,7 @@ async fn s3_failure_mid_upload() {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("before.pdf", "application/pdf", pdf("before"))],
             ),
         )
@@ -158,7 +158,7 @@ async fn s3_failure_mid_upload() {
         .post(format!("http://{}/api/v1/dossiers", faulty.addr()))
         .bearer_auth(&officer)
         .multipart(form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("scan.png", "image/png", big_png(24 << 20))],
         ))
         .send()
@@ -203,7 +203,7 @@ async fn local_failure_while_placing() {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("before.pdf", "application/pdf", pdf("before"))],
             ),
         )
@@ -222,7 +222,7 @@ async fn local_failure_while_placing() {
         .submit(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("scan.png", "image/png", bytes.clone())],
             ),
         )
@@ -246,7 +246,7 @@ async fn local_failure_while_placing() {
     app.submit_ok(
         &officer,
         form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("scan.png", "image/png", bytes)],
         ),
     )
@@ -271,7 +271,7 @@ async fn a_client_that_goes_away_mid_upload_leaves_no_record() {
     let form = Form::new()
         .part(
             "dossier",
-            Part::text(business_dossier("0101234567").to_string()),
+            Part::text(business_dossier("0101234565").to_string()),
         )
         .part("file", part);
     let sent = app
@@ -305,7 +305,7 @@ async fn the_sweep_removes_orphans_and_keeps_referenced_objects() {
     app.submit_ok(
         &officer,
         form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("a.pdf", "application/pdf", kept.clone())],
         ),
     )

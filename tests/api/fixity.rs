@@ -9,12 +9,12 @@ use crate::support::*;
 #[tokio::test]
 async fn an_audit_resumes_where_it_stopped_finds_changed_objects_and_is_logged() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![
                     ("a.pdf", "application/pdf", pdf("fixity a")),
                     ("b.pdf", "application/pdf", pdf("fixity b")),

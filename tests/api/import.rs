@@ -19,8 +19,8 @@ pub fn old_archive(dir: &Path) -> std::path::PathBuf {
     std::fs::write(
         folder.join("records.csv"),
         "file,source_code,procedure,applicant_name,tax_code,id_number,submitted_on,closed_on,title\n\
-         2014/don-dang-ky.pdf,HS-2014-0001,business-registration,\"Công ty TNHH Ánh Dương, Hà Nội\",0101234567,,2014-03-03,2014-03-20,Đăng ký thành lập\n\
-         2014/giay-phep.png,HS-2014-0001,business-registration,\"Công ty TNHH Ánh Dương, Hà Nội\",0101234567,,2014-03-03,2014-03-20,\n\
+         2014/don-dang-ky.pdf,HS-2014-0001,business-registration,\"Công ty TNHH Ánh Dương, Hà Nội\",0101234565,,2014-03-03,2014-03-20,Đăng ký thành lập\n\
+         2014/giay-phep.png,HS-2014-0001,business-registration,\"Công ty TNHH Ánh Dương, Hà Nội\",0101234565,,2014-03-03,2014-03-20,\n\
          2014/to-khai.pdf,HS-2014-0002,health-insurance-card,Nguyễn Văn Bình,,001085012345,2014-06-02,2014-06-10,\n",
     )
     .unwrap();
@@ -67,7 +67,7 @@ async fn an_archive_folder_and_its_csv_become_closed_logged_dossiers_once() {
 
     // The business's record: closed, filed on its day, both files as scanned.
     let archivist = app.token(Role::Archivist).await;
-    let found = dossiers(&app, &archivist, "tax_code=0101234567").await;
+    let found = dossiers(&app, &archivist, "tax_code=0101234565").await;
     assert_eq!(found.len(), 1);
     let id = found[0]["id"].as_str().unwrap();
     let d: Value = app
@@ -124,7 +124,7 @@ async fn an_archive_folder_and_its_csv_become_closed_logged_dossiers_once() {
         "{out:?}"
     );
     assert_eq!(
-        dossiers(&app, &archivist, "tax_code=0101234567")
+        dossiers(&app, &archivist, "tax_code=0101234565")
             .await
             .len(),
         1
@@ -178,13 +178,14 @@ async fn a_bad_csv_is_refused_whole_with_every_problem_and_writes_nothing() {
     std::fs::write(
         &csv,
         "file,source_code,procedure,applicant_name,tax_code,id_number,submitted_on,closed_on\n\
-         2014/don-dang-ky.pdf,A,business-registration,X,0101234567,,2014-03-03,2014-03-20\n\
-         2014/missing.pdf,B,business-registration,X,0101234567,,2014-03-03,2014-03-20\n\
+         2014/don-dang-ky.pdf,A,business-registration,X,0101234565,,2014-03-03,2014-03-20\n\
+         2014/missing.pdf,B,business-registration,X,0101234565,,2014-03-03,2014-03-20\n\
          2014/giay-phep.png,C,business-registration,X,12345,,2014-03-03,2014-03-20\n\
          2014/to-khai.pdf,D,no-such-procedure,X,,001085012345,2014-03-03,2014-03-20\n\
-         notes.txt,E,business-registration,X,0101234567,,2014-03-03,2014-03-20\n\
-         ../outside.pdf,F,business-registration,X,0101234567,,2014-03-03,2014-03-20\n\
-         2014/don-dang-ky.pdf,G,business-registration,X,0101234567,,2014-03-20,2014-03-03\n",
+         notes.txt,E,business-registration,X,0101234565,,2014-03-03,2014-03-20\n\
+         ../outside.pdf,F,business-registration,X,0101234565,,2014-03-03,2014-03-20\n\
+         2014/don-dang-ky.pdf,G,business-registration,X,0101234565,,2014-03-20,2014-03-03\n\
+         2014/nowhere.pdf,H,no-procedure,X,12,,2014-03-03,yesterday\n",
     )
     .unwrap();
     let out = import(&app, &folder, &csv, &[]).await;
@@ -197,6 +198,11 @@ async fn a_bad_csv_is_refused_whole_with_every_problem_and_writes_nothing() {
         "line 6: file \"notes.txt\" is not a PDF",
         "line 7: file \"../outside.pdf\" is not a path inside the folder",
         "line 8: closed_on",
+        // Every problem of one row, not only the first.
+        "line 9: tax_code",
+        "line 9: submitted_on and closed_on are dates",
+        "line 9: procedure \"no-procedure\"",
+        "line 9: file \"2014/nowhere.pdf\"",
     ] {
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
     }
@@ -214,7 +220,18 @@ async fn a_bad_csv_is_refused_whole_with_every_problem_and_writes_nothing() {
     std::fs::write(&csv, "file,colour\nx.pdf,red\n").unwrap();
     let out = import(&app, &folder, &csv, &[]).await;
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown column \"colour\""));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown column \"colour\""), "{stderr}");
+    // One problem is one problem, not "1 problems".
+    std::fs::write(
+        &csv,
+        "file,source_code,procedure,applicant_name,tax_code,submitted_on,closed_on\n\
+         2014/don-dang-ky.pdf,A,no-such-procedure,X,0101234565,2014-03-03,2014-03-20\n",
+    )
+    .unwrap();
+    let out = import(&app, &folder, &csv, &[]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 problem in the import"), "{stderr}");
     let out = import(&app, &dir.path().join("nowhere"), &csv, &[]).await;
     assert_eq!(out.status.code(), Some(3));
 }

@@ -8,13 +8,13 @@ use crate::support::*;
 #[tokio::test]
 async fn a_business_submits_a_dossier_and_gets_its_code_and_documents() {
     let app = TestApp::spawn().await;
-    let token = app.business_token("0101234567").await;
+    let token = app.business_token("0101234565").await;
     let pdf = pdf("application form");
     let body = app
         .submit_ok(
             &token,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![
                     ("don-dang-ky.pdf", "application/pdf", pdf.clone()),
                     ("chu-ky.p7s", "application/pkcs7-signature", p7s()),
@@ -28,7 +28,7 @@ async fn a_business_submits_a_dossier_and_gets_its_code_and_documents() {
     assert_eq!(body["status"], "RECEIVED");
     assert_eq!(body["received_at"], body["submitted_at"]);
     assert_eq!(body["procedure"], "business-registration");
-    assert_eq!(body["applicant"]["tax_code"], "0101234567");
+    assert_eq!(body["applicant"]["tax_code"], "0101234565");
     let code = body["code"].as_str().unwrap();
     let parts: Vec<&str> = code.split('-').collect();
     assert_eq!(parts.len(), 3, "{code}");
@@ -85,7 +85,7 @@ async fn identical_bytes_are_stored_once() {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", same.clone())],
             ),
         )
@@ -94,7 +94,7 @@ async fn identical_bytes_are_stored_once() {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0107654321"),
+                &business_dossier("0107654326"),
                 vec![("b.pdf", "application/pdf", same.clone())],
             ),
         )
@@ -138,7 +138,7 @@ async fn refused(app: &TestApp, token: &str, form: Form) -> (u16, String) {
 async fn refusals_carry_status_and_stable_codes() {
     let app = TestApp::spawn().await;
     let officer = app.token(motcua::auth::Role::Officer).await;
-    let ok = business_dossier("0101234567");
+    let ok = business_dossier("0101234565");
     let good_pdf = || ("a.pdf", "application/pdf", pdf("a"));
 
     // Missing parts and fields: 422.
@@ -169,7 +169,7 @@ async fn refusals_carry_status_and_stable_codes() {
         (422, "invalid_field".into())
     );
     let unknown =
-        json!({"procedure": "moon-landing", "applicant": {"tax_code": "0101234567", "name": "X"}});
+        json!({"procedure": "moon-landing", "applicant": {"tax_code": "0101234565", "name": "X"}});
     assert_eq!(
         refused(&app, &officer, form(&unknown, vec![good_pdf()])).await,
         (422, "unknown_procedure".into())
@@ -300,7 +300,7 @@ async fn size_limits_per_file_and_per_request_answer_413() {
     })
     .await;
     let officer = app.token(motcua::auth::Role::Officer).await;
-    let ok = business_dossier("0101234567");
+    let ok = business_dossier("0101234565");
     let big = |n: usize| {
         let mut v = png();
         v.resize(n, 0);
@@ -349,7 +349,7 @@ async fn codes_count_up_per_unit_and_day() {
             .submit_ok(
                 &officer,
                 form(
-                    &business_dossier("0101234567"),
+                    &business_dossier("0101234565"),
                     vec![("a.pdf", "application/pdf", pdf(&i.to_string()))],
                 ),
             )

@@ -63,7 +63,7 @@ async fn a_1_gib_upload_streams_with_bounded_memory() {
     let form = Form::new()
         .part(
             "dossier",
-            Part::text(business_dossier("0101234567").to_string()),
+            Part::text(business_dossier("0101234565").to_string()),
         )
         .part(
             "file",

@@ -38,7 +38,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![
                     ("a.pdf", "application/pdf", pdf("one")),
                     ("b.png", "image/png", png()),
@@ -82,7 +82,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     // No personal data in the log.
     let all = serde_json::to_string(&entries).unwrap();
     assert!(
-        !all.contains("0101234567") && !all.contains("Công ty"),
+        !all.contains("0101234565") && !all.contains("Công ty"),
         "{all}"
     );
 
@@ -117,7 +117,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     app.submit_ok(
         &officer,
         form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("c.pdf", "application/pdf", pdf("two"))],
         ),
     )
@@ -142,13 +142,13 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
 #[tokio::test]
 async fn a_document_proof_checks_offline_and_catches_a_swapped_document() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let bytes = pdf("proof me");
     let d = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", bytes.clone())],
             ),
         )
@@ -162,7 +162,7 @@ async fn a_document_proof_checks_offline_and_catches_a_swapped_document() {
     assert_eq!(proven.document, doc);
 
     // Another business cannot see it.
-    let other = app.business_token("0107654321").await;
+    let other = app.business_token("0107654326").await;
     let r = app
         .get(&other, &format!("/api/v1/documents/{doc}/proof"))
         .await;
@@ -218,7 +218,7 @@ async fn a_document_proof_checks_offline_and_catches_a_swapped_document() {
 #[tokio::test]
 async fn the_log_is_for_staff_unless_made_public() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     for path in [
         "/api/v1/ledger/key",
         "/api/v1/ledger/checkpoint",
@@ -283,7 +283,7 @@ async fn concurrent_appends_from_two_instances_make_one_consistent_tree() {
                 .post(format!("{base}/api/v1/dossiers"))
                 .bearer_auth(token)
                 .multipart(form(
-                    &business_dossier("0101234567"),
+                    &business_dossier("0101234565"),
                     vec![("a.pdf", "application/pdf", pdf(&format!("c{i}")))],
                 ))
                 .send()
@@ -346,7 +346,7 @@ async fn every_archivist_read_is_logged() {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", pdf("read"))],
             ),
         )
@@ -476,7 +476,7 @@ async fn results_and_signature_reports_are_provable_offline() {
         let bad = check().await.unwrap();
         assert_eq!(bad.status.code(), Some(1), "{format}");
         // Another applicant may not even ask.
-        let stranger = app.business_token("0109999999").await;
+        let stranger = app.business_token("0109999982").await;
         assert_eq!(app.get(&stranger, &proof_path).await.status(), 404);
     }
 }

@@ -11,6 +11,7 @@ static ALLOCATOR: hostile::Counting = hostile::Counting;
 mod access;
 mod appearance;
 mod archive;
+mod clear_errors;
 mod concurrency;
 mod cosign;
 pub mod disposal;

@@ -58,12 +58,12 @@ async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() 
         });
     })
     .await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("don.pdf", "application/pdf", pdf("don"))],
             ),
         )
@@ -137,12 +137,12 @@ async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() 
 #[tokio::test]
 async fn without_a_webhook_nothing_is_queued() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("don.pdf", "application/pdf", pdf("don"))],
             ),
         )

@@ -124,9 +124,9 @@ async fn a_store_without_object_lock_locks_nothing_and_fails_nothing() {
     let app = TestApp::spawn().await;
     let d = app
         .submit_ok(
-            &app.business_token("0101234567").await,
+            &app.business_token("0101234565").await,
             form(
-                &crate::support::business_dossier("0101234567"),
+                &crate::support::business_dossier("0101234565"),
                 vec![("don.pdf", "application/pdf", pdf("unlocked"))],
             ),
         )
@@ -160,12 +160,12 @@ async fn objects_are_locked_in_compliance_mode_for_their_records_retention() {
     assert_eq!(ready["checks"]["object_lock"], "enabled", "{ready}");
 
     // A business registration is kept permanently: its files for 100 years.
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &crate::support::business_dossier("0101234567"),
+                &crate::support::business_dossier("0101234565"),
                 vec![("don.pdf", "application/pdf", pdf("permanent"))],
             ),
         )
@@ -287,12 +287,12 @@ async fn a_disposal_on_a_locked_bucket_deletes_every_version_once_the_lock_ran_o
 async fn objects_not_locked_yet_are_locked_by_the_next_pass() {
     let moto = moto().await;
     let app = locked_app(&moto).await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &crate::support::business_dossier("0101234567"),
+                &crate::support::business_dossier("0101234565"),
                 vec![("don.pdf", "application/pdf", pdf("lost lock"))],
             ),
         )

@@ -16,12 +16,12 @@ fn scan(name: &str) -> Vec<u8> {
 
 /// A business-registration dossier (four papers) awaiting its originals, and an officer.
 async fn awaiting(app: &TestApp) -> (String, String) {
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("giay-de-nghi.pdf", "application/pdf", pdf("de nghi"))],
             ),
         )
@@ -373,12 +373,12 @@ async fn scans_below_200_dpi_or_not_in_colour_are_refused_or_with_warn_recorded_
 #[tokio::test]
 async fn only_officers_who_see_the_dossier_handle_its_originals_and_only_while_it_awaits_them() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("don.pdf", "application/pdf", pdf("don"))],
             ),
         )
@@ -393,7 +393,7 @@ async fn only_officers_who_see_the_dossier_handle_its_originals_and_only_while_i
     let (status, code) = error_code(upload(&app, &officer, &id, "passport", &good()).await).await;
     assert_eq!((status, code.as_str()), (422, "unknown_component"));
     // The owner sees the dossier but does not scan at the counter; strangers do not see it.
-    let owner = app.business_token("0101234567").await;
+    let owner = app.business_token("0101234565").await;
     let (status, _) = error_code(upload(&app, &owner, &id, "application", &good()).await).await;
     assert_eq!(status, 403);
     let (status, _) = error_code(
@@ -408,7 +408,7 @@ async fn only_officers_who_see_the_dossier_handle_its_originals_and_only_while_i
     )
     .await;
     assert_eq!(status, 403);
-    let stranger = app.business_token("0109999999").await;
+    let stranger = app.business_token("0109999982").await;
     let (status, _) = error_code(upload(&app, &stranger, &id, "application", &good()).await).await;
     assert_eq!(status, 404);
     let r = app

@@ -69,7 +69,7 @@ async fn a_full_upload_pool_refuses_uploads_with_503_while_reads_go_on_and_ready
         s.admission.max_uploads = 1;
     })
     .await;
-    let token = app.business_token("0101234567").await;
+    let token = app.business_token("0101234565").await;
     assert_eq!(readyz(&app).await.0, 200);
     // An upload that has started and is not finished holds the only upload slot.
     let held = open_upload(&app, &token).await;
@@ -84,7 +84,7 @@ async fn a_full_upload_pool_refuses_uploads_with_503_while_reads_go_on_and_ready
         .submit(
             &token,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", pdf("a"))],
             ),
         )
@@ -108,7 +108,7 @@ async fn a_full_upload_pool_refuses_uploads_with_503_while_reads_go_on_and_ready
     app.submit_ok(
         &token,
         form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("a.pdf", "application/pdf", pdf("a"))],
         ),
     )
@@ -118,7 +118,7 @@ async fn a_full_upload_pool_refuses_uploads_with_503_while_reads_go_on_and_ready
 #[tokio::test]
 async fn the_node_at_capacity_answers_503_with_retry_after_instead_of_queueing() {
     let app = TestApp::spawn_with(|s| s.admission.max_in_flight = 1).await;
-    let token = app.business_token("0101234567").await;
+    let token = app.business_token("0101234565").await;
     // Many reads at once on one slot: some are refused, none waits in a queue, all answer.
     let mut tasks = Vec::new();
     for _ in 0..32 {
@@ -149,8 +149,8 @@ async fn the_node_at_capacity_answers_503_with_retry_after_instead_of_queueing()
 #[tokio::test]
 async fn a_caller_holds_at_most_its_share_of_uploads_and_others_still_upload() {
     let app = TestApp::spawn_with(|s| s.admission.max_uploads_per_caller = 2).await;
-    let greedy = app.business_token("0101234567").await;
-    let other = app.business_token("0109999999").await;
+    let greedy = app.business_token("0101234565").await;
+    let other = app.business_token("0109999982").await;
     let first = open_upload(&app, &greedy).await;
     let second = open_upload(&app, &greedy).await;
     eventually(10, "two uploads in flight", || async {
@@ -161,7 +161,7 @@ async fn a_caller_holds_at_most_its_share_of_uploads_and_others_still_upload() {
         .submit(
             &greedy,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", pdf("a"))],
             ),
         )
@@ -170,7 +170,7 @@ async fn a_caller_holds_at_most_its_share_of_uploads_and_others_still_upload() {
     app.submit_ok(
         &other,
         form(
-            &business_dossier("0109999999"),
+            &business_dossier("0109999982"),
             vec![("b.pdf", "application/pdf", pdf("b"))],
         ),
     )
@@ -186,7 +186,7 @@ async fn a_body_that_stalls_is_cut_with_408_and_gives_its_slot_back() {
         s.connections.min_body_rate = 1024;
     })
     .await;
-    let token = app.business_token("0101234567").await;
+    let token = app.business_token("0101234565").await;
     // It sent its first bytes, then one byte now and then: far below 1 KiB per second.
     let stalled = open_upload(&app, &token).await;
     let trickle = {
@@ -212,7 +212,7 @@ async fn a_body_that_stalls_is_cut_with_408_and_gives_its_slot_back() {
     app.submit_ok(
         &token,
         form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("a.pdf", "application/pdf", pdf("a"))],
         ),
     )
@@ -338,8 +338,8 @@ async fn slow_uploads_from_four_tokens_do_not_starve_anyone_else() {
     })
     .await;
     let mut attackers = Vec::new();
-    for i in 0..4 {
-        attackers.push(app.business_token(&format!("010123456{i}")).await);
+    for tax_code in ["0101234572", "0101234597", "0101234607", "0101234614"] {
+        attackers.push(app.business_token(tax_code).await);
     }
     let mut slow = Vec::new();
     for token in &attackers {
@@ -358,7 +358,7 @@ async fn slow_uploads_from_four_tokens_do_not_starve_anyone_else() {
         }
     }
     let citizen = app.citizen_token("001203004567").await;
-    let business = app.business_token("0109999999").await;
+    let business = app.business_token("0109999982").await;
     for round in 0..5 {
         assert_eq!(
             app.get(&citizen, "/api/v1/dossiers").await.status(),
@@ -368,7 +368,7 @@ async fn slow_uploads_from_four_tokens_do_not_starve_anyone_else() {
         app.submit_ok(
             &business,
             form(
-                &business_dossier("0109999999"),
+                &business_dossier("0109999982"),
                 vec![("a.pdf", "application/pdf", pdf(&format!("round {round}")))],
             ),
         )

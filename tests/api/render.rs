@@ -31,7 +31,7 @@ fn sample(kind: ResultKind) -> ResultDocument {
                 "Công ty TNHH Một Thành Viên Ánh Dương".into(),
             ),
             ("Người đại diện, địa chỉ".into(), ADDRESS.into()),
-            ("Mã số doanh nghiệp".into(), "0109876543".into()),
+            ("Mã số doanh nghiệp".into(), "0109876532".into()),
         ],
         place: "Hà Nội".into(),
         issued_at: datetime!(2026-11-28 02:30:00 UTC),

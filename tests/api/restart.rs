@@ -6,7 +6,7 @@ use crate::support::*;
 async fn a_crash_right_after_the_acknowledgement_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let settings = fresh_settings(&dir).await;
-    let token = cli_token(&settings, "business", &["--tax-code", "0101234567"]).await;
+    let token = cli_token(&settings, "business", &["--tax-code", "0101234565"]).await;
     assert!(token.starts_with("mct_"), "{token}");
 
     let mut first = spawn_process(&settings, &[]).await;
@@ -16,7 +16,7 @@ async fn a_crash_right_after_the_acknowledgement_loses_nothing() {
         .post(format!("{}/api/v1/dossiers", first.base))
         .bearer_auth(&token)
         .multipart(form(
-            &business_dossier("0101234567"),
+            &business_dossier("0101234565"),
             vec![("a.pdf", "application/pdf", bytes.clone())],
         ))
         .send()

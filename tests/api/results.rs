@@ -29,7 +29,7 @@ fn certificate_request() -> Value {
         "kind": "business_registration",
         "fields": [
             ["Tên doanh nghiệp", "CÔNG TY TNHH MỘT THÀNH VIÊN ÁNH DƯƠNG"],
-            ["Mã số doanh nghiệp", "0101234567"],
+            ["Mã số doanh nghiệp", "0101234565"],
             ["Địa chỉ trụ sở chính", "Số 1 phố Láng Thượng, phường Láng Thượng, quận Đống Đa, Hà Nội"],
             ["Người đại diện theo pháp luật", "Nguyễn Thị Hồng Nhung"]
         ],
@@ -86,7 +86,7 @@ async fn download(app: &TestApp, token: &str, code: &str) -> (reqwest::header::H
 #[tokio::test]
 async fn an_officer_issues_a_signed_result_that_independent_validators_accept() {
     let app = TestApp::spawn().await;
-    let (dossier, dossier_code) = filed_dossier(&app, "0101234567").await;
+    let (dossier, dossier_code) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let result = issue_ok(&app, &officer, &dossier).await;
     let code = result["code"].as_str().unwrap();
@@ -136,7 +136,7 @@ async fn an_officer_issues_a_signed_result_that_independent_validators_accept() 
 #[tokio::test]
 async fn the_public_page_says_genuine_without_a_token_and_checks_uploads() {
     let app = TestApp::spawn().await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let result = issue_ok(&app, &officer, &dossier).await;
     let code = result["code"].as_str().unwrap();
@@ -159,7 +159,7 @@ async fn the_public_page_says_genuine_without_a_token_and_checks_uploads() {
     assert!(html.contains(code));
     assert!(html.contains("TOTAL_PASSED"), "{html}");
     // The applicant's data is not on the public page.
-    assert!(!html.contains("0101234567"), "{html}");
+    assert!(!html.contains("0101234565"), "{html}");
 
     let as_json: Value = public_verification(&app, code).await;
     assert_eq!(as_json["verdict"], "genuine", "{as_json}");
@@ -214,7 +214,7 @@ async fn the_public_page_says_genuine_without_a_token_and_checks_uploads() {
 #[tokio::test]
 async fn results_are_numbered_per_dossier_and_never_overwritten() {
     let app = TestApp::spawn().await;
-    let (dossier, dossier_code) = filed_dossier(&app, "0101234567").await;
+    let (dossier, dossier_code) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     // Concurrent issues get consecutive numbers, none lost.
     let request = certificate_request();
@@ -263,7 +263,7 @@ async fn results_are_numbered_per_dossier_and_never_overwritten() {
 #[tokio::test]
 async fn revoking_is_a_logged_event_and_the_revoked_pdf_stays_retrievable() {
     let app = TestApp::spawn().await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let result = issue_ok(&app, &officer, &dossier).await;
     let code = result["code"].as_str().unwrap();
@@ -316,9 +316,9 @@ async fn revoking_is_a_logged_event_and_the_revoked_pdf_stays_retrievable() {
 #[tokio::test]
 async fn only_officers_issue_and_applicants_see_only_their_own_results() {
     let app = TestApp::spawn().await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
-    let owner = app.business_token("0101234567").await;
-    let other = app.business_token("0312345675").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
+    let owner = app.business_token("0101234565").await;
+    let other = app.business_token("0312345673").await;
     let archivist = app.token(Role::Archivist).await;
     let officer = app.token(Role::Officer).await;
 
@@ -364,7 +364,7 @@ async fn only_officers_issue_and_applicants_see_only_their_own_results() {
 #[tokio::test]
 async fn bad_issue_requests_get_clear_errors_and_issue_nothing() {
     let app = TestApp::spawn().await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let cases = [
         (
@@ -425,7 +425,7 @@ async fn bad_issue_requests_get_clear_errors_and_issue_nothing() {
 async fn a_receipt_with_its_due_date_is_issued_as_a_pades_b_t_result_with_a_timestamp() {
     let tsa = crate::signing::loopback_tsa();
     let app = TestApp::spawn_with(|s| s.issuer.tsa = Some(tsa.clone())).await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let r = issue(
         &app,
@@ -455,7 +455,7 @@ async fn a_receipt_with_its_due_date_is_issued_as_a_pades_b_t_result_with_a_time
 #[tokio::test]
 async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_any_result() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let scan = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/scans/a4-rgb-100dpi.jpg"
@@ -465,7 +465,7 @@ async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_an
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![
                     ("giay-de-nghi.pdf", "application/pdf", pdf("de nghi")),
                     ("ban-goc-scan.jpg", "image/jpeg", scan),
@@ -503,7 +503,7 @@ async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_an
     assert_eq!(public["verdict"], "genuine", "{public}");
 
     // Not a scan of this dossier: 404; no document named: 422.
-    let other = filed_dossier(&app, "0101234567").await.0;
+    let other = filed_dossier(&app, "0101234565").await.0;
     let r = issue(
         &app,
         &officer,
@@ -519,7 +519,7 @@ async fn a_certified_copy_of_a_scan_in_the_dossier_is_issued_and_checked_like_an
 #[tokio::test]
 async fn without_an_issuing_identity_issuing_answers_503_and_records_nothing() {
     let app = TestApp::spawn_with(|s| s.issuer.demo = false).await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let r = issue(&app, &officer, &dossier, &certificate_request()).await;
     assert_eq!(error_code(r).await, (503, "no_issuer".into()));
@@ -544,7 +544,7 @@ async fn a_configured_agency_identity_signs_and_the_agency_trust_store_judges_th
         s.signatures.agency_trust = Some(format!("{pki}/root-ca.pem").into());
     })
     .await;
-    let (dossier, _) = filed_dossier(&app, "0101234567").await;
+    let (dossier, _) = filed_dossier(&app, "0101234565").await;
     let officer = app.token(Role::Officer).await;
     let result = issue_ok(&app, &officer, &dossier).await;
     assert_eq!(result["agency"], "Sở Tư pháp thành phố Hà Nội");

@@ -121,12 +121,12 @@ async fn retention_counts_from_the_closing_year_and_a_legal_hold_suspends_dispos
     assert!(!serde_json::to_string(&entries).unwrap().contains("Tòa án"));
 
     // A permanent record has no disposal date, closed or not.
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let b = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", pdf("a"))],
             ),
         )

@@ -21,13 +21,13 @@ async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<String> {
 #[tokio::test]
 async fn dossiers_are_found_by_document_digest_result_code_and_agency() {
     let app = TestApp::spawn().await;
-    let business = app.business_token("0101234567").await;
+    let business = app.business_token("0101234565").await;
     let doc = pdf("the one to find");
     let a = app
         .submit_ok(
             &business,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![("a.pdf", "application/pdf", doc.clone())],
             ),
         )

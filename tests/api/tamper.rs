@@ -14,7 +14,7 @@ async fn populated() -> (TestApp, serde_json::Value) {
         .submit_ok(
             &officer,
             form(
-                &business_dossier("0101234567"),
+                &business_dossier("0101234565"),
                 vec![
                     ("a.pdf", "application/pdf", pdf("tamper a")),
                     ("b.png", "image/png", png()),
@@ -25,7 +25,7 @@ async fn populated() -> (TestApp, serde_json::Value) {
     app.submit_ok(
         &officer,
         form(
-            &business_dossier("0107654321"),
+            &business_dossier("0107654326"),
             vec![("c.pdf", "application/pdf", pdf("tamper c"))],
         ),
     )

@@ -72,7 +72,7 @@ fn statuses(d: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_dossier_is_received_at_intake_and_walks_to_returned_with_every_move_logged() {
     let app = TestApp::spawn().await;
-    let (business, d) = filed(&app, "0101234567").await;
+    let (business, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     // The technical checks at intake passed: the system received it, with the receipt time.
     assert_eq!(d["status"], "RECEIVED", "{d}");
@@ -184,7 +184,7 @@ async fn accepting_a_dossier_signed_by_its_applicant_waives_the_counter_visit() 
 #[tokio::test]
 async fn an_illegal_move_gets_409_listing_the_moves_the_caller_may_make() {
     let app = TestApp::spawn().await;
-    let (_, d) = filed(&app, "0101234567").await;
+    let (_, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     let officer = app.token(Role::Officer).await;
     let r = post_move(&app, &officer, id, json!({"to": "PROCESSING"})).await;
@@ -222,7 +222,7 @@ async fn an_illegal_move_gets_409_listing_the_moves_the_caller_may_make() {
 #[tokio::test]
 async fn roles_that_may_not_make_a_move_get_403_and_callers_who_may_not_see_it_404() {
     let app = TestApp::spawn().await;
-    let (owner, d) = filed(&app, "0101234567").await;
+    let (owner, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     let archivist = app.token(Role::Archivist).await;
     let admin = app.token(Role::Admin).await;
@@ -232,7 +232,7 @@ async fn roles_that_may_not_make_a_move_get_403_and_callers_who_may_not_see_it_4
         assert_eq!((status, code.as_str()), (403, "forbidden"));
     }
     // Another business, a citizen, a made-up id and a malformed one: nothing to move.
-    let stranger = app.business_token("0109999999").await;
+    let stranger = app.business_token("0109999982").await;
     let citizen = app.citizen_token("001203004567").await;
     for token in [&stranger, &citizen] {
         let (status, code) =
@@ -259,7 +259,7 @@ async fn roles_that_may_not_make_a_move_get_403_and_callers_who_may_not_see_it_4
 #[tokio::test]
 async fn rejections_and_supplement_requests_need_a_reason_and_the_applicant_answers_a_request() {
     let app = TestApp::spawn().await;
-    let (owner, d) = filed(&app, "0101234567").await;
+    let (owner, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     let officer = app.token(Role::Officer).await;
     for body in [
@@ -306,7 +306,7 @@ async fn rejections_and_supplement_requests_need_a_reason_and_the_applicant_answ
 #[tokio::test]
 async fn bad_move_requests_get_clear_errors() {
     let app = TestApp::spawn().await;
-    let (_, d) = filed(&app, "0101234567").await;
+    let (_, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     let officer = app.token(Role::Officer).await;
     for (body, expected) in [
@@ -333,7 +333,7 @@ async fn bad_move_requests_get_clear_errors() {
 #[tokio::test]
 async fn a_stale_version_is_refused_and_nothing_is_recorded() {
     let app = TestApp::spawn().await;
-    let (_, d) = filed(&app, "0101234567").await;
+    let (_, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     let officer = app.token(Role::Officer).await;
     let seen = d["version"].as_i64().unwrap();
@@ -364,7 +364,7 @@ async fn a_stale_version_is_refused_and_nothing_is_recorded() {
 #[tokio::test]
 async fn concurrent_moves_from_one_version_record_exactly_one() {
     let app = TestApp::spawn().await;
-    let (_, d) = filed(&app, "0101234567").await;
+    let (_, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap().to_owned();
     let seen = d["version"].as_i64().unwrap();
     let mut officers = Vec::new();
@@ -485,7 +485,7 @@ mod deadlines {
         );
         let calendar = Calendar::parse_holidays(&holidays).unwrap();
         let app = app_with_holidays(&holidays).await;
-        let (_, d) = filed(&app, "0101234567").await;
+        let (_, d) = filed(&app, "0101234565").await;
         // business-registration: 3 working days.
         let due = calendar.add_working_days(today, 3).to_string();
         assert_eq!(d["due_date"], due.as_str(), "{d}");
@@ -500,7 +500,7 @@ mod deadlines {
         )
         .await;
         assert!(d.get("due_date").is_none(), "{d}");
-        let owner = app.business_token("0101234567").await;
+        let owner = app.business_token("0101234565").await;
         let d = move_ok(&app, &owner, id, json!({"to": "RECEIVED"})).await;
         // Asked and answered the same day: no working day was lost.
         assert_eq!(d["due_date"], due.as_str(), "{d}");
@@ -534,10 +534,10 @@ mod deadlines {
     async fn staff_list_overdue_and_due_soon_dossiers_per_agency() {
         let app = TestApp::spawn().await;
         let today = motcua::workflow::calendar::today();
-        let (_, late) = filed(&app, "0101234567").await;
-        let (_, soon) = filed(&app, "0101234568").await;
-        let (_, later) = filed(&app, "0101234569").await;
-        let (_, done) = filed(&app, "0101234560").await;
+        let (_, late) = filed(&app, "0101234565").await;
+        let (_, soon) = filed(&app, "0101234572").await;
+        let (_, later) = filed(&app, "0101234597").await;
+        let (_, done) = filed(&app, "0101234607").await;
         // As if received weeks ago: the clock is not ours to move, so the stored due dates are.
         let ids = |d: &Value| d["id"].as_str().unwrap().to_owned();
         set_due(&app, &ids(&late), "2026-01-05").await;
@@ -584,7 +584,7 @@ mod deadlines {
         let other: Value = other.json().await.unwrap();
         assert_eq!(other["agencies"], json!([]));
         // Applicants have no such list.
-        let business = app.business_token("0101234567").await;
+        let business = app.business_token("0101234565").await;
         let (status, code) = error_code(app.get(&business, "/api/v1/deadlines").await).await;
         assert_eq!((status, code.as_str()), (403, "forbidden"));
     }
@@ -595,7 +595,7 @@ async fn the_applicant_answers_a_supplement_request_with_documents_and_the_dossi
  {
     use reqwest::multipart::{Form, Part};
     let app = TestApp::spawn().await;
-    let (owner, d) = filed(&app, "0101234567").await;
+    let (owner, d) = filed(&app, "0101234565").await;
     let id = d["id"].as_str().unwrap();
     let officer = app.token(Role::Officer).await;
     let add = |token: String, bytes: Vec<u8>| {
@@ -631,7 +631,7 @@ async fn the_applicant_answers_a_supplement_request_with_documents_and_the_dossi
     // Not the archivist's to add, and a stranger does not see the dossier.
     let archivist = app.token(Role::Archivist).await;
     assert_eq!(error_code(add(archivist, pdf("x")).await).await.0, 403);
-    let stranger = app.business_token("0109999999").await;
+    let stranger = app.business_token("0109999982").await;
     assert_eq!(error_code(add(stranger, pdf("x")).await).await.0, 404);
     // A file that is not what it claims is refused, and nothing moves.
     let (status, _) = error_code(add(owner.clone(), b"not a pdf at all".to_vec()).await).await;
