@@ -244,8 +244,9 @@ async fn bytes_another_live_record_holds_are_kept_and_a_request_can_be_withdrawn
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert!(v.get("disposal").is_none(), "{v}");
+    // Nothing to approve: said so, not "not found".
     let r = post(&app, &admin, &format!("{path}/approval"), None).await;
-    assert_eq!(error_code(r).await, (404, "not_found".into()));
+    assert_eq!(error_code(r).await, (409, "no_disposal_request".into()));
     assert_eq!(
         post(&app, &archivist, &path, Some(request()))
             .await

@@ -47,4 +47,5 @@ mod signatures;
 pub mod signing;
 pub mod tamper;
 mod timestamps;
+mod walkthrough;
 mod workflow;
