@@ -28,27 +28,6 @@ static ALLOCATOR: hostile::Counting = hostile::Counting;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-fn minimal_pdf() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/pyhanko/pdf/minimal.pdf"
-    ))
-    .unwrap()
-}
-
-fn signed_minimal() -> Vec<u8> {
-    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
-    let read = |f: &str| std::fs::read(format!("{pki}/{f}")).unwrap();
-    let identity = motcua::signature::sign::SigningIdentity::from_pem(
-        &read("signer-rsa.key.pem"),
-        &read("signer-rsa.pem"),
-        &read("intermediate-ca.pem"),
-    )
-    .unwrap();
-    let time = time::OffsetDateTime::now_utc().to_offset(motcua::timestamp::VIETNAM);
-    motcua::signature::sign::sign_pdf(&minimal_pdf(), &identity, time, "Signature1").unwrap()
-}
-
 fn bombs() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         (
@@ -65,7 +44,7 @@ fn bombs() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "signed, then a revision whose xref stream → 2 GiB",
-            hostile::append_xref_stream_bomb(&signed_minimal(), 2048),
+            hostile::append_xref_stream_bomb(&hostile::signed_minimal(), 2048),
         ),
     ]
 }
@@ -191,8 +170,10 @@ async fn bombs_at_the_server(binary: &str) {
         r.send()
     };
     // Warm up: a real verification on each path.
-    post("/verify", signed_minimal(), None).await.unwrap();
-    post("/api/v1/verify", signed_minimal(), Some(&officer))
+    post("/verify", hostile::signed_minimal(), None)
+        .await
+        .unwrap();
+    post("/api/v1/verify", hostile::signed_minimal(), Some(&officer))
         .await
         .unwrap();
     let baseline = server.memory_kib("VmHWM");

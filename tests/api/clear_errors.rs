@@ -36,6 +36,19 @@ async fn error_of(r: reqwest::Response) -> (u16, String, String) {
     )
 }
 
+/// A dossier filed by the business 0101234565.
+async fn filed_by_a_business(app: &TestApp) -> Value {
+    let business = app.business_token("0101234565").await;
+    app.submit_ok(
+        &business,
+        form(
+            &business_dossier("0101234565"),
+            vec![("a.pdf", "application/pdf", pdf("a"))],
+        ),
+    )
+    .await
+}
+
 /// The certificate the review found was issued for 0101234567, whose check digit should be 5.
 const WRONG_CHECK_DIGIT: &str = "0101234567";
 
@@ -93,16 +106,7 @@ async fn a_tax_code_with_a_wrong_check_digit_is_refused_wherever_it_enters() {
     );
 
     // A result that prints it.
-    let business = app.business_token("0101234565").await;
-    let filed = app
-        .submit_ok(
-            &business,
-            form(
-                &business_dossier("0101234565"),
-                vec![("a.pdf", "application/pdf", pdf("a"))],
-            ),
-        )
-        .await;
+    let filed = filed_by_a_business(&app).await;
     let r = post_json(
         &app,
         &officer,
@@ -348,16 +352,7 @@ async fn a_trust_store_that_does_not_exist_is_not_called_malformed() {
 async fn the_public_page_shows_times_in_vietnam_time_as_the_pdf_prints_them() {
     let app = TestApp::spawn().await;
     let officer = app.token(Role::Officer).await;
-    let business = app.business_token("0101234565").await;
-    let filed = app
-        .submit_ok(
-            &business,
-            form(
-                &business_dossier("0101234565"),
-                vec![("a.pdf", "application/pdf", pdf("a"))],
-            ),
-        )
-        .await;
+    let filed = filed_by_a_business(&app).await;
     let r = post_json(
         &app,
         &officer,

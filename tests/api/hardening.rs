@@ -11,26 +11,6 @@ use crate::support::*;
 
 const MIB: u64 = 1024 * 1024;
 
-fn minimal_pdf() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/pyhanko/pdf/minimal.pdf"
-    ))
-    .unwrap()
-}
-
-/// minimal.pdf signed by motcua as the test PKI's `rsa` signer (tax code 0106869738).
-fn signed_minimal() -> Vec<u8> {
-    let time = time::OffsetDateTime::now_utc().to_offset(motcua::timestamp::VIETNAM);
-    motcua::signature::sign::sign_pdf(
-        &minimal_pdf(),
-        &crate::signing::identity("rsa"),
-        time,
-        "Signature1",
-    )
-    .unwrap()
-}
-
 /// Every bomb, by name, as a file of about a thousandth of what it inflates to.
 fn bombs() -> Vec<(&'static str, Vec<u8>)> {
     vec![

@@ -106,7 +106,13 @@ pub fn deflate(bytes: &[u8]) -> Vec<u8> {
 /// A PDF from numbered object bodies (`N 0 obj <body> endobj`, objects 1..), with a classic
 /// cross-reference table and a trailer naming object 1 as the catalog.
 pub fn pdf_with_objects(objects: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    pdf_marked("motcua test", objects)
+}
+
+/// [`pdf_with_objects`] with `marker` in the header's comment, so that different markers give
+/// different bytes.
+pub fn pdf_marked(marker: &str, objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = format!("%PDF-1.7\n% {marker}\n").into_bytes();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
         offsets.push(out.len());
@@ -129,6 +135,30 @@ pub fn pdf_with_objects(objects: &[Vec<u8>]) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// minimal.pdf from pyHanko's test files (tests/data/pyhanko).
+pub fn minimal_pdf() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pyhanko/pdf/minimal.pdf"
+    ))
+    .unwrap()
+}
+
+/// minimal.pdf signed by motcua as the test PKI's `rsa` signer (tax code 0106869738): what the
+/// bombs appended after a signature are appended to.
+pub fn signed_minimal() -> Vec<u8> {
+    let pki = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pki");
+    let read = |f: &str| std::fs::read(format!("{pki}/{f}")).unwrap();
+    let identity = motcua::signature::sign::SigningIdentity::from_pem(
+        &read("signer-rsa.key.pem"),
+        &read("signer-rsa.pem"),
+        &read("intermediate-ca.pem"),
+    )
+    .unwrap();
+    let time = time::OffsetDateTime::now_utc().to_offset(motcua::timestamp::VIETNAM);
+    motcua::signature::sign::sign_pdf(&minimal_pdf(), &identity, time, "Signature1").unwrap()
 }
 
 /// A stream object's body: its dictionary entries, `/Length` and the data.
