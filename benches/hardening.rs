@@ -291,7 +291,7 @@ async fn measured_load(base: &str, citizen: &str, business: &str, seconds: u64) 
         tick.tick().await;
         n += 1;
         let started = Instant::now();
-        let outcome = if n % 10 == 0 {
+        let outcome = if n.is_multiple_of(10) {
             let dossier = serde_json::json!({"procedure": "business-registration",
                 "applicant": {"tax_code": "0109999982", "name": "Công ty B"}});
             let form = reqwest::multipart::Form::new()
