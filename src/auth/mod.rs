@@ -10,8 +10,8 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde::Serialize;
 
-use crate::dossier::{IdNumber, TaxCode};
 use crate::storage::Sha256Digest;
+use crate::vocabulary::{IdNumber, TaxCode};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

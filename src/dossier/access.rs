@@ -20,7 +20,7 @@
 
 use crate::auth::{Principal, Role};
 
-use super::types::Applicant;
+use crate::vocabulary::Applicant;
 
 /// A dossier as the access rules see it: whose it is and which agencies handle it.
 #[derive(Debug, Clone, PartialEq, Eq)]

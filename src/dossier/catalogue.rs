@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pdf::render::ResultKind;
 
-use super::types::ApplicantKind;
+use crate::vocabulary::ApplicantKind;
 
 /// The built-in catalogue.
 pub const BUILTIN: &str = include_str!("../../catalogue/procedures.toml");

@@ -19,7 +19,7 @@ use crate::storage::{StorageError, StoredObject};
 
 use super::access::{SubmitRefusal, check_can_submit};
 use super::catalogue::{Catalogue, Procedure};
-use super::types::{Applicant, ApplicantKind, IdNumber, InvalidField, TaxCode};
+use crate::vocabulary::{Applicant, ApplicantKind, IdNumber, InvalidField, TaxCode};
 
 /// Size and count budgets for one intake.
 #[derive(Debug, Clone, Copy)]

@@ -14,12 +14,11 @@ pub mod service;
 pub mod signatures;
 pub mod supplement;
 pub mod transitions;
-pub mod types;
 
+pub use crate::vocabulary::{
+    Applicant, ApplicantKind, DossierCode, DossierStatus, IdNumber, InvalidField, TaxCode, UnitCode,
+};
 pub use catalogue::{Catalogue, Procedure, ProvisionLevel};
 pub use intake::{IntakeError, IntakeLimits, PendingDossier};
 pub use service::{Document, Dossier, DossierError, DossierPage, DossierQuery, DossierService};
 pub use transitions::{AgencyDeadlines, Deadlines, MoveRequest, Transition};
-pub use types::{
-    Applicant, ApplicantKind, DossierCode, DossierStatus, IdNumber, InvalidField, TaxCode, UnitCode,
-};

@@ -22,7 +22,7 @@ use super::access::Act;
 use super::intake::PendingFiles;
 use super::service::{Document, DossierError, DossierService};
 use super::transitions::{Move, record_move};
-use super::types::DossierStatus;
+use crate::vocabulary::DossierStatus;
 
 /// The least resolution a scan of a paper original may have, in dots per inch.
 pub const MIN_SCAN_DPI: f32 = 200.0;

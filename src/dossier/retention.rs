@@ -19,7 +19,7 @@ use crate::timestamp::Timestamp;
 
 use super::catalogue::Retention;
 use super::service::{Dossier, DossierError, DossierService};
-use super::types::DossierStatus;
+use crate::vocabulary::DossierStatus;
 
 /// A dossier's retention, as the archive sees it.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use super::catalogue::Catalogue;
 use super::intake::{self, IntakeError, IntakeLimits, PendingDossier};
 use super::signatures::{self, Originals, SignaturePolicy};
 use super::transitions::{Move, record_move};
-use super::types::{Applicant, DossierCode, DossierStatus, IdNumber, TaxCode, UnitCode};
+use crate::vocabulary::{Applicant, DossierCode, DossierStatus, IdNumber, TaxCode, UnitCode};
 use crate::workflow::lifecycle::Actor;
 
 /// A dossier as read back.

@@ -22,7 +22,7 @@ use crate::signature::{Indication, Report, VerifyOptions, cms};
 use crate::storage::{ObjectStore, StorageError, StoredObject};
 
 use super::intake::{IntakeError, ReceivedFile};
-use super::types::Applicant;
+use crate::vocabulary::Applicant;
 
 /// A signature file larger than this is not a signature anyone meant (CMS signatures with their
 /// certificates are a few KiB); it is reported unreadable without being read.

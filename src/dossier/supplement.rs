@@ -15,7 +15,7 @@ use super::intake::PendingFiles;
 use super::originals::add_documents;
 use super::service::{Dossier, DossierError, DossierService};
 use super::transitions::{Move, record_move};
-use super::types::DossierStatus;
+use crate::vocabulary::DossierStatus;
 
 impl DossierService {
     /// Whether `principal` may add documents to this dossier now (checked again when they are

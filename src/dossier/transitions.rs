@@ -17,7 +17,7 @@ use crate::workflow::lifecycle::{self, Actor, TransitionError};
 
 use super::access::{self, Act, Handling};
 use super::service::{Dossier, DossierError, DossierService};
-use super::types::DossierStatus;
+use crate::vocabulary::DossierStatus;
 
 /// At most this many dossiers in one deadline list.
 const DEADLINE_LIMIT: i64 = 1000;

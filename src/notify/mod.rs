@@ -14,8 +14,8 @@ use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
 use crate::db::{Db, DbError, OutboxRow};
-use crate::dossier::DossierStatus;
 use crate::timestamp::Timestamp;
+use crate::vocabulary::DossierStatus;
 
 /// Attempts before a notification is given up (kept, marked failed, never sent again).
 pub const MAX_ATTEMPTS: i64 = 12;

@@ -44,9 +44,9 @@ pub enum Identifier {
     },
 }
 
-/// Checks the tax code check digit (the rule of `crate::identifiers`, the same for intake,
+/// Checks the tax code check digit (the rule of `crate::vocabulary::identifiers`, the same for intake,
 /// tokens and results).
-pub use crate::identifiers::tax_code_check_digit_valid;
+pub use crate::vocabulary::identifiers::tax_code_check_digit_valid;
 
 fn all_digits(s: &str, lens: &[usize]) -> bool {
     lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
@@ -74,7 +74,7 @@ pub fn parse_user_id(value: &str) -> Identifier {
                     code: rest.to_owned(),
                     // The one rule of `identifiers`: the check digit, or for an individual's
                     // personal number its province.
-                    check_digit_valid: crate::identifiers::TaxCode::parse(rest).is_ok(),
+                    check_digit_valid: crate::vocabulary::identifiers::TaxCode::parse(rest).is_ok(),
                 }
             } else {
                 other()

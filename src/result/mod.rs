@@ -401,7 +401,7 @@ impl ResultService {
         // certificate is never issued for a code with a wrong check digit.
         for (label, value) in &request.fields {
             if prints_a_tax_code(label) {
-                crate::identifiers::TaxCode::parse(value).map_err(|e| {
+                crate::vocabulary::identifiers::TaxCode::parse(value).map_err(|e| {
                     ResultError::Invalid(format!("the field {label:?}: {}", e.rule))
                 })?;
             }

@@ -16,7 +16,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::auth::Role;
-use crate::dossier::DossierStatus;
+use crate::vocabulary::DossierStatus;
 
 /// The longest reason accepted, in characters (Unicode scalar values, so a Vietnamese letter
 /// with its diacritics counts once when precomposed). Long enough for a list of missing

@@ -1,11 +1,12 @@
-//! The dossier's domain values, each parsed once at the boundary.
+//! The dossier's values every layer speaks: the unit and dossier codes, the applicant, the
+//! lifecycle's statuses; each parsed once at the boundary.
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use std::fmt;
 
-pub use crate::identifiers::{IdNumber, InvalidField, TaxCode};
+use super::identifiers::{IdNumber, InvalidField, TaxCode};
 
 /// The code of the receiving unit (mã đơn vị), the first part of every dossier code:
 /// letters, digits and dots, e.g. `000.00.00.H26` or `SKHDT`.
