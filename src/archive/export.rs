@@ -163,7 +163,7 @@ impl Exporter {
             .dossier(&dossier.id)
             .await?
             .ok_or(DossierError::NotFound)?;
-        let record = crate::dossier::service::record_bytes(&row);
+        let record = crate::ledger::DossierRecord::from(&row).bytes();
         let path = format!("{code}/record.json");
         let index = row
             .ledger_index

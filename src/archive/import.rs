@@ -561,7 +561,7 @@ impl Importer {
                 .text("procedure", record.procedure.clone())
                 .text(
                     "record_sha256",
-                    crate::dossier::service::new_record_digest(&row).to_hex(),
+                    crate::ledger::DossierRecord::from(&row).digest().to_hex(),
                 ),
         ];
         for ((f, o), doc) in record.files.iter().zip(stored).zip(&doc_ids) {

@@ -656,7 +656,10 @@ impl DossierService {
                 .text("dossier", id.clone())
                 .text("code", code.as_str())
                 .text("procedure", pending.procedure.code.clone())
-                .text("record_sha256", new_record_digest(&row).to_hex())
+                .text(
+                    "record_sha256",
+                    ledger::DossierRecord::from(&row).digest().to_hex(),
+                )
                 .text("originals", originals.as_str()),
         ];
         if !pending.linked.is_empty() {
@@ -1186,69 +1189,6 @@ impl DossierService {
                 crate::storage::SweepError::Reference(d) => DossierError::Db(d),
             })
     }
-}
-
-/// The digest a `dossier_submitted` entry records: SHA-256 of the canonical JSON (RFC 8785) of
-/// the fields fixed at filing. The log holds this hash, never the personal data itself; a
-/// verifier recomputes it from the stored row to prove the row unaltered.
-pub fn record_digest(row: &DossierRow) -> Sha256Digest {
-    Sha256Digest::of(&record_bytes(row))
-}
-
-/// The dossier's record as its `dossier_submitted` entry vouches for it: the canonical JSON
-/// whose SHA-256 is the entry's `record_sha256` (what an archive bag carries as `record.json`).
-pub fn record_bytes(row: &DossierRow) -> Vec<u8> {
-    canonical_fields(&[
-        ("id", Some(&row.id)),
-        ("code", Some(&row.code)),
-        ("procedure", Some(&row.procedure_code)),
-        ("applicant_kind", Some(&row.applicant_kind)),
-        ("applicant_tax_code", row.applicant_tax_code.as_ref()),
-        ("applicant_id_number", row.applicant_id_number.as_ref()),
-        ("applicant_name", Some(&row.applicant_name)),
-        ("details", Some(&row.details)),
-        ("submitted_by", Some(&row.submitted_by)),
-        ("submitted_at", Some(&row.submitted_at)),
-    ])
-}
-
-/// [`record_digest`] of a dossier about to be inserted.
-pub fn new_record_digest(row: &NewDossier<'_>) -> Sha256Digest {
-    let own = |s: &str| s.to_owned();
-    Sha256Digest::of(&canonical_fields(&[
-        ("id", Some(&own(row.id))),
-        ("code", Some(&own(row.code))),
-        ("procedure", Some(&own(row.procedure_code))),
-        ("applicant_kind", Some(&own(row.applicant_kind))),
-        (
-            "applicant_tax_code",
-            row.applicant_tax_code.map(own).as_ref(),
-        ),
-        (
-            "applicant_id_number",
-            row.applicant_id_number.map(own).as_ref(),
-        ),
-        ("applicant_name", Some(&own(row.applicant_name))),
-        ("details", Some(&own(row.details))),
-        ("submitted_by", Some(&own(row.submitted_by))),
-        ("submitted_at", Some(&own(row.submitted_at))),
-    ]))
-}
-
-fn canonical_fields(fields: &[(&str, Option<&String>)]) -> Vec<u8> {
-    let object: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .map(|(k, v)| {
-            (
-                (*k).to_owned(),
-                v.map_or(serde_json::Value::Null, |s| s.as_str().into()),
-            )
-        })
-        .collect();
-    let mut bytes = Vec::new();
-    ledger::entry::canonical(&serde_json::Value::Object(object), &mut bytes)
-        .expect("strings and nulls are canonical");
-    bytes
 }
 
 fn corrupt(what: &str, value: &str) -> DossierError {

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
 pub mod proof;
+pub mod record;
 pub mod verify;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::timestamp::Timestamp;
 pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, VerifierKey};
 pub use entry::{EntryDraft, EntryKind};
 pub use merkle::Hash;
+pub use record::DossierRecord;
 
 use merkle::{CompactRange, Subtree};
 

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::db::{Db, DbError};
-use crate::dossier::service::record_digest;
 use crate::storage::{Fixity, ObjectStore, Sha256Digest};
 
 use super::checkpoint::VerifierKey;
@@ -731,7 +730,7 @@ async fn check_dossiers(
                 ));
                 return;
             };
-            let matches = v.fields["record_sha256"].as_str() == Some(&record_digest(&d).to_hex())
+            let matches = v.fields["record_sha256"].as_str() == Some(&super::DossierRecord::from(&d).digest().to_hex())
                 && v.fields["code"].as_str() == Some(&d.code)
                 && d.ledger_index == Some(v.index as i64);
             if !matches {
