@@ -128,19 +128,17 @@ async fn main() {
         &catalogue,
     )
     .unwrap();
-    let (run, _) = motcua::app::create_token_with_id(
-        &db,
-        &NewToken {
+    let (run, _) = motcua::auth::Tokens::new(db.clone())
+        .create(&NewToken {
             role: Role::Archivist,
             tax_code: None,
             id_number: None,
             agency: None,
             name: Some("bench".into()),
             branches: false,
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
 
     let importer = Importer::new(db.clone(), store.clone(), settings.unit_code.clone());
     let started = Instant::now();

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::auth::{NewToken, generate_token};
+use crate::auth::NewToken;
 use crate::config::{ServeSettings, StorageSettings, StoreSettings};
 use crate::db::{Db, redact_url};
 use crate::dossier::signatures::SignaturePolicy;
@@ -19,7 +19,6 @@ use crate::http::{AppState, app};
 use crate::ledger::{Ledger, LogSigner};
 use crate::result::{Issuer, ResultService};
 use crate::storage::{LocalStore, ObjectStore, S3Store};
-use crate::timestamp::Timestamp;
 
 /// Opens (and migrates) the database, and opens the object store.
 pub async fn open(settings: &StoreSettings) -> anyhow::Result<(Db, ObjectStore)> {
@@ -48,34 +47,15 @@ pub async fn open(settings: &StoreSettings) -> anyhow::Result<(Db, ObjectStore)>
     Ok((db, store))
 }
 
-/// Creates an API token and returns the secret (shown once; only its hash is stored).
+/// Creates an API token and returns the secret (shown once; only its hash is stored), through
+/// the token service ([`crate::auth::Tokens::create`]: the agency must have been checked by the
+/// caller against the catalogue in force).
 pub async fn create_token(db: &Db, request: &NewToken) -> anyhow::Result<String> {
-    Ok(create_token_with_id(db, request).await?.1)
-}
-
-/// [`create_token`], also returning the new token's id.
-///
-/// The request's role requirements and text are checked here; its agency must have been checked
-/// by the caller against the catalogue in force ([`NewToken::validate`], as the API and the
-/// command line do).
-pub async fn create_token_with_id(db: &Db, request: &NewToken) -> anyhow::Result<(String, String)> {
-    request.clone().validate(&|_| true)?;
-    let token = generate_token();
-    let id = uuid::Uuid::new_v4().to_string();
-    db.insert_token(
-        &id,
-        &token.hash.to_hex(),
-        request.role.as_str(),
-        request.tax_code.as_ref().map(|t| t.as_str()),
-        request.id_number.as_ref().map(|n| n.as_str()),
-        request.agency.as_deref(),
-        request.name.as_deref(),
-        request.branches,
-        &Timestamp::now().to_string(),
-    )
-    .await
-    .context("storing the token")?;
-    Ok((id, token.secret))
+    let (_, secret) = crate::auth::Tokens::new(db.clone())
+        .create(request)
+        .await
+        .context("creating the token")?;
+    Ok(secret)
 }
 
 /// The procedure catalogue the settings name (or the built-in one).
@@ -328,7 +308,7 @@ pub async fn state(
     Ok(AppState {
         results,
         dossiers,
-        db,
+        tokens: crate::auth::Tokens::new(db.clone()),
         store,
         ledger,
         ledger_public: settings.ledger.public,

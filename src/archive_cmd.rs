@@ -302,9 +302,8 @@ async fn import(
     let db = dossiers.db().clone();
     // The import run acts under a token of its own, revoked at once: the records it makes name
     // it as their submitter.
-    let (run, _) = motcua::app::create_token_with_id(
-        &db,
-        &NewToken {
+    let (run, _) = motcua::auth::Tokens::new(db.clone())
+        .create(&NewToken {
             role: Role::Archivist,
             tax_code: None,
             id_number: None,
@@ -315,9 +314,8 @@ async fn import(
                 motcua::timestamp::Timestamp::now()
             )),
             branches: false,
-        },
-    )
-    .await?;
+        })
+        .await?;
     db.revoke_token(&run, &motcua::timestamp::Timestamp::now().to_string())
         .await?;
     let importer = Importer::new(db, dossiers.store().clone(), settings.unit_code.clone());

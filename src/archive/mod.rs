@@ -18,6 +18,15 @@ use crate::ledger::{self, EntryDraft, EntryKind, LedgerError};
 use crate::storage::{Fixity, ObjectStore, Sha256Digest};
 use crate::timestamp::Timestamp;
 
+/// What archivists read of the fixity audits: the latest ones, and the problems the newest found.
+#[derive(Debug, Clone)]
+pub struct FixitySummary {
+    /// The latest audits, newest first.
+    pub audits: Vec<FixityAuditRow>,
+    /// What the newest found.
+    pub findings: Vec<crate::db::FixityFindingRow>,
+}
+
 /// Why an audit could not go on.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -31,6 +40,9 @@ pub enum ArchiveError {
     /// The audit row vanished while it ran.
     #[error("the fixity audit {0} is gone")]
     AuditGone(String),
+    /// The caller's role may not read audits.
+    #[error("fixity audits are for archivists and administrators")]
+    Forbidden,
 }
 
 /// Re-hashes every stored object, at most `bytes_per_second` (0: as fast as the store goes).
@@ -49,6 +61,25 @@ impl FixityAuditor {
             store,
             bytes_per_second,
         }
+    }
+
+    /// The latest `limit` audits and the newest one's findings, for archivists and
+    /// administrators.
+    pub async fn summary(
+        &self,
+        principal: &crate::auth::Principal,
+        limit: i64,
+    ) -> Result<FixitySummary, ArchiveError> {
+        use crate::auth::Role;
+        if !matches!(principal.role, Role::Archivist | Role::Admin) {
+            return Err(ArchiveError::Forbidden);
+        }
+        let audits = self.db.fixity_audits(limit).await?;
+        let findings = match audits.first() {
+            Some(a) => self.db.fixity_findings(&a.id).await?,
+            None => Vec::new(),
+        };
+        Ok(FixitySummary { audits, findings })
     }
 
     /// Runs an audit: the unfinished one from where it stopped, else a new one. Stops after

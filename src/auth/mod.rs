@@ -4,6 +4,10 @@
 //! stored), and the closed set of roles. Never reaches: HTTP (the extractor lives in `http`),
 //! SQL (token rows live in `db`). Never logs a token.
 
+pub mod tokens;
+
+pub use tokens::{TokenError, Tokens};
+
 use std::fmt;
 
 use base64::Engine as _;

@@ -62,6 +62,14 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl DbError {
+    /// Whether a unique constraint refused the write (another writer got there first): the
+    /// callers that retry with the next number need to know, without knowing the driver.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Sqlx(sqlx::Error::Database(d)) if d.is_unique_violation())
+    }
+}
+
 /// The embedded migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

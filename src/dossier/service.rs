@@ -329,6 +329,11 @@ impl DossierService {
         &self.gate
     }
 
+    /// Whether the database answers (for readiness).
+    pub async fn ping_database(&self) -> Result<(), DossierError> {
+        Ok(self.db.ping().await?)
+    }
+
     /// The orphan sweep's grace period.
     pub fn orphan_grace(&self) -> Duration {
         self.orphan_grace

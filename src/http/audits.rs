@@ -433,26 +433,17 @@ async fn fixity(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> Result<Response, ApiError> {
-    if !matches!(principal.role, Role::Archivist | Role::Admin) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "fixity audits are for archivists and administrators",
-        ));
-    }
-    let audits = state
-        .db
-        .fixity_audits(20)
+    let summary = state
+        .fixity
+        .summary(&principal, 20)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let findings = match audits.first() {
-        Some(a) => state
-            .db
-            .fixity_findings(&a.id)
-            .await
-            .map_err(|e| ApiError::internal(&e))?,
-        None => Vec::new(),
-    };
+        .map_err(|e| match e {
+            crate::archive::ArchiveError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            other => ApiError::internal(&other),
+        })?;
+    let (audits, findings) = (summary.audits, summary.findings);
     Ok(json(
         StatusCode::OK,
         FixityJson {

@@ -6,8 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
-use crate::auth::{Principal, Role, hash_token};
-use crate::dossier::{IdNumber, TaxCode};
+use crate::auth::Principal;
 
 use super::{ApiError, AppState};
 
@@ -38,30 +37,12 @@ impl FromRequestParts<AppState> for Caller {
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Err(invalid());
         }
-        let row = state
-            .db
-            .find_token(&hash_token(token.trim()).to_hex())
+        let principal = state
+            .tokens
+            .authenticate(token.trim())
             .await
             .map_err(|e| ApiError::internal(&e))?
             .ok_or_else(invalid)?;
-        let role = Role::parse(&row.role)
-            .ok_or_else(|| ApiError::internal(&format!("token {} has unknown role", row.id)))?;
-        let principal = Principal {
-            token_id: row.id,
-            role,
-            // As recorded when the token was made (before the check digit was enforced, too).
-            tax_code: row
-                .tax_code
-                .as_deref()
-                .and_then(|t| TaxCode::parse_recorded(t).ok()),
-            id_number: row
-                .id_number
-                .as_deref()
-                .and_then(|n| IdNumber::parse_recorded(n).ok()),
-            agency: row.agency,
-            name: row.name,
-            branches: row.branches != 0,
-        };
         tracing::debug!(token_id = %principal.token_id, role = %principal.role, "authenticated");
         Ok(Caller(principal))
     }

@@ -123,9 +123,9 @@ pub struct EntryJson {
 }
 
 impl EntryJson {
-    fn from_row(row: crate::db::EntryRow) -> Self {
+    fn from_row(row: crate::ledger::LoggedEntry) -> Self {
         Self {
-            index: row.idx as u64,
+            index: row.index,
             entry: serde_json::from_str(&row.entry).unwrap_or(serde_json::Value::Null),
             entry_b64: base64::engine::general_purpose::STANDARD.encode(row.entry.as_bytes()),
             leaf_hash: row.leaf_hash,

@@ -38,7 +38,6 @@ pub use dossiers::parse_search;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::openapi_json;
 
-use crate::db::Db;
 use crate::dossier::DossierService;
 use crate::ledger::Ledger;
 use crate::storage::ObjectStore;
@@ -50,8 +49,8 @@ pub struct AppState {
     pub dossiers: DossierService,
     /// Results: issuing, reading, revoking, public verification.
     pub results: crate::result::ResultService,
-    /// The database (for authentication and readiness).
-    pub db: Db,
+    /// Who a bearer token stands for; administrators' token management.
+    pub tokens: crate::auth::Tokens,
     /// The object store (for readiness).
     pub store: ObjectStore,
     /// The integrity log.

@@ -31,7 +31,7 @@ pub(super) async fn healthz() -> Response {
         (status = 503, body = super::ErrorBody,
          description = "not_ready (a dependency is down) or saturated (send new work elsewhere)")))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
-    let (db, store) = tokio::join!(state.db.ping(), state.store.check());
+    let (db, store) = tokio::join!(state.dossiers.ping_database(), state.store.check());
     let database = match &db {
         Ok(()) => "ok".to_owned(),
         Err(e) => {

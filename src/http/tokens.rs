@@ -10,8 +10,8 @@ use axum::routing::{delete, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{NewToken, Role};
-use crate::dossier::{IdNumber, TaxCode};
+use crate::auth::{NewToken, Role, TokenError};
+use crate::vocabulary::{IdNumber, TaxCode};
 
 use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
 
@@ -54,15 +54,19 @@ pub struct CreatedTokenJson {
     pub token: String,
 }
 
-fn admin_only(role: Role) -> Result<(), ApiError> {
-    if role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only administrators manage tokens",
-        ))
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            TokenError::Invalid(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_token_request",
+                e.to_string(),
+            ),
+            other => ApiError::internal(&other),
+        }
     }
 }
 
@@ -78,7 +82,6 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    admin_only(principal.role)?;
     let r: TokenRequestJson = parse_json(&headers, &body)?;
     let invalid =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_token_request", m);
@@ -106,15 +109,13 @@ async fn create(
         name: r.name,
         branches: r.branches,
     };
-    let mut request = request;
     let catalogue = state.dossiers.catalogue();
-    request
-        .validate(&|agency| catalogue.iter().any(|p| p.agency == agency))
-        .map_err(|e| invalid(e.to_string()))?;
-    let (id, token) = crate::app::create_token_with_id(&state.db, &request)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    tracing::info!(token = %id, role = role.as_str(), by = %principal.token_id, "token created");
+    let (id, token) = state
+        .tokens
+        .create_by(&principal, request, &|agency| {
+            catalogue.iter().any(|p| p.agency == agency)
+        })
+        .await?;
     Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
 }
 
@@ -129,16 +130,8 @@ async fn revoke(
     Caller(principal): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin_only(principal.role)?;
-    let now = crate::timestamp::Timestamp::now().to_string();
-    if !state
-        .db
-        .revoke_token(&id, &now)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-    {
+    if !state.tokens.revoke_by(&principal, &id).await? {
         return Err(ApiError::not_found("token"));
     }
-    tracing::info!(token = %id, by = %principal.token_id, "token revoked");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

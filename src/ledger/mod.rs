@@ -25,6 +25,27 @@ pub use record::DossierRecord;
 
 use merkle::{CompactRange, Subtree};
 
+/// An entry as the log holds it: its position, its leaf hash and its exact canonical text.
+#[derive(Debug, Clone)]
+pub struct LoggedEntry {
+    /// Position in the log.
+    pub index: u64,
+    /// SHA-256(0x00 || entry bytes), hex.
+    pub leaf_hash: String,
+    /// The exact canonical entry text (RFC 8785 JSON).
+    pub entry: String,
+}
+
+impl From<EntryRow> for LoggedEntry {
+    fn from(row: EntryRow) -> Self {
+        Self {
+            index: row.idx as u64,
+            leaf_hash: row.leaf_hash,
+            entry: row.entry,
+        }
+    }
+}
+
 /// The most entries one listing returns.
 pub const MAX_ENTRIES_PER_PAGE: u64 = 1000;
 
@@ -287,7 +308,7 @@ impl Ledger {
                 path: path.iter().map(hex::encode).collect(),
             },
             entry: proof::ProofEntry {
-                index: row.idx as u64,
+                index: row.index,
                 leaf_hash: row.leaf_hash,
                 entry_b64: base64::engine::general_purpose::STANDARD.encode(row.entry.as_bytes()),
                 entry: serde_json::from_str(&row.entry).unwrap_or(serde_json::Value::Null),
@@ -299,20 +320,27 @@ impl Ledger {
     }
 
     /// Entries `start..end`, at most [`MAX_ENTRIES_PER_PAGE`].
-    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<EntryRow>, LedgerError> {
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<LoggedEntry>, LedgerError> {
         if start > end {
             return Err(LedgerError::OutOfRange("start must not exceed end".into()));
         }
         let end = end.min(start.saturating_add(MAX_ENTRIES_PER_PAGE));
-        Ok(self.db.ledger_entries(start as i64, end as i64).await?)
+        Ok(self
+            .db
+            .ledger_entries(start as i64, end as i64)
+            .await?
+            .into_iter()
+            .map(LoggedEntry::from)
+            .collect())
     }
 
     /// One entry.
-    pub async fn entry(&self, index: u64) -> Result<EntryRow, LedgerError> {
+    pub async fn entry(&self, index: u64) -> Result<LoggedEntry, LedgerError> {
         self.db
             .ledger_entries(index as i64, index as i64 + 1)
             .await?
             .pop()
+            .map(LoggedEntry::from)
             .ok_or_else(|| LedgerError::OutOfRange(format!("no entry {index}")))
     }
 

@@ -628,7 +628,7 @@ impl ResultService {
             };
             match tx.insert_result(&row).await {
                 Ok(()) => {}
-                Err(DbError::Sqlx(e)) if is_unique_violation(&e) && attempts < 8 => continue,
+                Err(e) if e.is_unique_violation() && attempts < 8 => continue,
                 Err(e) => return Err(e.into()),
             }
             // A result (not a certified copy) completes its part, and with the last part the
@@ -831,10 +831,6 @@ impl ResultService {
 /// Whether a verification says "genuine".
 pub fn is_genuine(result: &IssuedResult, report: &crate::signature::Report) -> bool {
     result.revocation.is_none() && report.indication == Indication::TotalPassed
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 /// Renders and signs one result, as issuing does (blocking; CPU, and the TSA for B-T).

@@ -181,7 +181,14 @@ async fn tokens_are_stored_only_as_hashes() {
     }
     // And the hash, not the token, finds it.
     let hash = motcua::auth::hash_token(&secret).to_hex();
-    let row = app.state().db.find_token(&hash).await.unwrap().unwrap();
+    let row = app
+        .state()
+        .dossiers
+        .db()
+        .find_token(&hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.role, "admin");
 }
 
@@ -222,7 +229,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
         let agency = agency.map(str::to_owned);
         async move {
             motcua::app::create_token(
-                &app.state().db,
+                app.state().dossiers.db(),
                 &motcua::auth::NewToken {
                     role: Role::Officer,
                     tax_code: None,
@@ -367,7 +374,7 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
     use serde_json::Value;
     let app = TestApp::spawn().await;
     let parent = motcua::app::create_token(
-        &app.state().db,
+        app.state().dossiers.db(),
         &motcua::auth::NewToken {
             role: Role::Business,
             tax_code: Some(motcua::dossier::TaxCode::parse("0101234565").unwrap()),

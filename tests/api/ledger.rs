@@ -307,7 +307,7 @@ async fn concurrent_appends_from_two_instances_make_one_consistent_tree() {
         .collect();
     assert_eq!(merkle::reference_root(&leaves), cp.root);
     for (i, r) in rows.iter().enumerate() {
-        assert_eq!(r.idx as usize, i);
+        assert_eq!(r.index as usize, i);
         let e: Value = serde_json::from_str(&r.entry).unwrap();
         let prev = if i == 0 {
             Value::Null
@@ -324,7 +324,7 @@ async fn concurrent_appends_from_two_instances_make_one_consistent_tree() {
 pub async fn verify_app(app: &TestApp) -> motcua::ledger::verify::VerifyReport {
     let s = app.state();
     motcua::ledger::verify::verify(
-        &s.db,
+        s.dossiers.db(),
         &s.store,
         motcua::ledger::verify::VerifyOptions {
             key: s.ledger.verifier(),

@@ -119,7 +119,13 @@ async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() 
     // after the receiver saw the request: wait for it.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let rows = loop {
-        let rows = app.state().db.notifications_of(id).await.unwrap();
+        let rows = app
+            .state()
+            .dossiers
+            .db()
+            .notifications_of(id)
+            .await
+            .unwrap();
         if rows.iter().all(|r| r.delivered_at.is_some()) {
             break rows;
         }
@@ -149,7 +155,8 @@ async fn without_a_webhook_nothing_is_queued() {
         .await;
     let rows = app
         .state()
-        .db
+        .dossiers
+        .db()
         .notifications_of(d["id"].as_str().unwrap())
         .await
         .unwrap();

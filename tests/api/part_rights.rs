@@ -78,7 +78,7 @@ struct Caller {
 
 async fn officer_of(app: &TestApp, agency: Option<&str>) -> String {
     motcua::app::create_token(
-        &app.state().db,
+        app.state().dossiers.db(),
         &NewToken {
             role: Role::Officer,
             tax_code: None,

@@ -202,7 +202,7 @@ impl TestApp {
 
     async fn token_for(&self, role: Role, tax: Option<&str>, id: Option<&str>) -> String {
         motcua::app::create_token(
-            &self.state().db,
+            self.state().dossiers.db(),
             &NewToken {
                 role,
                 tax_code: tax.map(|t| TaxCode::parse(t).unwrap()),
