@@ -1,0 +1,298 @@
+//! The map kept true by a test: reads `src/` and fails when a module imports from one that
+//! ARCHITECTURE.md says it must never reach. A failure names the file, the line, the import and
+//! the rule. (`cargo test architecture` runs it alone.)
+
+use std::path::{Path, PathBuf};
+
+/// A rule of the map: the files under `within` (paths relative to `src/`, a folder ending in
+/// `/` or a file) never import `forbidden` (a module of the crate, as `crate::NAME`, or an
+/// external crate, as `NAME::`).
+struct Rule {
+    within: &'static [&'static str],
+    except: &'static [&'static str],
+    forbidden: &'static [&'static str],
+    why: &'static str,
+}
+
+/// Every module above the floor and the leaves: what a module below the domain never reaches.
+const DOMAIN_AND_ABOVE: &[&str] = &[
+    "dossier",
+    "result",
+    "archive",
+    "http",
+    "app",
+    "config",
+    "notify",
+    "workflow",
+    "auth",
+    "ledger",
+    "signature",
+];
+
+const RULES: &[Rule] = &[
+    Rule {
+        within: &["vocabulary/", "gate.rs", "timestamp.rs"],
+        except: &[],
+        forbidden: &[
+            "dossier",
+            "result",
+            "archive",
+            "http",
+            "app",
+            "config",
+            "notify",
+            "workflow",
+            "auth",
+            "ledger",
+            "signature",
+            "db",
+            "storage",
+            "pki",
+            "pdf",
+            "content",
+        ],
+        why: "the floor (vocabulary, gate, timestamp) imports nothing of the crate",
+    },
+    Rule {
+        within: &["pdf/", "pki/", "storage/", "db/", "content.rs"],
+        except: &[],
+        forbidden: DOMAIN_AND_ABOVE,
+        why: "the leaves (pdf, pki, storage, db, content) import no domain module",
+    },
+    Rule {
+        within: &[
+            "auth/",
+            "notify/",
+            "workflow/",
+            "ledger/",
+            "signature/",
+            "vocabulary/",
+            "gate.rs",
+            "pdf/",
+            "pki/",
+            "storage/",
+            "db/",
+            "content.rs",
+            "timestamp.rs",
+        ],
+        except: &[],
+        forbidden: &["dossier", "result", "archive", "http", "app"],
+        why: "nothing below the dossier domain imports it (or what is built on it)",
+    },
+    Rule {
+        within: &["http/"],
+        except: &[],
+        forbidden: &["db", "app", "sqlx"],
+        why: "http is a thin edge: handlers call services, never the database",
+    },
+    Rule {
+        within: &[""],
+        except: &["db/"],
+        forbidden: &["sqlx"],
+        why: "only db contains SQL",
+    },
+    Rule {
+        within: &[""],
+        except: &["storage/"],
+        forbidden: &["aws_sdk_s3", "aws_config", "aws_smithy_types"],
+        why: "only storage talks to S3",
+    },
+    Rule {
+        within: &[""],
+        except: &["http/"],
+        forbidden: &["axum", "hyper", "tower"],
+        why: "only http knows axum and hyper",
+    },
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The external crates the map places (a bare `NAME::` elsewhere is a local module).
+const EXTERNAL: &[&str] = &[
+    "sqlx",
+    "aws_sdk_s3",
+    "aws_config",
+    "aws_smithy_types",
+    "axum",
+    "hyper",
+    "hyper_util",
+    "tower",
+];
+
+/// The crate modules (`crate::NAME`) and the placed external crates (`NAME::` at the start of a
+/// path, or `use NAME`) a line of code names, comments removed.
+fn imports(line: &str) -> Vec<String> {
+    let mut found = paths(line);
+    found.retain(|f| f.starts_with("crate::") || EXTERNAL.contains(&f.as_str()));
+    found
+}
+
+fn paths(line: &str) -> Vec<String> {
+    let code = line.split("//").next().unwrap_or("");
+    let mut found = Vec::new();
+    let bytes = code.as_bytes();
+    let ident = |from: usize| -> String {
+        code[from..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut i = 0;
+    while let Some(at) = code[i..].find("crate::") {
+        let start = i + at + "crate::".len();
+        if code[start..].starts_with('{') {
+            let inner = &code[start + 1..code[start..].find('}').map_or(code.len(), |e| start + e)];
+            for part in inner.split(',') {
+                let name: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    found.push(format!("crate::{name}"));
+                }
+            }
+        } else {
+            found.push(format!("crate::{}", ident(start)));
+        }
+        i = start;
+    }
+    // External paths: a name followed by `::` that does not follow `::` or an identifier.
+    let mut j = 0;
+    while let Some(at) = code[j..].find("::") {
+        let end = j + at;
+        let start = code[..end]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |p| p + 1);
+        let before = code[..start].trim_end();
+        if start < end && !before.ends_with("::") && !bytes[start].is_ascii_digit() {
+            found.push(code[start..end].to_owned());
+        }
+        j = end + 2;
+    }
+    if let Some(rest) = code.trim_start().strip_prefix("use ") {
+        found.push(ident(code.len() - rest.len()));
+    }
+    found
+}
+
+fn covers(patterns: &[&str], relative: &str) -> bool {
+    patterns.iter().any(|p| {
+        if p.is_empty() {
+            true
+        } else if p.ends_with('/') {
+            relative.starts_with(p)
+        } else {
+            relative == *p
+        }
+    })
+}
+
+/// Every breach of `rules` in `files` (path relative to `src/`, text).
+fn breaches(rules: &[Rule], files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (relative, text) in files {
+        // The binary's own files speak to the library as `motcua::…`; they are the top.
+        if relative == "main.rs" || relative == "archive_cmd.rs" {
+            continue;
+        }
+        for rule in rules {
+            if !covers(rule.within, relative) || covers(rule.except, relative) {
+                continue;
+            }
+            for (n, line) in text.lines().enumerate() {
+                for import in imports(line) {
+                    let name = import.strip_prefix("crate::").unwrap_or(&import);
+                    if rule.forbidden.contains(&name) {
+                        out.push(format!(
+                            "src/{relative}:{}: imports `{import}`, but {}",
+                            n + 1,
+                            rule.why
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn architecture_no_module_imports_what_the_map_forbids() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    let files: Vec<(String, String)> = paths
+        .iter()
+        .map(|p| {
+            (
+                p.strip_prefix(&src).unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(p).unwrap(),
+            )
+        })
+        .collect();
+    assert!(files.len() > 50, "the source tree was read");
+    let found = breaches(RULES, &files);
+    assert!(
+        found.is_empty(),
+        "imports that ARCHITECTURE.md forbids:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn architecture_rules_catch_a_forbidden_import() {
+    // The same rules on made-up files: each forbidden import is named with its file and rule.
+    let files = vec![
+        (
+            "pdf/read.rs".to_owned(),
+            "use crate::dossier::DossierService;\n".to_owned(),
+        ),
+        (
+            "http/ops.rs".to_owned(),
+            "use crate::{db::Db, auth};\nlet rows = sqlx::query(\"…\");\n".to_owned(),
+        ),
+        (
+            "ledger/verify.rs".to_owned(),
+            "// crate::dossier in a comment is no import\n".to_owned(),
+        ),
+        (
+            "result/mod.rs".to_owned(),
+            "fn f(e: &sqlx::Error) {}\n".to_owned(),
+        ),
+    ];
+    let found = breaches(RULES, &files);
+    assert!(found.iter().any(
+        |f| f.starts_with("src/pdf/read.rs:1: imports `crate::dossier`")
+            && f.contains("the leaves")
+    ));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("src/http/ops.rs:1: imports `crate::db`"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("src/http/ops.rs:2: imports `sqlx`"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("src/result/mod.rs:1: imports `sqlx`")
+                && f.contains("only db contains SQL"))
+    );
+    assert!(
+        !found.iter().any(|f| f.contains("ledger/verify.rs")),
+        "{found:?}"
+    );
+}
