@@ -5,9 +5,8 @@
 //! streamed as tar, for archivists.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
@@ -18,7 +17,8 @@ use crate::archive::export::{ExportError, Exporter};
 use crate::auth::Role;
 use axum::extract::RawQuery;
 
-use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
+use super::extract::{Id, JsonBody, OfDossier};
+use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -187,12 +187,9 @@ fn tar_response(state: &AppState, bag: Bag, root: String) -> Response {
 async fn dossier_bag(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDossier>,
 ) -> Result<Response, ApiError> {
     archivists_only(&principal)?;
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
     let exporter = Exporter::new(state.dossiers.clone(), state.ledger.clone());
     let mut planned = exporter
         .plan(&principal, std::slice::from_ref(&id))
@@ -281,10 +278,8 @@ async fn place_hold(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(request): JsonBody<HoldRequestJson>,
 ) -> Result<Response, ApiError> {
-    let request: HoldRequestJson = parse_json(&headers, &body)?;
     let v = state
         .dossiers
         .place_legal_hold(&principal, &id, &request.reason)
@@ -304,10 +299,8 @@ async fn lift_hold(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(request): JsonBody<HoldRequestJson>,
 ) -> Result<Response, ApiError> {
-    let request: HoldRequestJson = parse_json(&headers, &body)?;
     let v = state
         .dossiers
         .lift_legal_hold(&principal, &id, &request.reason)
@@ -330,10 +323,8 @@ async fn request_disposal(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(request): JsonBody<DisposalRequestJson>,
 ) -> Result<Response, ApiError> {
-    let request: DisposalRequestJson = parse_json(&headers, &body)?;
     let v = state
         .dossiers
         .request_disposal(&principal, &id, &request.decision, &request.reason)
@@ -353,10 +344,8 @@ async fn withdraw_disposal(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(request): JsonBody<HoldRequestJson>,
 ) -> Result<Response, ApiError> {
-    let request: HoldRequestJson = parse_json(&headers, &body)?;
     let v = state
         .dossiers
         .withdraw_disposal(&principal, &id, &request.reason)

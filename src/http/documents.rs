@@ -5,11 +5,12 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 
+use super::extract::{Id, OfDocument};
 use super::wire::DocumentJson;
 use super::{ApiError, AppState, Caller, ErrorBody};
 
@@ -37,11 +38,8 @@ pub(super) fn router() -> Router<AppState> {
 async fn show(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDocument>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("document"));
-    }
     let doc = state.dossiers.document(&principal, &id).await?;
     Ok(Json(DocumentJson::from(&doc)).into_response())
 }
@@ -70,12 +68,9 @@ async fn show(
 async fn content(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDocument>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("document"));
-    }
     let doc = state.dossiers.document(&principal, &id).await?;
     let etag = format!("\"{}\"", doc.sha256.to_hex());
     let mut common = HeaderMap::new();

@@ -1,8 +1,7 @@
 //! `/api/v1/dossiers`: submit (multipart), read, list; `/api/v1/procedures`; `/api/v1/me`.
 
-use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
@@ -15,6 +14,7 @@ use crate::timestamp::Timestamp;
 
 use super::error::part_filename;
 use super::error::{multipart_error, read_part_limited};
+use super::extract::{Form, Id, OfDossier};
 use super::wire::{DossierJson, DossierListJson, MeJson, ProcedureJson};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
@@ -69,15 +69,8 @@ pub struct SubmissionForm {
 async fn submit(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    multipart: Result<Multipart, MultipartRejection>,
+    Form(mut multipart): Form,
 ) -> Result<Response, ApiError> {
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            format!("expected a multipart/form-data body: {}", r.body_text()),
-        )
-    })?;
     let service = &state.dossiers;
     let mut pending = None;
     while let Some(field) = multipart
@@ -167,11 +160,8 @@ async fn read_small(field: axum::extract::multipart::Field<'_>) -> Result<Vec<u8
 async fn show(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDossier>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
     let dossier = state.dossiers.get(&principal, &id).await?;
     Ok(Json(
         DossierJson::from_dossier(&dossier, true)

@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ledger::proof;
 use crate::ledger::{Hash, LedgerError};
 
+use super::extract::{Id, OfDocument, OfReport};
 use super::wire::DocumentJson;
 use super::{ApiError, AppState, Caller, ErrorBody};
 
@@ -265,11 +266,8 @@ async fn consistency(
 async fn document_proof(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDocument>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("document"));
-    }
     let doc = state.dossiers.document(&principal, &id).await?;
     let index = doc
         .ledger_index
@@ -311,11 +309,8 @@ async fn result_proof(
 async fn report_proof(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfReport>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("signature report"));
-    }
     let row = state
         .dossiers
         .signature_report_record(&principal, &id)

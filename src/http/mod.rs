@@ -11,6 +11,7 @@ mod auth;
 mod documents;
 mod dossiers;
 mod error;
+mod extract;
 mod ledger;
 mod openapi;
 mod ops;

@@ -2,10 +2,8 @@
 //! component and the decision on each.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -15,8 +13,9 @@ use crate::dossier::intake::PendingFiles;
 use crate::dossier::originals::{Originals, Outcome};
 
 use super::error::multipart_error;
+use super::extract::{Form, Id, JsonBody, OfDossier};
 use super::wire::DocumentJson;
-use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
+use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -47,7 +46,7 @@ async fn supplement(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    multipart: Result<Multipart, MultipartRejection>,
+    Form(multipart): Form,
 ) -> Result<Response, ApiError> {
     state.dossiers.may_supplement(&principal, &id).await?;
     let files = receive_files(&state, multipart).await?;
@@ -65,15 +64,8 @@ async fn supplement(
 /// The parts named `file` of a multipart body, streamed into the store.
 async fn receive_files(
     state: &AppState,
-    multipart: Result<Multipart, MultipartRejection>,
+    mut multipart: axum::extract::Multipart,
 ) -> Result<PendingFiles, ApiError> {
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            format!("expected a multipart/form-data body: {}", r.body_text()),
-        )
-    })?;
     let mut files = PendingFiles::default();
     while let Some(field) = multipart
         .next_field()
@@ -182,11 +174,8 @@ fn originals_json(o: Originals) -> OriginalsJson {
 async fn show(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDossier>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
     let originals = state.dossiers.originals(&principal, &id).await?;
     Ok(json(StatusCode::OK, originals_json(originals)))
 }
@@ -206,14 +195,10 @@ async fn show(
 async fn decide(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((id, component)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Id(id, _): Id<OfDossier>,
+    Path((_, component)): Path<(String, String)>,
+    JsonBody(request): JsonBody<DecisionJson>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
-    let request: DecisionJson = parse_json(&headers, &body)?;
     let outcome = Outcome::parse(request.outcome.trim()).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -252,12 +237,10 @@ async fn decide(
 async fn scans(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((id, component)): Path<(String, String)>,
-    multipart: Result<Multipart, MultipartRejection>,
+    Id(id, _): Id<OfDossier>,
+    Path((_, component)): Path<(String, String)>,
+    Form(multipart): Form,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
     state.dossiers.may_scan(&principal, &id, &component).await?;
     let files = receive_files(&state, multipart).await?;
     let (scans, warnings) = state

@@ -6,9 +6,8 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
@@ -20,7 +19,8 @@ use crate::result::{IssueRequest, IssuedResult, ResultError, UploadVerdict, is_g
 use crate::signature::Report;
 
 use super::error::{multipart_error, read_part_limited};
-use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
+use super::extract::{Form, Id, JsonBody, OfDossier};
+use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn api_router() -> Router<AppState> {
     Router::new()
@@ -195,14 +195,9 @@ impl From<&IssuedResult> for ResultJson {
 async fn issue(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    Id(id, _): Id<OfDossier>,
+    JsonBody(request): JsonBody<IssueJson>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
-    let request: IssueJson = parse_json(&headers, &body)?;
     if request.kind == "certified_copy" {
         let document = request.document_id.as_deref().ok_or_else(|| {
             ApiError::new(
@@ -286,11 +281,8 @@ fn created(issued: &IssuedResult) -> Response {
 async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfDossier>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("dossier"));
-    }
     let results = state.results.list(&principal, &id).await?;
     Ok(Json(results.iter().map(ResultJson::from).collect::<Vec<_>>()).into_response())
 }
@@ -372,10 +364,8 @@ async fn revoke(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(code): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(request): JsonBody<RevokeJson>,
 ) -> Result<Response, ApiError> {
-    let request: RevokeJson = parse_json(&headers, &body)?;
     let result = state
         .results
         .revoke(&principal, &code, &request.reason)
@@ -624,15 +614,8 @@ const MAX_UPLOAD: usize = 32 * 1024 * 1024;
 async fn check_upload(
     State(state): State<AppState>,
     headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
+    Form(mut multipart): Form,
 ) -> Result<Response, ApiError> {
-    let mut multipart = multipart.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            e.body_text(),
-        )
-    })?;
     let mut file = None;
     while let Some(field) = multipart
         .next_field()

@@ -2,14 +2,14 @@
 //! a signature now, without filing anything).
 
 use axum::Router;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use utoipa::ToSchema;
 
 use super::error::{multipart_error, read_part_limited};
+use super::extract::{Form, Id, OfReport};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn router() -> Router<AppState> {
@@ -28,11 +28,8 @@ pub(super) fn router() -> Router<AppState> {
 async fn report(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(id): Path<String>,
+    Id(id, _): Id<OfReport>,
 ) -> Result<Response, ApiError> {
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::not_found("signature report"));
-    }
     let bytes = state.dossiers.signature_report(&principal, &id).await?;
     let mut r = bytes.into_response();
     r.headers_mut().insert(
@@ -91,7 +88,7 @@ async fn verify(
     State(state): State<AppState>,
     Caller(_caller): Caller,
     params: Result<axum::extract::Query<VerifyParams>, axum::extract::rejection::QueryRejection>,
-    multipart: Result<Multipart, MultipartRejection>,
+    Form(mut multipart): Form,
 ) -> Result<Response, ApiError> {
     let axum::extract::Query(params) =
         params.map_err(|r| ApiError::invalid_query(r.body_text()))?;
@@ -114,13 +111,6 @@ async fn verify(
             )));
         }
     };
-    let mut multipart = multipart.map_err(|r| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_multipart",
-            format!("expected a multipart/form-data body: {}", r.body_text()),
-        )
-    })?;
     let file_limit = usize::try_from(state.dossiers.limits().max_file_size).unwrap_or(usize::MAX);
     let (mut file, mut signature) = (None, None);
     while let Some(field) = multipart

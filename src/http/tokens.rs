@@ -2,9 +2,8 @@
 //! from the command line). The token is in the creation reply only; the database keeps its hash.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{delete, post};
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,8 @@ use utoipa::ToSchema;
 use crate::auth::{NewToken, Role, TokenError};
 use crate::vocabulary::{IdNumber, TaxCode};
 
-use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
+use super::extract::JsonBody;
+use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -79,10 +79,8 @@ impl From<TokenError> for ApiError {
 async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(r): JsonBody<TokenRequestJson>,
 ) -> Result<Response, ApiError> {
-    let r: TokenRequestJson = parse_json(&headers, &body)?;
     let invalid =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_token_request", m);
     let role = Role::parse(r.role.trim()).ok_or_else(|| {

@@ -2,10 +2,9 @@
 //! `/api/v1/deadlines`: overdue and due-soon dossiers per agency.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -13,8 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::dossier::{DossierStatus, MoveRequest};
 
+use super::extract::JsonBody;
 use super::wire::DossierJson;
-use super::{ApiError, AppState, Caller, ErrorBody, json, parse_json};
+use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -147,10 +147,8 @@ async fn transition(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    JsonBody(request): JsonBody<TransitionRequestJson>,
 ) -> Result<Response, ApiError> {
-    let request: TransitionRequestJson = parse_json(&headers, &body)?;
     let to = DossierStatus::parse(request.to.trim()).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
