@@ -210,19 +210,8 @@ pub fn issuer(
         anyhow::bail!("--issuer-name is required with --issuer-key: the agency printed on results");
     }
     issuer.tsa = s.tsa.clone();
-    issuer.level = match &s.level {
-        Some(l) => l
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--issuer-level: {e}"))?,
-        None if issuer.tsa.is_some() => Level::BT,
-        None => Level::BB,
-    };
-    if issuer.level != Level::BB && issuer.tsa.is_none() {
-        anyhow::bail!(
-            "--issuer-level {} needs --issuer-tsa",
-            issuer.level.as_str()
-        );
-    }
+    issuer.level = Level::choose(s.level.as_deref(), issuer.tsa.is_some(), "--issuer-tsa")
+        .map_err(|e| anyhow::anyhow!("--issuer-level: {e}"))?;
     if issuer.level == Level::BLT {
         let trust = agency_trust.ok_or_else(|| {
             anyhow::anyhow!("--issuer-level B-LT needs the agency trust store (--agency-trust)")

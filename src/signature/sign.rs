@@ -396,6 +396,26 @@ impl std::str::FromStr for Level {
 }
 
 impl Level {
+    /// The level to sign at: the one asked for, else B-T when a time-stamping authority is
+    /// given and B-B without; from B-T up a time-stamping authority is required. (B-LT also
+    /// validates the new signature: the caller supplies what it is validated against.) The one
+    /// rule `motcua sign` and the issuing service share; `tsa_flag` names the setting in the
+    /// message.
+    pub fn choose(asked: Option<&str>, has_tsa: bool, tsa_flag: &str) -> Result<Self, SignError> {
+        let level = match asked {
+            Some(l) => l.parse::<Level>()?,
+            None if has_tsa => Self::BT,
+            None => Self::BB,
+        };
+        if level != Self::BB && !has_tsa {
+            return Err(SignError::Failed(format!(
+                "{} needs a time-stamping authority ({tsa_flag})",
+                level.as_str()
+            )));
+        }
+        Ok(level)
+    }
+
     /// The ETSI name.
     pub fn as_str(self) -> &'static str {
         match self {

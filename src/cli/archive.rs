@@ -146,7 +146,7 @@ pub async fn run(command: ArchiveCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn verify(key: Option<String>, json: bool, bag: PathBuf) -> ExitCode {
-    let key = match key.map(|k| super::read_key(&k)).transpose() {
+    let key = match key.map(|k| super::ledger::read_key(&k)).transpose() {
         Ok(k) => k,
         Err(e) => return input_error(format!("--key: {e:#}")),
     };
