@@ -309,6 +309,28 @@ pub async fn state(
     })
 }
 
+/// One background task of a node: `pass` now, then every `every`, until `stop` says so (a pass
+/// in progress is dropped then: each is a transaction or a resumable step). A pass reports its
+/// own failures; the next runs on time.
+fn periodic<F, Fut>(mut stop: watch::Receiver<bool>, every: Duration, mut pass: F) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = pass() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    })
+}
+
 /// How often the Object Lock pass looks for objects not locked yet.
 const LOCK_PASS_EVERY: Duration = Duration::from_secs(600);
 
@@ -341,7 +363,7 @@ impl Server {
         let settings = &settings;
         let (db, store) = open(&settings.store).await?;
         let state = state(settings, db.clone(), store.clone()).await?;
-        let (shutdown, mut stop) = watch::channel(false);
+        let (shutdown, stop) = watch::channel(false);
         let router = app(state.clone());
         let mut stop_serving = stop.clone();
         let connections = settings.connections;
@@ -353,41 +375,35 @@ impl Server {
         });
         let grace = settings.orphan_grace;
         let service = state.dossiers.clone();
-        let sweeping = tokio::spawn(async move {
-            let every = (grace / 2).max(Duration::from_secs(60));
-            loop {
-                match service.sweep_orphans(grace).await {
-                    Ok(r) if r.orphans_removed + r.unfinished_removed > 0 => {
-                        tracing::info!(?r, "orphan sweep removed leftovers");
+        let sweeping = periodic(
+            stop.clone(),
+            (grace / 2).max(Duration::from_secs(60)),
+            move || {
+                let service = service.clone();
+                async move {
+                    match service.sweep_orphans(grace).await {
+                        Ok(r) if r.orphans_removed + r.unfinished_removed > 0 => {
+                            tracing::info!(?r, "orphan sweep removed leftovers");
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = stop.wait_for(|s| *s) => return,
-                }
-            }
-        });
+            },
+        );
         let notifying = match webhook(settings)? {
             None => None,
             Some(hook) => {
-                let (db, poll) = (
-                    db.clone(),
-                    settings
-                        .webhook
-                        .as_ref()
-                        .map_or(Duration::from_secs(1), |w| w.poll),
-                );
-                let mut stop_notifying = shutdown.subscribe();
-                Some(tokio::spawn(async move {
-                    loop {
+                let poll = settings
+                    .webhook
+                    .as_ref()
+                    .map_or(Duration::from_secs(1), |w| w.poll);
+                let (db, hook) = (db.clone(), std::sync::Arc::new(hook));
+                Some(periodic(stop.clone(), poll, move || {
+                    let (db, hook) = (db.clone(), hook.clone());
+                    async move {
                         if let Err(e) = crate::notify::deliver_due(&db, &hook).await {
                             tracing::warn!(error = %e, "delivering notifications failed");
-                        }
-                        tokio::select! {
-                            _ = tokio::time::sleep(poll) => {}
-                            _ = stop_notifying.wait_for(|s| *s) => return,
                         }
                     }
                 }))
@@ -401,43 +417,29 @@ impl Server {
         )
         .then(|| {
             let dossiers = state.dossiers.clone();
-            let mut stop_locking = shutdown.subscribe();
-            tokio::spawn(async move {
-                loop {
+            periodic(stop.clone(), LOCK_PASS_EVERY, move || {
+                let dossiers = dossiers.clone();
+                async move {
                     match dossiers.protect_unlocked(500).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(dossiers = n, "locked objects not locked yet"),
                         Err(e) => tracing::warn!(error = %e, "locking objects failed"),
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(LOCK_PASS_EVERY) => {}
-                        _ = stop_locking.wait_for(|s| *s) => return,
                     }
                 }
             })
         });
         // Fixity audits: the unfinished one resumes at start, then one per interval.
         let auditing = (!settings.fixity_interval.is_zero()).then(|| {
-            let (auditor, every) = (state.fixity.clone(), settings.fixity_interval);
-            let mut stop_auditing = shutdown.subscribe();
-            tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        r = auditor.run(None) => if let Err(e) = r {
-                            tracing::warn!(error = %e, "fixity audit failed");
-                        },
-                        _ = stop_auditing.wait_for(|s| *s) => return,
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(every) => {}
-                        _ = stop_auditing.wait_for(|s| *s) => return,
+            let auditor = state.fixity.clone();
+            periodic(stop.clone(), settings.fixity_interval, move || {
+                let auditor = auditor.clone();
+                async move {
+                    if let Err(e) = auditor.run(None).await {
+                        tracing::warn!(error = %e, "fixity audit failed");
                     }
                 }
             })
         });
-        let ledger = state.ledger.clone();
-        let interval = settings.ledger.checkpoint_interval;
-        let mut stop_checkpoints = shutdown.subscribe();
         // A catalogue an administrator published (on any node) is in force from the start, and
         // picked up with each checkpoint after.
         state
@@ -445,18 +447,15 @@ impl Server {
             .refresh_catalogue()
             .await
             .context("loading the published procedure catalogue")?;
-        let catalogue_holder = state.dossiers.clone();
-        let checkpointing = tokio::spawn(async move {
-            loop {
+        let (ledger, catalogue_holder) = (state.ledger.clone(), state.dossiers.clone());
+        let checkpointing = periodic(stop, settings.ledger.checkpoint_interval, move || {
+            let (ledger, catalogue_holder) = (ledger.clone(), catalogue_holder.clone());
+            async move {
                 if let Err(e) = ledger.publish_checkpoint().await {
                     tracing::warn!(error = %e, "signing a checkpoint failed");
                 }
                 if let Err(e) = catalogue_holder.refresh_catalogue().await {
                     tracing::warn!(error = %e, "refreshing the procedure catalogue failed");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
-                    _ = stop_checkpoints.wait_for(|s| *s) => return,
                 }
             }
         });
