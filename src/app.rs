@@ -1,5 +1,5 @@
 //! Start-up and wiring: open the database (migrating it) and the object store from settings,
-//! build the HTTP app, serve it with graceful shutdown, and run the background orphan sweep.
+//! build the HTTP app, serve it with graceful shutdown, and run the node's background tasks.
 //! `anyhow` lives here and in `main`: this is the edge.
 
 use std::net::SocketAddr;

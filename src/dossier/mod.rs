@@ -7,9 +7,12 @@
 
 pub mod access;
 pub mod catalogue;
+mod filing;
 pub mod intake;
+pub mod model;
 pub mod originals;
 pub mod retention;
+mod search;
 pub mod service;
 pub mod signatures;
 pub mod supplement;
@@ -20,5 +23,8 @@ pub use crate::vocabulary::{
 };
 pub use catalogue::{Catalogue, Procedure, ProvisionLevel};
 pub use intake::{IntakeError, IntakeLimits, PendingDossier};
-pub use service::{Document, Dossier, DossierError, DossierPage, DossierQuery, DossierService};
+pub use model::{
+    Document, Dossier, DossierError, DossierPage, DossierQuery, Part, SignatureSummary,
+};
+pub use service::DossierService;
 pub use transitions::{AgencyDeadlines, Deadlines, MoveRequest, Transition};

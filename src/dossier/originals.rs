@@ -20,7 +20,8 @@ use crate::workflow::lifecycle::Actor;
 
 use super::access::Act;
 use super::intake::PendingFiles;
-use super::service::{Document, DossierError, DossierService};
+use super::model::{Document, DossierError};
+use super::service::DossierService;
 use super::transitions::{Move, record_move};
 use crate::vocabulary::DossierStatus;
 
@@ -63,15 +64,7 @@ impl Outcome {
     }
 }
 
-/// What to do with a scan below the quality rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScanQuality {
-    /// Refuse it (422 `scan_quality`), nothing recorded.
-    #[default]
-    Reject,
-    /// Record it, and say what is wrong.
-    Warn,
-}
+pub use super::model::ScanQuality;
 
 /// One paper of the procedure, as the counter sees it.
 #[derive(Debug, Clone)]
@@ -381,7 +374,7 @@ impl DossierService {
         let row = self
             .acting_row(principal, dossier_id, Act::HandleOriginals)
             .await?;
-        let dossier = super::service::dossier_from_row(row)?;
+        let dossier = super::model::dossier_from_row(row)?;
         if dossier.status != DossierStatus::AwaitingOriginals {
             return Err(DossierError::NotAwaitingOriginals(dossier.status));
         }

@@ -18,7 +18,8 @@ use crate::storage::Retained;
 use crate::timestamp::Timestamp;
 
 use super::catalogue::Retention;
-use super::service::{Dossier, DossierError, DossierService};
+use super::model::{Dossier, DossierError};
+use super::service::DossierService;
 use crate::vocabulary::DossierStatus;
 
 /// A dossier's retention, as the archive sees it.
@@ -298,7 +299,7 @@ impl DossierService {
         }
         let reason = checked_reason(reason, "a disposal")?;
         let view = self.retention_of(&dossier).await?;
-        if let Some(e) = view.disposal.as_ref().and_then(super::service::disposed) {
+        if let Some(e) = view.disposal.as_ref().and_then(super::model::disposed) {
             return Err(e);
         }
         disposable(&view)?;

@@ -53,21 +53,7 @@ pub struct Verified {
     pub object: StoredObject,
 }
 
-/// The decision on paper originals.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Originals {
-    /// Whether they are waived.
-    pub waived: bool,
-    /// Why they are required (None when waived).
-    pub reason: Option<String>,
-}
-
-impl Originals {
-    /// `waived` or `required`.
-    pub fn as_str(&self) -> &'static str {
-        if self.waived { "waived" } else { "required" }
-    }
-}
+pub use super::model::Originals;
 
 fn signed_file_for(index: usize, files: &[ReceivedFile]) -> Option<usize> {
     let name = &files[index].filename;

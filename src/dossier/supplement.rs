@@ -12,8 +12,9 @@ use crate::workflow::lifecycle::{self, Actor};
 
 use super::access::Act;
 use super::intake::PendingFiles;
+use super::model::{Dossier, DossierError};
 use super::originals::add_documents;
-use super::service::{Dossier, DossierError, DossierService};
+use super::service::DossierService;
 use super::transitions::{Move, record_move};
 use crate::vocabulary::DossierStatus;
 

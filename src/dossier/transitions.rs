@@ -16,7 +16,8 @@ use crate::timestamp::Timestamp;
 use crate::workflow::lifecycle::{self, Actor, TransitionError};
 
 use super::access::{self, Act, Handling};
-use super::service::{Dossier, DossierError, DossierService};
+use super::model::{Dossier, DossierError};
+use super::service::DossierService;
 use crate::vocabulary::DossierStatus;
 
 /// At most this many dossiers in one deadline list.
@@ -58,26 +59,7 @@ pub struct MoveRequest {
     pub version: Option<i64>,
 }
 
-/// One recorded move.
-#[derive(Debug, Clone)]
-pub struct Transition {
-    /// The dossier's version after the move.
-    pub version: i64,
-    /// Status before.
-    pub from: DossierStatus,
-    /// Status after.
-    pub to: DossierStatus,
-    /// Who made it.
-    pub actor: Actor,
-    /// The token that made it (none for the system).
-    pub actor_token: Option<String>,
-    /// Why, when given.
-    pub reason: Option<String>,
-    /// When.
-    pub at: Timestamp,
-    /// Index of its `dossier_transition` log entry.
-    pub ledger_index: u64,
-}
+pub use super::model::Transition;
 
 /// A move about to be recorded (after the lifecycle check).
 pub(super) struct Move<'a> {
@@ -311,7 +293,7 @@ impl DossierService {
         let truncated = rows.len() as i64 == DEADLINE_LIMIT;
         let mut groups: Vec<AgencyDeadlines> = Vec::new();
         for row in rows {
-            let dossier = super::service::dossier_from_row(row)?;
+            let dossier = super::model::dossier_from_row(row)?;
             let name = self.catalogue().get(&dossier.procedure).map_or_else(
                 || "(procedure not in the catalogue)".to_owned(),
                 |p| p.agency.clone(),
