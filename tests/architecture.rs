@@ -296,3 +296,111 @@ fn architecture_rules_catch_a_forbidden_import() {
         "{found:?}"
     );
 }
+
+/// The files of one folder that each file imports (`super::NAME`), by file stem.
+fn sibling_imports(folder: &Path) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if stem == "mod" || path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut names: Vec<String> = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .flat_map(|code| {
+                code.match_indices("super::")
+                    .map(|(i, _)| {
+                        code[i + 7..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect::<String>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|n| !n.is_empty() && *n != stem)
+            .collect();
+        names.sort();
+        names.dedup();
+        out.push((stem, names));
+    }
+    out
+}
+
+/// A cycle among the files, if there is one (depth-first search), as the files in order.
+fn cycle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &[(String, Vec<String>)],
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_owned());
+            return Some(found);
+        }
+        if done.iter().any(|d| d == node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        let edges = graph
+            .iter()
+            .find(|(n, _)| n == node)
+            .map(|(_, e)| e.clone())
+            .unwrap_or_default();
+        for next in edges {
+            if let Some(c) = visit(&next, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.push(node.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    for (node, _) in graph {
+        if let Some(c) = visit(node, graph, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn architecture_the_dossier_domain_has_no_circles_and_a_floor() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dossier");
+    let graph = sibling_imports(&folder);
+    assert!(graph.len() > 8, "the folder was read");
+    if let Some(c) = cycle(&graph) {
+        panic!(
+            "files of src/dossier import each other in a circle: {}",
+            c.join(" -> ")
+        );
+    }
+    let model = graph.iter().find(|(n, _)| n == "model").expect("model.rs");
+    assert!(
+        model.1.is_empty(),
+        "src/dossier/model.rs is the floor of the domain and imports no sibling, but imports {:?}",
+        model.1
+    );
+}
+
+#[test]
+fn architecture_circles_are_found() {
+    let graph = vec![
+        ("a".to_owned(), vec!["b".to_owned()]),
+        ("b".to_owned(), vec!["c".to_owned()]),
+        ("c".to_owned(), vec!["a".to_owned()]),
+        ("d".to_owned(), vec![]),
+    ];
+    assert_eq!(
+        cycle(&graph).unwrap(),
+        ["a", "b", "c", "a"].map(str::to_owned)
+    );
+    assert_eq!(cycle(&graph[3..]), None);
+}
