@@ -44,6 +44,19 @@ pub enum ExportError {
     /// Nothing to export.
     #[error("no dossier matches")]
     Empty,
+    /// The caller's role does not export archive packages.
+    #[error("only archivists export archive packages")]
+    Forbidden,
+}
+
+/// Whether `principal` may export archive packages: archivists only (an export is an archival
+/// read, logged as one).
+pub fn may_export(principal: &Principal) -> Result<(), ExportError> {
+    if principal.role == crate::auth::Role::Archivist {
+        Ok(())
+    } else {
+        Err(ExportError::Forbidden)
+    }
 }
 
 /// Plans bags of dossiers.
@@ -89,6 +102,7 @@ impl Exporter {
         principal: &Principal,
         ids: &[String],
     ) -> Result<Planned, ExportError> {
+        may_export(principal)?;
         if ids.is_empty() {
             return Err(ExportError::Empty);
         }

@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 
 use crate::archive::bag::Bag;
 use crate::archive::export::{ExportError, Exporter};
-use crate::auth::Role;
 use axum::extract::RawQuery;
 
 use super::extract::{Id, JsonBody, OfDossier};
@@ -140,21 +139,13 @@ fn retention_json(v: crate::dossier::retention::RetentionView) -> RetentionJson 
 /// The most dossiers one bag of a search holds.
 pub const MAX_BAG_DOSSIERS: usize = 1000;
 
-fn archivists_only(principal: &crate::auth::Principal) -> Result<(), ApiError> {
-    if principal.role != Role::Archivist {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only archivists export archive packages",
-        ));
-    }
-    Ok(())
-}
-
 fn export_error(e: ExportError) -> ApiError {
     match e {
         ExportError::Dossier(d) => d.into(),
         ExportError::Empty => ApiError::not_found("dossier"),
+        e @ ExportError::Forbidden => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+        }
         other => ApiError::internal(&other),
     }
 }
@@ -189,7 +180,6 @@ async fn dossier_bag(
     Caller(principal): Caller,
     Id(id, _): Id<OfDossier>,
 ) -> Result<Response, ApiError> {
-    archivists_only(&principal)?;
     let exporter = Exporter::new(state.dossiers.clone(), state.ledger.clone());
     let mut planned = exporter
         .plan(&principal, std::slice::from_ref(&id))
@@ -213,7 +203,8 @@ async fn search_bag(
     Caller(principal): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    archivists_only(&principal)?;
+    // Refused before the search runs (the exporter checks again when it plans).
+    crate::archive::export::may_export(&principal).map_err(export_error)?;
     let mut search =
         super::parse_search(query.as_deref().unwrap_or("")).map_err(ApiError::invalid_query)?;
     if search.limit.is_some() || search.cursor.is_some() {
