@@ -149,7 +149,7 @@ async fn main() {
         LocalStore::open(dir.path().join("objects")).await.unwrap(),
     ));
     let started = Instant::now();
-    let report = motcua::ledger::verify::verify(
+    let report = motcua::audit::verify(
         &db,
         &store,
         motcua::ledger::verify::VerifyOptions {

@@ -27,6 +27,7 @@ const DOMAIN_AND_ABOVE: &[&str] = &[
     "auth",
     "ledger",
     "signature",
+    "audit",
 ];
 
 const RULES: &[Rule] = &[
@@ -45,6 +46,7 @@ const RULES: &[Rule] = &[
             "auth",
             "ledger",
             "signature",
+            "audit",
             "db",
             "storage",
             "pki",
@@ -76,7 +78,7 @@ const RULES: &[Rule] = &[
             "timestamp.rs",
         ],
         except: &[],
-        forbidden: &["dossier", "result", "archive", "http", "app"],
+        forbidden: &["dossier", "result", "archive", "audit", "http", "app"],
         why: "nothing below the dossier domain imports it (or what is built on it)",
     },
     Rule {

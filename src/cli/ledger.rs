@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
+use motcua::audit;
 use motcua::config::{LogFormat, StoreArgs};
 use motcua::ledger::VerifierKey;
 use motcua::ledger::proof::{DocumentProof, verify_document_proof};
@@ -87,7 +88,7 @@ pub(crate) async fn ledger(command: LedgerCommand) -> anyhow::Result<ExitCode> {
             }
             let terminal = std::io::stderr().is_terminal();
             let mut last = std::time::Instant::now();
-            let report = verify::verify(
+            let report = audit::verify(
                 &db,
                 &objects,
                 verify::VerifyOptions {

@@ -323,7 +323,7 @@ async fn concurrent_appends_from_two_instances_make_one_consistent_tree() {
 /// Runs the library verifier against the app's database and store.
 pub async fn verify_app(app: &TestApp) -> motcua::ledger::verify::VerifyReport {
     let s = app.state();
-    motcua::ledger::verify::verify(
+    motcua::audit::verify(
         s.dossiers.db(),
         &s.store,
         motcua::ledger::verify::VerifyOptions {
