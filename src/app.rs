@@ -210,7 +210,7 @@ pub fn issuer(
         anyhow::bail!("--issuer-name is required with --issuer-key: the agency printed on results");
     }
     issuer.tsa = s.tsa.clone();
-    issuer.level = Level::choose(s.level.as_deref(), issuer.tsa.is_some(), "--issuer-tsa")
+    issuer.level = Level::choose(s.level, issuer.tsa.is_some(), "--issuer-tsa")
         .map_err(|e| anyhow::anyhow!("--issuer-level: {e}"))?;
     if issuer.level == Level::BLT {
         let trust = agency_trust.ok_or_else(|| {
@@ -236,6 +236,19 @@ pub async fn open_ledger(settings: &ServeSettings, db: Db) -> anyhow::Result<Led
     let l = &settings.ledger;
     let signer = LogSigner::load_or_create(&l.key_file, &l.origin, true)?;
     Ok(Ledger::open(db, &l.origin, signer).await?)
+}
+
+/// The database, the store and the dossier service over them, for a command that works on
+/// dossiers outside the server (catalogue as configured; no signature policy, calendar or gate).
+pub async fn open_dossiers(settings: &ServeSettings) -> anyhow::Result<DossierService> {
+    let (db, objects) = open(&settings.store).await?;
+    Ok(DossierService::new(
+        db,
+        objects,
+        Arc::new(catalogue(settings)?),
+        settings.unit_code.clone(),
+        settings.limits,
+    ))
 }
 
 /// Builds the services and app state.

@@ -1,20 +1,115 @@
 //! Settings: from the command line, the environment (`MOTCUA_*`, and the standard `AWS_*`
 //! variables for S3 credentials), and a TOML config file, in that order of precedence, then
 //! defaults. Every setting is documented in `motcua serve --help`.
+//!
+//! Each setting is declared once, in [`StoreArgs`] or [`ServeArgs`]: its flag, its variable
+//! (clap's `env`), its config-file key (the field's name, through serde) and its type, which
+//! parses its values for all three (sizes, addresses, modes). `resolve` then takes each from the
+//! command line or the environment, else from the file, else the default, and checks what holds
+//! across settings. Errors are [`ConfigError`]s naming the setting.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
 use serde::Deserialize;
 
+use crate::dossier::originals::ScanQuality;
 use crate::dossier::{IntakeLimits, UnitCode};
+use crate::pki::RevocationMode;
+use crate::signature::sign::Level;
 use crate::storage::S3Settings;
 
-/// Settings every command that opens the database and store shares.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct StoreArgs {
+/// Why settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("reading config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML, has a key no setting has, or a value of the wrong form.
+    #[error("config file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// A value breaks a rule.
+    #[error("{setting}: {rule}")]
+    Invalid {
+        /// The setting, as its config-file key.
+        setting: &'static str,
+        /// The rule it breaks.
+        rule: String,
+    },
+}
+
+fn invalid(setting: &'static str, rule: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        rule: rule.into(),
+    }
+}
+
+/// Declares a set of settings once: the struct is clap's arguments (flags and variables) and
+/// serde's config-file form at the same time, every field an `Option` (unset), and gets
+/// `KEYS` (the config-file keys) and `or` (each setting from `self`, else from the fallback).
+/// A `flatten NAME: TYPE;` line first embeds another such set.
+macro_rules! settings {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(flatten $inner:ident : $inner_ty:ty;)?
+            $(
+                $(#[$field_meta:meta])*
+                pub $field:ident : Option<$ty:ty>,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(clap::Args, Debug, Clone, Default, Deserialize)]
+        pub struct $name {
+            $(
+                /// The settings it embeds.
+                #[command(flatten)]
+                #[serde(flatten)]
+                pub $inner: $inner_ty,
+            )?
+            $(
+                $(#[$field_meta])*
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl $name {
+            /// The keys a config file may hold for these settings.
+            pub fn keys() -> Vec<&'static str> {
+                #[allow(unused_mut)]
+                let mut keys = vec![$(stringify!($field)),*];
+                $(keys.extend(<$inner_ty>::keys());)?
+                keys.retain(|k| *k != "config");
+                keys
+            }
+
+            /// Each setting from `self` when set, else from `fallback`.
+            pub fn or(self, fallback: Self) -> Self {
+                Self {
+                    $($inner: self.$inner.or(fallback.$inner),)?
+                    $($field: self.$field.or(fallback.$field),)*
+                }
+            }
+        }
+    };
+}
+
+settings! {
+    /// Settings every command that opens the database and store shares.
+    pub struct StoreArgs {
     /// Data directory for the embedded defaults: the SQLite database (motcua.db) and the local
     /// object store (objects/). [default: ./data]
     #[arg(long, env = "MOTCUA_DATA", value_name = "DIR")]
@@ -22,6 +117,7 @@ pub struct StoreArgs {
     /// TOML config file; its keys are the long option names with underscores
     /// (database_url = "...", s3_bucket = "...", max_file_size = "100MiB", ...).
     #[arg(long, env = "MOTCUA_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// Database URL: postgres://USER:PASSWORD@HOST:PORT/DB for production, or sqlite://FILE.
     /// [default: sqlite://DATA/motcua.db]
@@ -58,13 +154,12 @@ pub struct StoreArgs {
     #[arg(long, env = "MOTCUA_S3_PART_SIZE", value_name = "SIZE")]
     pub s3_part_size: Option<ByteSize>,
 }
+}
 
-/// Settings of `motcua serve`.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct ServeArgs {
-    /// Database and object store.
-    #[command(flatten)]
-    pub store: StoreArgs,
+settings! {
+    /// Settings of `motcua serve`.
+    pub struct ServeArgs {
+        flatten store: StoreArgs;
     /// Address to listen on. [default: 127.0.0.1:8080]
     #[arg(long, env = "MOTCUA_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -137,7 +232,7 @@ pub struct ServeArgs {
     /// `scan_quality`, nothing recorded) or warn (recorded, the problems returned). [default:
     /// reject]
     #[arg(long, env = "MOTCUA_SCAN_QUALITY", value_name = "reject|warn")]
-    pub scan_quality: Option<String>,
+    pub scan_quality: Option<ScanQuality>,
     /// Hours between fixity audits (every stored object re-hashed); 0: none. [default: 24]
     #[arg(long, env = "MOTCUA_FIXITY_INTERVAL_HOURS", value_name = "HOURS")]
     pub fixity_interval_hours: Option<u64>,
@@ -166,8 +261,8 @@ pub struct ServeArgs {
     pub agency_trust: Option<PathBuf>,
     /// Revocation checking at intake: soft (unknown status is a warning), require or off.
     /// [default: soft]
-    #[arg(long, env = "MOTCUA_INTAKE_REVOCATION", value_name = "MODE")]
-    pub intake_revocation: Option<String>,
+    #[arg(long, env = "MOTCUA_INTAKE_REVOCATION", value_name = "require|soft|off")]
+    pub intake_revocation: Option<RevocationMode>,
     /// The log's Ed25519 signing key (PKCS#8 PEM). Created at first start when absent.
     /// Every instance of one deployment must use the same key. [default: DATA/ledger-key.pem]
     #[arg(long, env = "MOTCUA_LEDGER_KEY", value_name = "FILE")]
@@ -212,7 +307,7 @@ pub struct ServeArgs {
     /// PAdES level of results: B-B, B-T (needs --issuer-tsa) or B-LT (also needs the agency
     /// trust store). [default: B-T with --issuer-tsa, else B-B]
     #[arg(long, env = "MOTCUA_ISSUER_LEVEL", value_name = "LEVEL")]
-    pub issuer_level: Option<String>,
+    pub issuer_level: Option<Level>,
     /// RFC 3161 time-stamping authority for result signatures (http:// URL).
     #[arg(long, env = "MOTCUA_ISSUER_TSA", value_name = "URL")]
     pub issuer_tsa: Option<String>,
@@ -231,6 +326,7 @@ pub struct ServeArgs {
     /// (e.g. https://motcua.example.gov.vn). [default: http://LISTEN]
     #[arg(long, env = "MOTCUA_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+}
 }
 
 /// How logs are written.
@@ -289,72 +385,28 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
-/// The config file: the same settings as the command line.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    data: Option<PathBuf>,
-    database_url: Option<String>,
-    db_max_connections: Option<u32>,
-    s3_bucket: Option<String>,
-    s3_endpoint: Option<String>,
-    s3_region: Option<String>,
-    s3_prefix: Option<String>,
-    s3_path_style: Option<bool>,
-    s3_part_size: Option<ByteSize>,
-    listen: Option<SocketAddr>,
-    unit_code: Option<String>,
-    max_file_size: Option<ByteSize>,
-    max_request_size: Option<ByteSize>,
-    max_files: Option<usize>,
-    procedures: Option<PathBuf>,
-    holidays: Option<PathBuf>,
-    max_in_flight: Option<usize>,
-    rate_limit: Option<u32>,
-    max_uploads: Option<usize>,
-    max_uploads_per_caller: Option<usize>,
-    public_rate_limit: Option<u32>,
-    header_timeout_secs: Option<u64>,
-    min_body_rate: Option<u64>,
-    body_window_secs: Option<u64>,
-    max_connections_per_address: Option<usize>,
-    document_memory: Option<ByteSize>,
-    webhook_url: Option<String>,
-    webhook_secret_file: Option<PathBuf>,
-    scan_quality: Option<String>,
-    fixity_interval_hours: Option<u64>,
-    fixity_rate: Option<u64>,
-    log_format: Option<LogFormat>,
-    orphan_grace_secs: Option<u64>,
-    ledger_key: Option<PathBuf>,
-    business_trust: Option<PathBuf>,
-    business_crls: Option<PathBuf>,
-    agency_trust: Option<PathBuf>,
-    intake_revocation: Option<String>,
-    ledger_origin: Option<String>,
-    checkpoint_interval_secs: Option<u64>,
-    ledger_public: Option<bool>,
-    issuer_key: Option<String>,
-    issuer_cert: Option<PathBuf>,
-    issuer_chain: Option<PathBuf>,
-    issuer_secret_file: Option<PathBuf>,
-    pkcs11_module: Option<PathBuf>,
-    issuer_name: Option<String>,
-    issuer_level: Option<String>,
-    issuer_tsa: Option<String>,
-    issuer_seal: Option<PathBuf>,
-    signature_time_pattern: Option<String>,
-    demo_issuer: Option<bool>,
-    public_url: Option<String>,
-}
-
-fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+/// Reads a config file as settings of type `T`. Every key must be a setting's (of `serve`,
+/// which the other commands' settings are part of, so one file serves every command).
+fn read_file<T: serde::de::DeserializeOwned + Default>(
+    path: Option<&Path>,
+) -> Result<T, ConfigError> {
     let Some(path) = path else {
-        return Ok(FileConfig::default());
+        return Ok(T::default());
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    let file_error = |message: String| ConfigError::File {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| file_error(e.to_string()))?;
+    let known = ServeArgs::keys();
+    if let Some(unknown) = table.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(file_error(format!("{unknown:?} is not a setting")));
+    }
+    T::deserialize(table).map_err(|e| file_error(e.to_string()))
 }
 
 /// Where objects go.
@@ -403,7 +455,7 @@ pub struct ServeSettings {
     /// Where notifications go, if anywhere.
     pub webhook: Option<WebhookSettings>,
     /// Counter scans below the quality rule.
-    pub scan_quality: crate::dossier::originals::ScanQuality,
+    pub scan_quality: ScanQuality,
     /// Time between fixity audits (zero: none).
     pub fixity_interval: Duration,
     /// Fixity audit pace in bytes per second (0: unlimited).
@@ -448,8 +500,8 @@ pub struct IssuerSettings {
     pub pkcs11_module: Option<PathBuf>,
     /// Agency name.
     pub name: Option<String>,
-    /// PAdES level (B-B, B-T, B-LT).
-    pub level: Option<String>,
+    /// PAdES level (else chosen by whether a TSA is set).
+    pub level: Option<Level>,
     /// TSA URL.
     pub tsa: Option<String>,
     /// Seal image.
@@ -472,7 +524,7 @@ pub struct SignatureSettings {
     /// Agency trust anchors (file or folder).
     pub agency_trust: Option<PathBuf>,
     /// Revocation mode at intake.
-    pub revocation: crate::pki::RevocationMode,
+    pub revocation: RevocationMode,
 }
 
 /// Settings of the integrity log.
@@ -490,266 +542,170 @@ pub struct LedgerSettings {
 
 impl StoreArgs {
     /// Resolves against the config file and defaults.
-    pub fn resolve(&self) -> anyhow::Result<StoreSettings> {
-        let file = read_file_config(self.config.as_deref())?;
-        resolve_store(self, &file)
+    pub fn resolve(&self) -> Result<StoreSettings, ConfigError> {
+        self.clone()
+            .or(read_file(self.config.as_deref())?)
+            .settings()
     }
-}
 
-fn resolve_store(args: &StoreArgs, file: &FileConfig) -> anyhow::Result<StoreSettings> {
-    let data_dir = args
-        .data
-        .clone()
-        .or_else(|| file.data.clone())
-        .unwrap_or_else(|| PathBuf::from("./data"));
-    let database_url = match args
-        .database_url
-        .clone()
-        .or_else(|| file.database_url.clone())
-    {
-        Some(url) => url,
-        None => format!("sqlite://{}?mode=rwc", data_dir.join("motcua.db").display()),
-    };
-    let storage = match args.s3_bucket.clone().or_else(|| file.s3_bucket.clone()) {
-        None => StorageSettings::Local(data_dir.join("objects")),
-        Some(bucket) => {
-            let part_size = args
-                .s3_part_size
-                .or(file.s3_part_size)
-                .unwrap_or(ByteSize(8 << 20))
-                .0;
-            if part_size < 5 << 20 {
-                bail!("s3_part_size must be at least 5MiB (an S3 rule)");
+    /// The settings, from these values (already merged with the file) and the defaults.
+    fn settings(self) -> Result<StoreSettings, ConfigError> {
+        let data_dir = self.data.unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = self.database_url.unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("motcua.db").display())
+        });
+        let storage = match self.s3_bucket {
+            None => StorageSettings::Local(data_dir.join("objects")),
+            Some(bucket) => {
+                let part_size = self.s3_part_size.unwrap_or(ByteSize(8 << 20)).0;
+                if part_size < 5 << 20 {
+                    return Err(invalid(
+                        "s3_part_size",
+                        "must be at least 5MiB (an S3 rule)",
+                    ));
+                }
+                StorageSettings::S3(S3Settings {
+                    bucket,
+                    endpoint: self.s3_endpoint,
+                    region: self
+                        .s3_region
+                        .or_else(|| std::env::var("AWS_REGION").ok())
+                        .unwrap_or_else(|| "us-east-1".into()),
+                    prefix: self.s3_prefix.unwrap_or_default(),
+                    path_style: self.s3_path_style.unwrap_or(true),
+                    part_size: usize::try_from(part_size)
+                        .map_err(|_| invalid("s3_part_size", "too large"))?,
+                })
             }
-            StorageSettings::S3(S3Settings {
-                bucket,
-                endpoint: args
-                    .s3_endpoint
-                    .clone()
-                    .or_else(|| file.s3_endpoint.clone()),
-                region: args
-                    .s3_region
-                    .clone()
-                    .or_else(|| file.s3_region.clone())
-                    .or_else(|| std::env::var("AWS_REGION").ok())
-                    .unwrap_or_else(|| "us-east-1".into()),
-                prefix: args
-                    .s3_prefix
-                    .clone()
-                    .or_else(|| file.s3_prefix.clone())
-                    .unwrap_or_default(),
-                path_style: args.s3_path_style.or(file.s3_path_style).unwrap_or(true),
-                part_size: usize::try_from(part_size).context("s3_part_size")?,
-            })
-        }
-    };
-    Ok(StoreSettings {
-        data_dir,
-        database_url,
-        db_max_connections: args
-            .db_max_connections
-            .or(file.db_max_connections)
-            .unwrap_or(16)
-            .max(1),
-        storage,
-    })
+        };
+        Ok(StoreSettings {
+            data_dir,
+            database_url,
+            db_max_connections: self.db_max_connections.unwrap_or(16).max(1),
+            storage,
+        })
+    }
 }
 
 impl ServeArgs {
     /// Resolves against the config file and defaults.
-    pub fn resolve(&self) -> anyhow::Result<ServeSettings> {
-        let file = read_file_config(self.store.config.as_deref())?;
-        let store = resolve_store(&self.store, &file)?;
-        let unit = self
-            .unit_code
-            .clone()
-            .or_else(|| file.unit_code.clone())
-            .unwrap_or_else(|| "DEMO".into());
+    pub fn resolve(&self) -> Result<ServeSettings, ConfigError> {
+        let args = self.clone().or(read_file(self.store.config.as_deref())?);
+        let store = args.store.settings()?;
+        let unit = args.unit_code.unwrap_or_else(|| "DEMO".into());
+        let unit_code = UnitCode::parse(&unit)
+            .map_err(|e| invalid("unit_code", format!("{unit:?}: {}", e.rule)))?;
         let defaults = IntakeLimits::default();
         let limits = IntakeLimits {
-            max_file_size: self
-                .max_file_size
-                .or(file.max_file_size)
-                .map_or(defaults.max_file_size, |b| b.0),
-            max_request_size: self
+            max_file_size: args.max_file_size.map_or(defaults.max_file_size, |b| b.0),
+            max_request_size: args
                 .max_request_size
-                .or(file.max_request_size)
                 .map_or(defaults.max_request_size, |b| b.0),
-            max_files: self
-                .max_files
-                .or(file.max_files)
-                .unwrap_or(defaults.max_files),
+            max_files: args.max_files.unwrap_or(defaults.max_files),
         };
         if limits.max_file_size == 0 || limits.max_request_size == 0 || limits.max_files == 0 {
-            bail!("size and file-count limits must be above zero");
+            return Err(invalid(
+                "max_file_size, max_request_size, max_files",
+                "size and file-count limits must be above zero",
+            ));
         }
         if matches!(store.storage, StorageSettings::S3(_)) && limits.max_file_size > 5 << 30 {
             // An object reaches its content address by one CopyObject, which S3 limits to 5 GiB.
-            bail!("with S3 storage, max_file_size can be at most 5GiB");
+            return Err(invalid(
+                "max_file_size",
+                "with S3 storage, it can be at most 5GiB",
+            ));
         }
         let ledger = LedgerSettings {
-            key_file: self
+            key_file: args
                 .ledger_key
-                .clone()
-                .or_else(|| file.ledger_key.clone())
                 .unwrap_or_else(|| store.data_dir.join("ledger-key.pem")),
-            origin: self
+            origin: args
                 .ledger_origin
-                .clone()
-                .or_else(|| file.ledger_origin.clone())
                 .unwrap_or_else(|| format!("motcua/{unit}")),
             checkpoint_interval: Duration::from_secs(
-                self.checkpoint_interval_secs
-                    .or(file.checkpoint_interval_secs)
-                    .unwrap_or(5)
-                    .max(1),
+                args.checkpoint_interval_secs.unwrap_or(5).max(1),
             ),
-            public: self.ledger_public.or(file.ledger_public).unwrap_or(false),
+            public: args.ledger_public.unwrap_or(false),
         };
-        let revocation = match self
-            .intake_revocation
-            .clone()
-            .or_else(|| file.intake_revocation.clone())
-            .as_deref()
-        {
-            None | Some("soft") => crate::pki::RevocationMode::Soft,
-            Some("require") => crate::pki::RevocationMode::Require,
-            Some("off") => crate::pki::RevocationMode::Off,
-            Some(other) => bail!("intake_revocation {other:?}: use soft, require or off"),
-        };
-        macro_rules! pick {
-            ($f:ident) => {
-                self.$f.clone().or_else(|| file.$f.clone())
-            };
-        }
-        let listen = self
+        let listen = args
             .listen
-            .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let embedded = store.database_url.starts_with("sqlite:")
             && matches!(store.storage, StorageSettings::Local(_));
         let issuer = IssuerSettings {
-            key: pick!(issuer_key),
-            cert: pick!(issuer_cert),
-            chain: pick!(issuer_chain),
-            secret_file: pick!(issuer_secret_file),
-            pkcs11_module: pick!(pkcs11_module),
-            name: pick!(issuer_name),
-            level: pick!(issuer_level),
-            tsa: pick!(issuer_tsa),
-            seal: pick!(issuer_seal),
-            time_pattern: pick!(signature_time_pattern),
-            demo: pick!(demo_issuer).unwrap_or(embedded),
-            public_url: pick!(public_url).unwrap_or_else(|| format!("http://{listen}")),
+            key: args.issuer_key,
+            cert: args.issuer_cert,
+            chain: args.issuer_chain,
+            secret_file: args.issuer_secret_file,
+            pkcs11_module: args.pkcs11_module,
+            name: args.issuer_name,
+            level: args.issuer_level,
+            tsa: args.issuer_tsa,
+            seal: args.issuer_seal,
+            time_pattern: args.signature_time_pattern,
+            demo: args.demo_issuer.unwrap_or(embedded),
+            public_url: args
+                .public_url
+                .unwrap_or_else(|| format!("http://{listen}")),
         };
+        let admission = {
+            let d = crate::http::AdmissionLimits::default();
+            crate::http::AdmissionLimits {
+                max_in_flight: args.max_in_flight.unwrap_or(d.max_in_flight),
+                max_uploads: args.max_uploads.unwrap_or(d.max_uploads),
+                max_uploads_per_caller: args
+                    .max_uploads_per_caller
+                    .unwrap_or(d.max_uploads_per_caller),
+                rate_limit: args.rate_limit.unwrap_or(d.rate_limit),
+                public_rate_limit: args.public_rate_limit.unwrap_or(d.public_rate_limit),
+            }
+        };
+        let connections = {
+            let d = crate::http::ConnectionLimits::default();
+            crate::http::ConnectionLimits {
+                header_timeout: args
+                    .header_timeout_secs
+                    .map_or(d.header_timeout, Duration::from_secs),
+                per_address: args.max_connections_per_address.unwrap_or(d.per_address),
+                body_window: args
+                    .body_window_secs
+                    .map_or(d.body_window, |s| Duration::from_secs(s.max(1))),
+                min_body_rate: args.min_body_rate.unwrap_or(d.min_body_rate),
+            }
+        };
+        let webhook = args.webhook_url.map(|url| WebhookSettings {
+            url,
+            secret_file: args.webhook_secret_file,
+            retry_base: Duration::from_secs(2),
+            poll: Duration::from_secs(1),
+        });
         Ok(ServeSettings {
             issuer,
             signatures: SignatureSettings {
-                business_trust: self
-                    .business_trust
-                    .clone()
-                    .or_else(|| file.business_trust.clone()),
-                business_crls: self
-                    .business_crls
-                    .clone()
-                    .or_else(|| file.business_crls.clone()),
-                agency_trust: self
-                    .agency_trust
-                    .clone()
-                    .or_else(|| file.agency_trust.clone()),
-                revocation,
+                business_trust: args.business_trust,
+                business_crls: args.business_crls,
+                agency_trust: args.agency_trust,
+                revocation: args.intake_revocation.unwrap_or_default(),
             },
             ledger,
             store,
             listen,
-            unit_code: UnitCode::parse(&unit)
-                .map_err(|e| anyhow::anyhow!("unit code {unit:?}: {}", e.rule))?,
+            unit_code,
             limits,
-            procedures: self.procedures.clone().or_else(|| file.procedures.clone()),
-            holidays: self.holidays.clone().or_else(|| file.holidays.clone()),
-            admission: {
-                let d = crate::http::AdmissionLimits::default();
-                crate::http::AdmissionLimits {
-                    max_in_flight: self
-                        .max_in_flight
-                        .or(file.max_in_flight)
-                        .unwrap_or(d.max_in_flight),
-                    max_uploads: self
-                        .max_uploads
-                        .or(file.max_uploads)
-                        .unwrap_or(d.max_uploads),
-                    max_uploads_per_caller: self
-                        .max_uploads_per_caller
-                        .or(file.max_uploads_per_caller)
-                        .unwrap_or(d.max_uploads_per_caller),
-                    rate_limit: self.rate_limit.or(file.rate_limit).unwrap_or(d.rate_limit),
-                    public_rate_limit: self
-                        .public_rate_limit
-                        .or(file.public_rate_limit)
-                        .unwrap_or(d.public_rate_limit),
-                }
-            },
-            connections: {
-                let d = crate::http::ConnectionLimits::default();
-                crate::http::ConnectionLimits {
-                    header_timeout: self
-                        .header_timeout_secs
-                        .or(file.header_timeout_secs)
-                        .map_or(d.header_timeout, Duration::from_secs),
-                    per_address: self
-                        .max_connections_per_address
-                        .or(file.max_connections_per_address)
-                        .unwrap_or(d.per_address),
-                    body_window: self
-                        .body_window_secs
-                        .or(file.body_window_secs)
-                        .map_or(d.body_window, |s| Duration::from_secs(s.max(1))),
-                    min_body_rate: self
-                        .min_body_rate
-                        .or(file.min_body_rate)
-                        .unwrap_or(d.min_body_rate),
-                }
-            },
-            document_memory: self
+            procedures: args.procedures,
+            holidays: args.holidays,
+            admission,
+            connections,
+            document_memory: args
                 .document_memory
-                .or(file.document_memory)
                 .map_or(crate::gate::DEFAULT_DOCUMENT_MEMORY, |b| b.0),
-            fixity_interval: Duration::from_secs(
-                3600 * self
-                    .fixity_interval_hours
-                    .or(file.fixity_interval_hours)
-                    .unwrap_or(24),
-            ),
-            fixity_rate: self.fixity_rate.or(file.fixity_rate).unwrap_or(20) * 1024 * 1024,
-            scan_quality: match self
-                .scan_quality
-                .clone()
-                .or_else(|| file.scan_quality.clone())
-                .as_deref()
-            {
-                None | Some("reject") => crate::dossier::originals::ScanQuality::Reject,
-                Some("warn") => crate::dossier::originals::ScanQuality::Warn,
-                Some(other) => anyhow::bail!("--scan-quality {other:?}: reject or warn"),
-            },
-            webhook: self
-                .webhook_url
-                .clone()
-                .or_else(|| file.webhook_url.clone())
-                .map(|url| WebhookSettings {
-                    url,
-                    secret_file: self
-                        .webhook_secret_file
-                        .clone()
-                        .or_else(|| file.webhook_secret_file.clone()),
-                    retry_base: Duration::from_secs(2),
-                    poll: Duration::from_secs(1),
-                }),
-            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
-            orphan_grace: Duration::from_secs(
-                self.orphan_grace_secs
-                    .or(file.orphan_grace_secs)
-                    .unwrap_or(3600),
-            ),
+            fixity_interval: Duration::from_secs(3600 * args.fixity_interval_hours.unwrap_or(24)),
+            fixity_rate: args.fixity_rate.unwrap_or(20) * 1024 * 1024,
+            scan_quality: args.scan_quality.unwrap_or_default(),
+            webhook,
+            log_format: args.log_format.unwrap_or_default(),
+            orphan_grace: Duration::from_secs(args.orphan_grace_secs.unwrap_or(3600)),
         })
     }
 }
@@ -804,6 +760,121 @@ mod tests {
         assert!(matches!(s.store.storage, StorageSettings::S3(ref b) if b.bucket == "b"));
     }
 
+    /// `motcua serve`'s arguments, as the binary declares them.
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    #[test]
+    fn every_setting_has_one_name_as_flag_variable_and_config_key() {
+        use clap::CommandFactory as _;
+        let keys = ServeArgs::keys();
+        let command = Serve::command();
+        let mut flags = 0;
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let key = long.replace('-', "_");
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap_or_default();
+            assert_eq!(env, format!("MOTCUA_{}", key.to_uppercase()), "--{long}");
+            assert!(
+                key == "config" || keys.contains(&key.as_str()),
+                "--{long} has no config-file key"
+            );
+            flags += 1;
+        }
+        // The file takes every setting but the path of the file itself.
+        assert_eq!(keys.len(), flags - 1);
+    }
+
+    #[test]
+    fn modes_and_sizes_are_read_alike_from_the_file_and_the_command_line() {
+        use clap::Parser as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("motcua.toml");
+        std::fs::write(
+            &path,
+            "scan_quality = \"warn\"\nintake_revocation = \"off\"\nissuer_level = \"B-B\"\n\
+             document_memory = \"64MiB\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let config = path.to_str().unwrap();
+        let from_file = Serve::parse_from(["serve", "--config", config])
+            .args
+            .resolve()
+            .unwrap();
+        assert_eq!(from_file.scan_quality, ScanQuality::Warn);
+        assert_eq!(from_file.signatures.revocation, RevocationMode::Off);
+        assert_eq!(from_file.issuer.level, Some(Level::BB));
+        assert_eq!(from_file.document_memory, 64 << 20);
+        assert_eq!(from_file.log_format, LogFormat::Json);
+
+        let flags = Serve::parse_from([
+            "serve",
+            "--config",
+            config,
+            "--scan-quality",
+            "reject",
+            "--intake-revocation",
+            "require",
+            "--issuer-level",
+            "b-lt",
+        ])
+        .args
+        .resolve()
+        .unwrap();
+        assert_eq!(flags.scan_quality, ScanQuality::Reject);
+        assert_eq!(flags.signatures.revocation, RevocationMode::Require);
+        assert_eq!(flags.issuer.level, Some(Level::BLT));
+        assert_eq!(
+            flags.document_memory,
+            64 << 20,
+            "the file still fills the rest"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_setting() {
+        use clap::Parser as _;
+        let flag = Serve::try_parse_from(["serve", "--scan-quality", "maybe"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            flag.contains("--scan-quality") && flag.contains("reject or warn"),
+            "{flag}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("motcua.toml");
+        std::fs::write(&path, "intake_revocation = \"sometimes\"\n").unwrap();
+        let args = ServeArgs {
+            store: StoreArgs {
+                config: Some(path),
+                ..StoreArgs::default()
+            },
+            ..ServeArgs::default()
+        };
+        let file = args.resolve().unwrap_err().to_string();
+        assert!(
+            file.contains("intake_revocation") && file.contains("require, soft or off"),
+            "{file}"
+        );
+
+        let args = ServeArgs {
+            unit_code: Some("không hợp lệ".into()),
+            ..ServeArgs::default()
+        };
+        assert!(matches!(
+            args.resolve(),
+            Err(ConfigError::Invalid {
+                setting: "unit_code",
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn unknown_config_keys_are_errors() {
         let dir = tempfile::tempdir().unwrap();
@@ -813,6 +884,10 @@ mod tests {
             config: Some(path),
             ..StoreArgs::default()
         };
-        assert!(args.resolve().is_err());
+        let error = args.resolve().unwrap_err().to_string();
+        assert!(
+            error.contains("\"databse_url\" is not a setting"),
+            "{error}"
+        );
     }
 }

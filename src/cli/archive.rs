@@ -5,7 +5,6 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use motcua::archive::bag::Progress;
 use motcua::archive::check::check_bag;
@@ -244,14 +243,7 @@ impl Progress for Bar {
 async fn open(args: ServeArgs) -> anyhow::Result<(ServeSettings, DossierService)> {
     let explicit_catalogue = args.procedures.is_some();
     let settings = args.resolve()?;
-    let (db, objects) = motcua::app::open(&settings.store).await?;
-    let dossiers = DossierService::new(
-        db,
-        objects,
-        Arc::new(motcua::app::catalogue(&settings)?),
-        settings.unit_code.clone(),
-        settings.limits,
-    );
+    let dossiers = motcua::app::open_dossiers(&settings).await?;
     if !explicit_catalogue {
         dossiers.refresh_catalogue().await?;
     }

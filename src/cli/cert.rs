@@ -55,10 +55,7 @@ pub(crate) fn run(command: CertCommand) -> ExitCode {
     if trust.trust.is_empty() {
         return input_error("--trust is required: the trust anchors to validate against".into());
     }
-    let revocation = match trust.revocation_or(motcua::pki::RevocationMode::Soft) {
-        Ok(r) => r,
-        Err(e) => return input_error(e),
-    };
+    let revocation = trust.revocation_or(motcua::pki::RevocationMode::Soft);
     let time = match at {
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
         Some(t) => match motcua::timestamp::Timestamp::parse(&t) {

@@ -67,8 +67,8 @@ pub(crate) struct TrustArgs {
     pub(crate) crl: Vec<std::path::PathBuf>,
     /// Revocation checking: require (unknown status fails), soft (unknown status is a warning)
     /// or off. [default: soft; require for `sign --level B-LT`]
-    #[arg(long, value_name = "MODE")]
-    pub(crate) revocation: Option<String>,
+    #[arg(long, value_name = "require|soft|off")]
+    pub(crate) revocation: Option<motcua::pki::RevocationMode>,
 }
 
 impl TrustArgs {
@@ -81,19 +81,8 @@ impl TrustArgs {
     pub(crate) fn revocation_or(
         &self,
         default: motcua::pki::RevocationMode,
-    ) -> Result<motcua::pki::RevocationMode, String> {
-        self.revocation
-            .as_deref()
-            .map_or(Ok(default), parse_revocation)
-    }
-}
-
-fn parse_revocation(mode: &str) -> Result<motcua::pki::RevocationMode, String> {
-    match mode {
-        "require" => Ok(motcua::pki::RevocationMode::Require),
-        "soft" => Ok(motcua::pki::RevocationMode::Soft),
-        "off" => Ok(motcua::pki::RevocationMode::Off),
-        other => Err(format!("--revocation {other:?}: use require, soft or off")),
+    ) -> motcua::pki::RevocationMode {
+        self.revocation.unwrap_or(default)
     }
 }
 

@@ -34,19 +34,13 @@ pub(crate) async fn migrate(store: StoreArgs) -> anyhow::Result<()> {
 /// `motcua gc`.
 pub(crate) async fn gc(store: StoreArgs, grace_secs: u64) -> anyhow::Result<()> {
     init_logging(LogFormat::Text);
-    let settings = store.resolve()?;
-    let serve = motcua::config::ServeSettings {
-        store: settings.clone(),
-        ..ServeArgs::default().resolve()?
-    };
-    let (db, objects) = motcua::app::open(&settings).await?;
-    let dossiers = motcua::dossier::DossierService::new(
-        db,
-        objects,
-        std::sync::Arc::new(motcua::app::catalogue(&serve)?),
-        serve.unit_code.clone(),
-        serve.limits,
-    );
+    // The unit code and the catalogue come from the same config file as the store.
+    let serve = ServeArgs {
+        store,
+        ..ServeArgs::default()
+    }
+    .resolve()?;
+    let dossiers = motcua::app::open_dossiers(&serve).await?;
     let report = dossiers
         .sweep_orphans(Duration::from_secs(grace_secs))
         .await?;

@@ -36,7 +36,7 @@ pub(crate) struct SignArgs {
     /// validated now and the certificates, CRLs and OCSP responses go into the DSS).
     /// [default: B-T with --tsa, else B-B]
     #[arg(long, value_name = "LEVEL")]
-    pub(crate) level: Option<String>,
+    pub(crate) level: Option<motcua::signature::sign::Level>,
     /// B-LT: what the new signature is validated against before its material goes into the
     /// DSS.
     #[command(flatten)]
@@ -83,7 +83,7 @@ pub(crate) fn sign_plan(
 ) -> Result<SignPlan, String> {
     use motcua::signature::appearance::{Appearance, Placement};
     use motcua::signature::sign::Level;
-    let level = Level::choose(args.level.as_deref(), args.tsa.is_some(), "--tsa")
+    let level = Level::choose(args.level, args.tsa.is_some(), "--tsa")
         .map_err(|e| format!("--level: {e}"))?;
     let validation = if level == Level::BLT {
         if args.trust.trust.is_empty() {
@@ -91,7 +91,7 @@ pub(crate) fn sign_plan(
         }
         let revocation = args
             .trust
-            .revocation_or(motcua::pki::RevocationMode::Require)?;
+            .revocation_or(motcua::pki::RevocationMode::Require);
         if revocation == motcua::pki::RevocationMode::Off {
             return Err("--level B-LT needs revocation data: --revocation require or soft".into());
         }

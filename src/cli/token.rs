@@ -63,21 +63,16 @@ pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
         name,
         branches,
     };
-    let settings = store.resolve()?;
-    let serve = motcua::config::ServeSettings {
-        store: settings.clone(),
-        ..ServeArgs::default().resolve()?
-    };
-    let (db, objects) = motcua::app::open(&settings).await?;
+    // The unit code and the catalogue come from the same config file as the store.
+    let serve = ServeArgs {
+        store,
+        ..ServeArgs::default()
+    }
+    .resolve()?;
     // The agency is checked against the catalogue in force, as the API does: the
     // built-in (or --procedures) one, or the one an administrator published.
-    let dossiers = motcua::dossier::DossierService::new(
-        db.clone(),
-        objects,
-        std::sync::Arc::new(motcua::app::catalogue(&serve)?),
-        serve.unit_code.clone(),
-        serve.limits,
-    );
+    let dossiers = motcua::app::open_dossiers(&serve).await?;
+    let db = dossiers.db().clone();
     dossiers.refresh_catalogue().await?;
     let catalogue = dossiers.catalogue();
     request.validate(&|agency| catalogue.iter().any(|p| p.agency == agency))?;

@@ -30,10 +30,7 @@ pub(crate) struct VerifyArgs {
 /// `motcua verify`.
 pub(crate) fn verify_file(args: VerifyArgs) -> ExitCode {
     use motcua::signature::Indication;
-    let revocation = match args.trust.revocation_or(motcua::pki::RevocationMode::Soft) {
-        Ok(r) => r,
-        Err(e) => return input_error(e),
-    };
+    let revocation = args.trust.revocation_or(motcua::pki::RevocationMode::Soft);
     let at = match args.at.as_deref().map(motcua::timestamp::Timestamp::parse) {
         None => None,
         Some(Ok(t)) => Some(t.as_offset_date_time().unix_timestamp()),

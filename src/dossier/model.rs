@@ -360,12 +360,33 @@ impl Originals {
     }
 }
 
-/// What to do with a scan below the quality rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What to do with a scan below the quality rule: `reject` or `warn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum ScanQuality {
     /// Refuse it (422 `scan_quality`), nothing recorded.
     #[default]
     Reject,
     /// Record it, and say what is wrong.
     Warn,
+}
+
+impl std::str::FromStr for ScanQuality {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reject" => Ok(Self::Reject),
+            "warn" => Ok(Self::Warn),
+            other => Err(format!("{other:?}: use reject or warn")),
+        }
+    }
+}
+
+impl TryFrom<String> for ScanQuality {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }

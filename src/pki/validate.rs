@@ -18,8 +18,9 @@ const MAX_PATHS_TRIED: usize = 64;
 /// How deep CRL-signer paths may recurse (a CRL signer's own CRL signer...).
 const MAX_CRL_SIGNER_DEPTH: usize = 2;
 
-/// How revocation is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How revocation is checked: `require`, `soft` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum RevocationMode {
     /// Every certificate's status must be established.
     Require,
@@ -29,6 +30,27 @@ pub enum RevocationMode {
     Soft,
     /// No revocation checking.
     Off,
+}
+
+impl std::str::FromStr for RevocationMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "require" => Ok(Self::Require),
+            "soft" => Ok(Self::Soft),
+            "off" => Ok(Self::Off),
+            other => Err(format!("{other:?}: use require, soft or off")),
+        }
+    }
+}
+
+impl TryFrom<String> for RevocationMode {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
 }
 
 /// The inputs of RFC 5280 §6.1.1, and our policies.

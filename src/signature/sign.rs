@@ -369,8 +369,9 @@ pub fn open_incremental(input: &[u8]) -> Result<lopdf::IncrementalDocument, Sign
     Ok(lopdf::IncrementalDocument::create_from(input.to_vec(), doc))
 }
 
-/// The PAdES baseline level (ETSI EN 319 142-1 §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The PAdES baseline level (ETSI EN 319 142-1 §6), written `B-B`, `B-T` or `B-LT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum Level {
     /// B-B: the signature alone.
     BB,
@@ -381,17 +382,23 @@ pub enum Level {
 }
 
 impl std::str::FromStr for Level {
-    type Err = SignError;
+    type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_uppercase().as_str() {
             "B-B" => Ok(Self::BB),
             "B-T" => Ok(Self::BT),
             "B-LT" => Ok(Self::BLT),
-            _ => Err(SignError::Failed(format!(
-                "unknown PAdES level {s:?} (B-B, B-T or B-LT)"
-            ))),
+            _ => Err(format!("unknown PAdES level {s:?} (B-B, B-T or B-LT)")),
         }
+    }
+}
+
+impl TryFrom<String> for Level {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
@@ -401,9 +408,9 @@ impl Level {
     /// validates the new signature: the caller supplies what it is validated against.) The one
     /// rule `motcua sign` and the issuing service share; `tsa_flag` names the setting in the
     /// message.
-    pub fn choose(asked: Option<&str>, has_tsa: bool, tsa_flag: &str) -> Result<Self, SignError> {
+    pub fn choose(asked: Option<Level>, has_tsa: bool, tsa_flag: &str) -> Result<Self, SignError> {
         let level = match asked {
-            Some(l) => l.parse::<Level>()?,
+            Some(l) => l,
             None if has_tsa => Self::BT,
             None => Self::BB,
         };
