@@ -404,15 +404,14 @@ impl Budget {
 }
 
 /// Resolution in dpi from pixels per unit, where one inch is `units_per_inch` units; `None`
-/// unless both are finite and positive. Rounded to 0.01 dpi: metric densities are stored as
-/// integers (PNG: pixels per metre), and rounding gives back the dpi they were made from.
+/// unless both, as rounded, are finite and positive. Rounded to 0.01 dpi: metric densities are
+/// stored as integers (PNG: pixels per metre), and rounding gives back the dpi they were made
+/// from. A resolution that rounds to 0 (an EXIF or TIFF rational such as 1/1 000 000 000) or
+/// beyond `f32` (a TIFF double) is none at all: the page size divides by it.
 fn dpi(x: f64, y: f64, units_per_inch: f64) -> Option<(f32, f32)> {
-    let (x, y) = (x * units_per_inch, y * units_per_inch);
-    if !(x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0) {
-        return None;
-    }
-    let round = |v: f64| ((v * 100.0).round() / 100.0) as f32;
-    Some((round(x), round(y)))
+    let round = |v: f64| ((v * units_per_inch * 100.0).round() / 100.0) as f32;
+    let (x, y) = (round(x), round(y));
+    (x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0).then_some((x, y))
 }
 
 fn add_image(pdf: &mut PdfWriter, budget: &mut Budget, bytes: &[u8]) -> Result<(), ImageError> {
@@ -474,5 +473,15 @@ mod tests {
         assert_eq!(dpi(118.11, 118.11, 2.54), Some((300.0, 300.0)));
         assert_eq!(dpi(0.0, 300.0, 1.0), None);
         assert_eq!(dpi(f64::NAN, 300.0, 1.0), None);
+    }
+
+    /// A JPEG whose EXIF XResolution was 1/1 000 000 000 inch was inspected at 0 dpi and drawn
+    /// on a page of /MediaBox [0 0 NaN NaN].
+    #[test]
+    fn a_resolution_that_rounds_to_zero_or_overflows_is_no_resolution() {
+        assert_eq!(dpi(1.0 / 1_000_000_000.0, 300.0, 1.0), None);
+        assert_eq!(dpi(300.0, 0.004, 1.0), None);
+        assert_eq!(dpi(1e300, 300.0, 1.0), None);
+        assert_eq!(dpi(0.005, 0.005, 1.0), Some((0.01, 0.01)));
     }
 }
