@@ -599,10 +599,9 @@ fn inspect_reports_each_fixtures_size_resolution_colour_and_pages() {
     }
 }
 
-#[test]
-fn a_jpeg_density_only_in_exif_is_read_when_jfif_gives_an_aspect_ratio_only() {
-    // rgb-no-dpi.jpg (JFIF units 0) with an APP1 EXIF block added after its JFIF segment:
-    // big-endian, XResolution = YResolution = 400/1, ResolutionUnit = 2 (inch).
+/// rgb-no-dpi.jpg (JFIF units 0) with an APP1 EXIF block added after its JFIF segment:
+/// big-endian, XResolution = YResolution = `numerator`/`denominator`, ResolutionUnit = 2 (inch).
+fn jpeg_with_exif_resolution(numerator: u32, denominator: u32) -> Vec<u8> {
     let jpeg = fixture("rgb-no-dpi.jpg");
     let jfif_end = 4 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
     let mut tiff = b"MM\0*\0\0\0\x08\0\x03".to_vec();
@@ -617,13 +616,32 @@ fn a_jpeg_density_only_in_exif_is_read_when_jfif_gives_an_aspect_ratio_only() {
         tiff.extend(value.to_be_bytes());
     }
     tiff.extend(0u32.to_be_bytes());
-    tiff.extend([0, 0, 1, 0x90, 0, 0, 0, 1]); // 400/1 at offset 50
+    tiff.extend(numerator.to_be_bytes()); // the rational at offset 50
+    tiff.extend(denominator.to_be_bytes());
     let mut app1 = vec![0xFF, 0xE1];
     app1.extend(u16::try_from(2 + 6 + tiff.len()).unwrap().to_be_bytes());
     app1.extend(b"Exif\0\0");
     app1.extend(&tiff);
-    let with_exif = [&jpeg[..jfif_end], &app1, &jpeg[jfif_end..]].concat();
+    [&jpeg[..jfif_end], &app1, &jpeg[jfif_end..]].concat()
+}
+
+#[test]
+fn a_jpeg_density_only_in_exif_is_read_when_jfif_gives_an_aspect_ratio_only() {
+    let with_exif = jpeg_with_exif_resolution(400, 1);
     assert_eq!(inspect(&with_exif).unwrap().dpi, Some((400.0, 400.0)));
+}
+
+/// Such a JPEG was inspected at 0 dpi and became a page of /MediaBox [0 0 NaN NaN].
+#[test]
+fn an_exif_resolution_that_rounds_to_zero_is_no_resolution_and_the_page_is_drawn_at_200_dpi() {
+    let with_exif = jpeg_with_exif_resolution(1, 1_000_000_000);
+    assert_eq!(inspect(&with_exif).unwrap().dpi, None);
+    let pdf = images_to_pdf(&[&with_exif]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    assert_qpdf_accepts(&path);
+    assert_page_size(pages(&path)[0], points(160, 120, f64::from(ASSUMED_DPI)));
 }
 
 // ---------------------------------------------------------------------------------------------
