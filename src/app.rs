@@ -242,13 +242,15 @@ pub async fn open_ledger(settings: &ServeSettings, db: Db) -> anyhow::Result<Led
 /// dossiers outside the server (catalogue as configured; no signature policy, calendar or gate).
 pub async fn open_dossiers(settings: &ServeSettings) -> anyhow::Result<DossierService> {
     let (db, objects) = open(&settings.store).await?;
-    Ok(DossierService::new(
+    let dossiers = DossierService::new(
         db,
         objects,
         Arc::new(catalogue(settings)?),
         settings.unit_code.clone(),
         settings.limits,
-    ))
+    );
+    dossiers.units().migrate(&settings.unit_code).await?;
+    Ok(dossiers)
 }
 
 /// Builds the services and app state.
@@ -275,6 +277,12 @@ pub async fn state(
         settings.document_memory,
         crate::gate::DEFAULT_WAIT,
     ));
+    // A deployment that predates units gets its first one, and its dossiers their unit.
+    dossiers
+        .units()
+        .migrate(&settings.unit_code)
+        .await
+        .context("migrating to administrative units")?;
     // Results are verified against the agency trust store (with the demo root when the demo
     // identity signs).
     let mut verify = dossiers

@@ -44,6 +44,9 @@ pub async fn verify(
     let mut checks: HashMap<String, Vouched> = HashMap::new();
     // The archive: imports and disposals by dossier, and every object a disposal deleted.
     let mut archive = ArchiveVouched::default();
+    // Units: each one's `unit_added` entry, and its latest name's (index, digest).
+    let mut units_added: HashMap<String, Vouched> = HashMap::new();
+    let mut unit_names: HashMap<String, (u64, String)> = HashMap::new();
 
     // 1 to 3. The log; what each entry vouches for is kept.
     report.entries = verify_log(db, &options, &mut report, |index, value| {
@@ -121,6 +124,15 @@ pub async fn verify(
                     transitions.insert(format!("{id}/{version}"), vouched);
                 }
             }
+            Some(kind @ ("unit_added" | "unit_renamed")) => {
+                if let Some(code) = value["unit"].as_str() {
+                    let name = value["name_sha256"].as_str().unwrap_or_default().to_owned();
+                    unit_names.insert(code.to_owned(), (row_idx as u64, name));
+                    if kind == "unit_added" {
+                        units_added.insert(code.to_owned(), vouched);
+                    }
+                }
+            }
             _ => {}
         }
     })
@@ -133,6 +145,7 @@ pub async fn verify(
     check_transitions(db, &mut transitions, &mut report).await?;
     check_originals(db, &mut checks, &mut report).await?;
     check_archive(db, &mut archive, &mut report).await?;
+    check_units(db, &mut units_added, &unit_names, &mut report).await?;
     for (index, v) in checks {
         report.problem(format!(
             "the decision on {} of dossier {} (entry {index}) is missing (deleted)",
@@ -563,3 +576,52 @@ async fn check_dossiers(
     )
     .await
 }
+
+/// Units against their entries (the `unit_added` one for code, level and parent; the latest for
+/// the name), and every dossier's unit against its code, which its entry vouches for.
+async fn check_units(
+    db: &Db,
+    added: &mut HashMap<String, Vouched>,
+    names: &HashMap<String, (u64, String)>,
+    report: &mut VerifyReport,
+) -> Result<(), LedgerError> {
+    for u in db.units().await? {
+        report.records += 1;
+        let Some(v) = added.remove(&u.code) else {
+            report.problem(format!(
+                "unit {} has no log entry (inserted behind motcua's back)",
+                u.code
+            ));
+            continue;
+        };
+        let f = &v.fields;
+        let name = Sha256Digest::of(u.name.as_bytes()).to_hex();
+        let matches = f["level"].as_str() == Some(&u.level)
+            && f["parent"].as_str() == u.parent_code.as_deref()
+            && names
+                .get(&u.code)
+                .is_some_and(|(index, digest)| *digest == name && *index == u.ledger_index as u64);
+        if !matches {
+            report.problem(format!(
+                "unit {} does not match its log entries (record edited)",
+                u.code
+            ));
+        }
+    }
+    for (code, v) in added.drain() {
+        report.problem(format!(
+            "unit {code} (entry {}) is missing from the database (deleted)",
+            v.index
+        ));
+    }
+    for code in db.dossiers_off_their_unit(MAX_OFF_UNIT).await? {
+        report.problem(format!(
+            "dossier {code} is recorded as received by another unit than its code names \
+             (record edited)"
+        ));
+    }
+    Ok(())
+}
+
+/// Dossiers listed at most as off their unit.
+const MAX_OFF_UNIT: i64 = 50;

@@ -21,5 +21,6 @@ pub mod result;
 pub mod signature;
 pub mod storage;
 pub mod timestamp;
+pub mod unit;
 pub mod vocabulary;
 pub mod workflow;

@@ -34,6 +34,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
+    /// Administrative units: add, list, publish.
+    #[command(subcommand)]
+    Unit(cli::unit::UnitCommand),
     /// Remove orphaned objects (stored, but referenced by no record) and unfinished uploads.
     Gc {
         #[command(flatten)]
@@ -86,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(store) => done(cli::serve::migrate(store).await),
         Command::Gc { store, grace_secs } => done(cli::serve::gc(store, grace_secs).await),
         Command::Token(command) => done(cli::token::run(command).await),
+        Command::Unit(command) => done(cli::unit::run(command).await),
         Command::Verify(args) => Ok(cli::verify::verify_file(args)),
         Command::Sign(args) => Ok(cli::sign::sign_file(args)),
         Command::Cert(command) => Ok(cli::cert::run(command)),

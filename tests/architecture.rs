@@ -28,6 +28,7 @@ const DOMAIN_AND_ABOVE: &[&str] = &[
     "ledger",
     "signature",
     "audit",
+    "unit",
 ];
 
 const RULES: &[Rule] = &[
@@ -47,6 +48,7 @@ const RULES: &[Rule] = &[
             "ledger",
             "signature",
             "audit",
+            "unit",
             "db",
             "storage",
             "pki",
@@ -64,6 +66,7 @@ const RULES: &[Rule] = &[
     Rule {
         within: &[
             "auth/",
+            "unit/",
             "notify/",
             "workflow/",
             "ledger/",

@@ -7,6 +7,7 @@ pub(crate) mod ledger;
 pub(crate) mod serve;
 pub(crate) mod sign;
 pub(crate) mod token;
+pub(crate) mod unit;
 pub(crate) mod verify;
 
 use std::io::IsTerminal as _;

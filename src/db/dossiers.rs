@@ -189,8 +189,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO dossiers (id, code, procedure_code, status, applicant_kind, \
              applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-             submitted_at, updated_at, ledger_index) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+             submitted_at, updated_at, ledger_index, unit_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
         )
         .bind(d.id)
         .bind(d.code)
@@ -204,6 +204,8 @@ impl Tx {
         .bind(d.submitted_by)
         .bind(d.submitted_at)
         .bind(d.ledger_index)
+        // The receiving unit is the first part of the code, always.
+        .bind(d.code.split('-').next())
         .execute(&mut *self.inner)
         .await?;
         Ok(())

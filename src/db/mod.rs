@@ -16,6 +16,7 @@ mod outbox;
 mod parts;
 mod results;
 mod tokens;
+mod units;
 mod workflow;
 
 use std::str::FromStr as _;
@@ -36,6 +37,7 @@ pub use outbox::OutboxRow;
 pub use parts::PartRow;
 pub use results::{ResultRow, RevocationRow};
 pub use tokens::TokenRow;
+pub use units::UnitRow;
 pub use workflow::TransitionRow;
 
 /// Which database is behind the pool.

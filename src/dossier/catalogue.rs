@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pdf::render::ResultKind;
 
-use crate::vocabulary::ApplicantKind;
+use crate::vocabulary::{ApplicantKind, UnitLevel};
 
 /// The built-in catalogue.
 pub const BUILTIN: &str = include_str!("../../catalogue/procedures.toml");
@@ -63,9 +63,18 @@ pub struct Procedure {
     /// dossier receipt, which is the receiving counter's, not a procedure's result.
     #[serde(default, with = "result_kinds")]
     pub results: Vec<ResultKind>,
+    /// The levels of unit whose counters receive it (`province`, `district`, `commune`,
+    /// `department`, `agency`); every level when not given.
+    #[serde(default)]
+    pub received_at: Vec<UnitLevel>,
 }
 
 impl Procedure {
+    /// Whether a unit of this level receives it.
+    pub fn is_received_at(&self, level: UnitLevel) -> bool {
+        self.received_at.is_empty() || self.received_at.contains(&level)
+    }
+
     /// Whether a result of `kind` completes a dossier (or part) of this procedure.
     pub fn issues(&self, kind: ResultKind) -> bool {
         self.results.contains(&kind)

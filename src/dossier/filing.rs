@@ -25,13 +25,39 @@ impl DossierService {
         &self.limits
     }
 
-    /// Step 1 of intake: the declaration.
-    pub fn begin_intake(
+    /// Step 1 of intake: the declaration, and the unit that receives it: the one it names,
+    /// else the deployment's only unit. The unit must receive the procedure at its level.
+    pub async fn begin_intake(
         &self,
         principal: &Principal,
         declaration: &[u8],
     ) -> Result<PendingDossier, IntakeError> {
-        intake::parse_declaration(&self.catalogue(), principal, declaration)
+        let mut pending = intake::parse_declaration(&self.catalogue(), principal, declaration)?;
+        let units = self.units.list().await.map_err(unit_failure)?;
+        let unit = match pending.unit.take() {
+            Some(code) => units
+                .into_iter()
+                .find(|u| u.code == code)
+                .ok_or_else(|| IntakeError::UnknownUnit(code.as_str().to_owned()))?,
+            None if units.len() == 1 => units.into_iter().next().expect("one unit"),
+            None => return Err(IntakeError::UnitRequired),
+        };
+        let procedure = &pending.procedure;
+        if !procedure.is_received_at(unit.level) {
+            return Err(IntakeError::ProcedureNotReceivedHere {
+                procedure: procedure.code.clone(),
+                unit: unit.code.as_str().to_owned(),
+                level: unit.level,
+                received_at: procedure
+                    .received_at
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        pending.unit = Some(unit.code);
+        Ok(pending)
     }
 
     /// Step 2, once per file: stream it into the store (also for counter scans, into a
@@ -80,14 +106,11 @@ impl DossierService {
         let id = uuid::Uuid::new_v4().to_string();
         let details = pending.details.to_string();
         let mut tx = self.db.begin().await?;
+        let unit = pending.unit.as_ref().unwrap_or(&self.unit);
         let sequence = tx
-            .next_dossier_sequence(self.unit.as_str(), &DossierCode::day_key(date))
+            .next_dossier_sequence(unit.as_str(), &DossierCode::day_key(date))
             .await?;
-        let code = DossierCode::new(
-            &self.unit,
-            date,
-            u32::try_from(sequence).unwrap_or(u32::MAX),
-        );
+        let code = DossierCode::new(unit, date, u32::try_from(sequence).unwrap_or(u32::MAX));
         let mut row = NewDossier {
             id: &id,
             code: code.as_str(),
@@ -272,5 +295,13 @@ impl DossierService {
                 .map(part_from_row)
                 .collect(),
         })
+    }
+}
+
+/// A failure reading the units is the database's.
+fn unit_failure(e: crate::unit::UnitError) -> IntakeError {
+    match e {
+        crate::unit::UnitError::Db(d) => IntakeError::Db(d),
+        other => IntakeError::Internal(other.to_string()),
     }
 }

@@ -19,7 +19,9 @@ use crate::storage::{StorageError, StoredObject};
 
 use super::access::{SubmitRefusal, check_can_submit};
 use super::catalogue::{Catalogue, Procedure};
-use crate::vocabulary::{Applicant, ApplicantKind, IdNumber, InvalidField, TaxCode};
+use crate::vocabulary::{
+    Applicant, ApplicantKind, IdNumber, InvalidField, TaxCode, UnitCode, UnitLevel,
+};
 
 /// Size and count budgets for one intake.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +57,26 @@ pub enum IntakeError {
     /// No such procedure in the catalogue.
     #[error("unknown procedure {0:?}")]
     UnknownProcedure(String),
+    /// The declaration names a unit that does not exist.
+    #[error("unit {0:?}: no unit has this code")]
+    UnknownUnit(String),
+    /// The deployment has several units and the declaration names none.
+    #[error("this deployment has several units: name the receiving one (\"unit\": \"CODE\")")]
+    UnitRequired,
+    /// The unit does not receive this procedure (the catalogue's `received_at`).
+    #[error(
+        "procedure {procedure} is not received at a {level} (unit {unit}); it is received at: {received_at}"
+    )]
+    ProcedureNotReceivedHere {
+        /// The procedure.
+        procedure: String,
+        /// The unit.
+        unit: String,
+        /// Its level.
+        level: UnitLevel,
+        /// The levels that receive it.
+        received_at: String,
+    },
     /// This kind of applicant cannot file under this procedure.
     #[error("procedure {procedure} does not accept a {kind} applicant")]
     ApplicantNotEligible {
@@ -178,6 +200,9 @@ struct DraftJson {
     /// Linked procedures filed together with `procedure` (liên thông).
     #[serde(default)]
     linked: Vec<String>,
+    /// The receiving unit's code (needed when the deployment has several units).
+    #[serde(default)]
+    unit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +234,8 @@ const MAX_TEXT_CHARS: usize = 255;
 /// A dossier being received: the declaration is checked, files are being stored.
 #[derive(Debug)]
 pub struct PendingDossier {
+    /// The receiving unit: as declared until `begin_intake` settles it.
+    pub(super) unit: Option<UnitCode>,
     pub(super) procedure: Procedure,
     /// Linked procedures filed with it (liên thông), each a part of the dossier.
     pub(super) linked: Vec<Procedure>,
@@ -391,7 +418,13 @@ pub fn parse_declaration(
         )
         .into());
     }
+    let unit = draft
+        .unit
+        .as_deref()
+        .map(|u| UnitCode::parse(u.trim()).map_err(|e| InvalidField::new("unit", e.rule)))
+        .transpose()?;
     Ok(PendingDossier {
+        unit,
         procedure,
         linked,
         applicant,

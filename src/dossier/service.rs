@@ -30,7 +30,10 @@ pub struct DossierService {
     pub(super) catalogue: Arc<std::sync::RwLock<Arc<Catalogue>>>,
     /// The published version in force (none: the built-in or `--procedures` one).
     pub(super) catalogue_version: Arc<std::sync::Mutex<Option<String>>>,
+    /// The unit codes of dossiers filed where no unit is named and none is settled otherwise.
     pub(super) unit: UnitCode,
+    /// The administrative units that receive dossiers.
+    pub(super) units: crate::unit::Units,
     pub(super) limits: IntakeLimits,
     pub(super) signatures: Arc<SignaturePolicy>,
     pub(super) calendar: Arc<crate::workflow::Calendar>,
@@ -53,6 +56,7 @@ impl DossierService {
         limits: IntakeLimits,
     ) -> Self {
         Self {
+            units: crate::unit::Units::new(db.clone()),
             db,
             store,
             catalogue: Arc::new(std::sync::RwLock::new(catalogue)),
@@ -416,9 +420,14 @@ impl DossierService {
         &self.store
     }
 
-    /// The receiving unit (first part of every dossier code).
+    /// The configured unit (the first unit of a new deployment).
     pub fn unit(&self) -> &UnitCode {
         &self.unit
+    }
+
+    /// The administrative units.
+    pub fn units(&self) -> &crate::unit::Units {
+        &self.units
     }
 
     /// The database it reads (for the archive's exports, which read the same records).

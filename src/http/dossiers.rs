@@ -14,7 +14,7 @@ use crate::timestamp::Timestamp;
 
 use super::error::part_filename;
 use super::error::{multipart_error, read_part_limited};
-use super::extract::{Form, Id, OfDossier};
+use super::extract::{Form, Id, OfDossier, TomlBody};
 use super::wire::{DossierJson, DossierListJson, MeJson, ProcedureJson};
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
@@ -88,7 +88,7 @@ async fn submit(
                     ));
                 }
                 let declaration = read_small(field).await?;
-                pending = Some(service.begin_intake(&principal, &declaration)?);
+                pending = Some(service.begin_intake(&principal, &declaration).await?);
             }
             Some("file") => {
                 let Some(pending) = pending.as_mut() else {
@@ -316,36 +316,9 @@ async fn procedures(State(state): State<AppState>, _caller: Caller) -> Json<Vec<
 async fn publish(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    TomlBody(text): TomlBody,
 ) -> Result<Response, ApiError> {
-    let is_toml = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| matches!(t.trim(), "application/toml" | "text/plain"));
-    if !is_toml {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the catalogue as application/toml",
-        ));
-    }
-    if body.len() > 1024 * 1024 {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
-            "a catalogue is at most 1 MiB",
-        ));
-    }
-    let text = std::str::from_utf8(&body).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "the catalogue is not UTF-8 text",
-        )
-    })?;
-    let catalogue = state.dossiers.publish_catalogue(&principal, text).await?;
+    let catalogue = state.dossiers.publish_catalogue(&principal, &text).await?;
     Ok(json(
         StatusCode::OK,
         catalogue

@@ -163,6 +163,12 @@ impl From<IntakeError> for ApiError {
             E::InvalidDossier(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_dossier"),
             E::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             E::UnknownProcedure(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_procedure"),
+            E::UnknownUnit(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_unit"),
+            E::UnitRequired => (StatusCode::UNPROCESSABLE_ENTITY, "unit_required"),
+            E::ProcedureNotReceivedHere { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "procedure_not_received_here",
+            ),
             E::ApplicantNotEligible { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "applicant_not_eligible")
             }
@@ -184,6 +190,21 @@ impl From<IntakeError> for ApiError {
             E::Db(d) => return ApiError::internal(d),
             E::Ledger(l) => return ApiError::internal(l),
             E::Internal(m) => return ApiError::internal(m),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<crate::unit::UnitError> for ApiError {
+    fn from(e: crate::unit::UnitError) -> Self {
+        use crate::unit::UnitError as U;
+        let message = e.to_string();
+        let (status, code) = match &e {
+            U::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            U::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_unit"),
+            U::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            U::Exists(_) => (StatusCode::CONFLICT, "unit_exists"),
+            U::Db(_) | U::Ledger(_) | U::Corrupt(_) => return ApiError::internal(&e),
         };
         ApiError::new(status, code, message)
     }

@@ -85,6 +85,51 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody
     }
 }
 
+/// A published file (the procedure catalogue, the units) as `application/toml` (or
+/// `text/plain`): else 415 `unsupported_media_type`; over 1 MiB 413 `request_too_large`; not
+/// UTF-8 422 `invalid_request`.
+pub struct TomlBody(pub String);
+
+/// Largest published file.
+const MAX_TOML: usize = 1024 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for TomlBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_toml = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|t| matches!(t.trim(), "application/toml" | "text/plain"));
+        if !is_toml {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the file as application/toml",
+            ));
+        }
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|r| ApiError::new(r.status(), "malformed_body", r.body_text()))?;
+        if body.len() > MAX_TOML {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                "a published file is at most 1 MiB",
+            ));
+        }
+        String::from_utf8(body.to_vec()).map(TomlBody).map_err(|_| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "the file is not UTF-8 text",
+            )
+        })
+    }
+}
+
 /// A `multipart/form-data` body, else 400 `malformed_multipart`.
 pub struct Form(pub Multipart);
 

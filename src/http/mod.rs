@@ -22,6 +22,7 @@ mod originals;
 mod results;
 mod signatures;
 mod tokens;
+mod units;
 mod wire;
 mod workflow;
 
@@ -84,6 +85,7 @@ pub fn app(state: AppState) -> Router {
         .merge(workflow::router())
         .merge(originals::router())
         .merge(tokens::router())
+        .merge(units::router())
         .merge(audits::router())
         .merge(documents::router())
         .merge(ledger::router())

@@ -52,6 +52,10 @@ pub enum EntryKind {
     /// (dossier id, the decision, the objects deleted and those kept because another record
     /// still holds them, each as a count and the SHA-256 of their sorted list).
     DossierDisposed,
+    /// An administrative unit was added (its code, level, parent, and the SHA-256 of its name).
+    UnitAdded,
+    /// A unit was renamed (its code, the SHA-256 of the new name).
+    UnitRenamed,
 }
 
 impl EntryKind {
@@ -74,6 +78,8 @@ impl EntryKind {
             Self::DisposalRequested => "disposal_requested",
             Self::DisposalWithdrawn => "disposal_withdrawn",
             Self::DossierDisposed => "dossier_disposed",
+            Self::UnitAdded => "unit_added",
+            Self::UnitRenamed => "unit_renamed",
         }
     }
 }

@@ -35,6 +35,111 @@ impl UnitCode {
     }
 }
 
+/// The level of an administrative unit: the three territorial tiers (province or centrally-run
+/// city, district, ward or commune) and the specialised bodies that receive dossiers beside them
+/// (departments, and any other agency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitLevel {
+    /// Tỉnh / thành phố trực thuộc trung ương.
+    Province,
+    /// Quận / huyện / thị xã / thành phố thuộc tỉnh.
+    District,
+    /// Phường / xã / thị trấn / đặc khu.
+    Commune,
+    /// Sở / ban / ngành (a department of a province or district).
+    Department,
+    /// Any other receiving agency (tax office, police, ...).
+    Agency,
+}
+
+impl UnitLevel {
+    /// Every level, from the top.
+    pub const ALL: [Self; 5] = [
+        Self::Province,
+        Self::District,
+        Self::Commune,
+        Self::Department,
+        Self::Agency,
+    ];
+
+    /// The name used in the API, the catalogue and settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Province => "province",
+            Self::District => "district",
+            Self::Commune => "commune",
+            Self::Department => "department",
+            Self::Agency => "agency",
+        }
+    }
+
+    /// The Vietnamese name.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Self::Province => "Tỉnh/Thành phố",
+            Self::District => "Quận/Huyện",
+            Self::Commune => "Phường/Xã",
+            Self::Department => "Sở/Ban/Ngành",
+            Self::Agency => "Cơ quan",
+        }
+    }
+
+    /// The tier of a territorial level (0 the top); none for departments and agencies.
+    fn tier(self) -> Option<u8> {
+        match self {
+            Self::Province => Some(0),
+            Self::District => Some(1),
+            Self::Commune => Some(2),
+            Self::Department | Self::Agency => None,
+        }
+    }
+
+    /// Whether a unit of this level may sit under a unit of `parent`'s level: a territorial
+    /// unit under a higher territorial tier (a commune directly under a province too, as after
+    /// the 2025 reform), a department or agency under any unit but a commune... except agencies,
+    /// which a commune may host too (its police post).
+    pub fn may_sit_under(self, parent: UnitLevel) -> bool {
+        match (self.tier(), parent.tier()) {
+            (Some(child), Some(up)) => child > up,
+            (Some(_), None) => false,
+            (None, _) => self == Self::Agency || parent != Self::Commune,
+        }
+    }
+
+    /// The level a unit gets when none is given: one tier below its parent, a province at the
+    /// top.
+    pub fn below(parent: Option<UnitLevel>) -> Self {
+        match parent {
+            None => Self::Province,
+            Some(Self::Province) => Self::District,
+            Some(_) => Self::Commune,
+        }
+    }
+}
+
+impl fmt::Display for UnitLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for UnitLevel {
+    type Err = InvalidField;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| {
+                InvalidField::new(
+                    "level",
+                    "a unit level is province, district, commune, department or agency",
+                )
+            })
+    }
+}
+
 /// A dossier code (mã hồ sơ): `<unit code>-<YYMMDD>-<sequence>`, the sequence counting the
 /// unit's dossiers of that day (in Vietnam's time) from 0001. Past 9999 it simply grows a digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

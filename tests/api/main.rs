@@ -47,5 +47,6 @@ mod signatures;
 pub mod signing;
 pub mod tamper;
 mod timestamps;
+mod units;
 mod walkthrough;
 mod workflow;

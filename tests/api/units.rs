@@ -1,0 +1,495 @@
+//! Administrative units: the hierarchy, who manages it, the unit a dossier is received by, its
+//! codes numbered per unit and day, and deployments that predate units migrating in place.
+
+use motcua::auth::Role;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, binary, business_dossier, error_code, form, pdf, store_args};
+
+async fn post_unit(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/units"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn put_units(app: &TestApp, token: &str, toml: &str) -> reqwest::Response {
+    app.client
+        .put(app.url("/api/v1/units"))
+        .bearer_auth(token)
+        .header("content-type", "application/toml")
+        .body(toml.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn dossier_at(unit: Option<&str>) -> Value {
+    let mut d = business_dossier("0101234565");
+    if let Some(unit) = unit {
+        d["unit"] = json!(unit);
+    }
+    d
+}
+
+async fn file(app: &TestApp, token: &str, unit: Option<&str>) -> reqwest::Response {
+    app.submit(
+        token,
+        form(
+            &dossier_at(unit),
+            vec![("giay.pdf", "application/pdf", pdf("unit"))],
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_new_deployment_starts_with_its_configured_unit_and_files_there_unnamed() {
+    let app = TestApp::spawn().await;
+    let configured = app.settings.unit_code.as_str().to_owned();
+    let officer = app.token(Role::Officer).await;
+
+    let units: Value = app
+        .get(&officer, "/api/v1/units")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(units.as_array().unwrap().len(), 1, "{units}");
+    assert_eq!(units[0]["code"], configured.as_str());
+    assert_eq!(units[0]["level"], "province");
+    assert_eq!(units[0]["parent"], Value::Null);
+
+    let r = file(&app, &officer, None).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["code"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{configured}-")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn administrators_build_the_hierarchy_and_no_one_else_can() {
+    let app = TestApp::spawn().await;
+    let root = app.settings.unit_code.as_str().to_owned();
+    let admin = app.token(Role::Admin).await;
+    let officer = app.token(Role::Officer).await;
+
+    let r = post_unit(
+        &app,
+        &officer,
+        json!({"code": "BD", "name": "Quận Ba Đình", "parent": root}),
+    )
+    .await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+
+    let r = post_unit(
+        &app,
+        &admin,
+        json!({"code": "BD", "name": "Quận Ba Đình", "parent": root}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["location"], "/api/v1/units/BD");
+    let district: Value = r.json().await.unwrap();
+    assert_eq!(district["level"], "district", "one tier below a province");
+    assert_eq!(district["level_vi"], "Quận/Huyện");
+
+    let r = post_unit(
+        &app,
+        &admin,
+        json!({"code": "BD.PX", "name": "Phường Phúc Xá", "parent": "BD"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let ward: Value = r.json().await.unwrap();
+    assert_eq!(ward["level"], "commune");
+    let r = post_unit(
+        &app,
+        &admin,
+        json!({"code": "BD.CA", "name": "Công an quận Ba Đình", "parent": "BD", "level": "agency"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+
+    // Every refusal says which rule, and records nothing.
+    for (body, expected) in [
+        (
+            json!({"code": "BD", "name": "Lần nữa", "parent": root}),
+            (409, "unit_exists"),
+        ),
+        (
+            json!({"code": "X1", "name": "Mồ côi", "parent": "NOWHERE"}),
+            (422, "invalid_unit"),
+        ),
+        (
+            json!({"code": "X2", "name": "Dưới phường", "parent": "BD.PX", "level": "commune"}),
+            (422, "invalid_unit"),
+        ),
+        (
+            json!({"code": "X3", "name": "Sở dưới phường", "parent": "BD.PX", "level": "department"}),
+            (422, "invalid_unit"),
+        ),
+        (
+            json!({"code": "X4", "name": "Cấp lạ", "level": "galaxy"}),
+            (422, "invalid_unit"),
+        ),
+        (
+            json!({"code": "bad code!", "name": "Mã sai"}),
+            (422, "invalid_unit"),
+        ),
+        (json!({"code": "X5", "name": "  "}), (422, "invalid_unit")),
+        (
+            json!({"code": "X6", "name": "Thừa", "colour": "red"}),
+            (422, "invalid_json"),
+        ),
+    ] {
+        let r = post_unit(&app, &admin, body.clone()).await;
+        let (status, code) = error_code(r).await;
+        assert_eq!((status, code.as_str()), expected, "{body}");
+    }
+
+    let r = app
+        .client
+        .patch(app.url("/api/v1/units/BD"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "Quận Ba Đình, Hà Nội"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let one: Value = app
+        .get(&officer, "/api/v1/units/BD")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["name"], "Quận Ba Đình, Hà Nội");
+    assert_eq!(one["parent"], root.as_str());
+    let r = app.get(&officer, "/api/v1/units/NOWHERE").await;
+    assert_eq!(error_code(r).await, (404, "not_found".into()));
+
+    let all: Value = app
+        .get(&officer, "/api/v1/units")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 4, "{all}");
+    assert!(codes.contains(&"BD.CA") && !codes.contains(&"X1"), "{all}");
+
+    let subtree = app
+        .state()
+        .dossiers
+        .units()
+        .subtree(&motcua::vocabulary::UnitCode::parse("BD").unwrap())
+        .await
+        .unwrap();
+    let subtree: Vec<&str> = subtree.iter().map(|c| c.as_str()).collect();
+    assert_eq!(subtree, ["BD", "BD.CA", "BD.PX"]);
+
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn with_several_units_each_dossier_names_its_unit_and_each_unit_numbers_its_own() {
+    let app = TestApp::spawn().await;
+    let root = app.settings.unit_code.as_str().to_owned();
+    let admin = app.token(Role::Admin).await;
+    let officer = app.token(Role::Officer).await;
+    for code in ["W1", "W2"] {
+        let r = post_unit(&app, &admin, json!({"code": code, "name": format!("Phường {code}"), "parent": root, "level": "commune"})).await;
+        assert_eq!(r.status(), 201);
+    }
+
+    let r = file(&app, &officer, None).await;
+    assert_eq!(error_code(r).await, (422, "unit_required".into()));
+    let r = file(&app, &officer, Some("W9")).await;
+    assert_eq!(error_code(r).await, (422, "unknown_unit".into()));
+    let r = file(&app, &officer, Some("not a code")).await;
+    assert_eq!(error_code(r).await, (422, "invalid_field".into()));
+
+    // Both counters file at once: each unit's codes run 1..=n, none shared, none skipped.
+    let n = 6;
+    let mut filings = Vec::new();
+    for i in 0..2 * n {
+        let unit = if i % 2 == 0 { "W1" } else { "W2" };
+        let (app, officer) = (&app, &officer);
+        filings.push(async move { (unit, file(app, officer, Some(unit)).await) });
+    }
+    let mut sequences: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for (unit, r) in futures_util::future::join_all(filings).await {
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        let code = body["code"].as_str().unwrap().to_owned();
+        let parts: Vec<&str> = code.split('-').collect();
+        assert_eq!(parts[0], unit, "{code}");
+        sequences
+            .entry(unit)
+            .or_default()
+            .push(parts[2].parse().unwrap());
+    }
+    for (unit, mut seq) in sequences {
+        seq.sort_unstable();
+        assert_eq!(seq, (1..=n as u32).collect::<Vec<_>>(), "unit {unit}");
+    }
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn a_procedure_is_filed_only_at_the_levels_the_catalogue_says_receive_it() {
+    let app = TestApp::spawn().await;
+    let root = app.settings.unit_code.as_str().to_owned();
+    let admin = app.token(Role::Admin).await;
+    let officer = app.token(Role::Officer).await;
+    let r = post_unit(
+        &app,
+        &admin,
+        json!({"code": "PX", "name": "Phường Phúc Xá", "parent": root, "level": "commune"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    // Business registration at the province's department only.
+    let catalogue = motcua::dossier::catalogue::BUILTIN.replacen(
+        "code = \"business-registration\"\n",
+        "code = \"business-registration\"\nreceived_at = [\"province\", \"department\"]\n",
+        1,
+    );
+    assert_ne!(catalogue, motcua::dossier::catalogue::BUILTIN);
+    let r = app
+        .client
+        .put(app.url("/api/v1/procedures"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/toml")
+        .body(catalogue)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let r = file(&app, &officer, Some("PX")).await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "procedure_not_received_here");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("commune") && message.contains("province, department"),
+        "{message}"
+    );
+
+    let r = file(&app, &officer, Some(&root)).await;
+    assert_eq!(r.status(), 201);
+}
+
+#[tokio::test]
+async fn the_unit_file_adds_and_renames_in_one_go_and_never_removes_or_moves_a_unit() {
+    let app = TestApp::spawn().await;
+    let root = app.settings.unit_code.as_str().to_owned();
+    let admin = app.token(Role::Admin).await;
+    let officer = app.token(Role::Officer).await;
+    // Children before their parents in the file are fine.
+    let file_text = format!(
+        "[[unit]]\ncode = \"BD.PX\"\nname = \"Phường Phúc Xá\"\nparent = \"BD\"\n\n\
+         [[unit]]\ncode = \"BD\"\nname = \"Quận Ba Đình\"\nparent = \"{root}\"\n\n\
+         [[unit]]\ncode = \"{root}\"\nname = \"Thành phố Hà Nội\"\n"
+    );
+    let r = put_units(&app, &admin, &file_text).await;
+    assert_eq!(r.status(), 200);
+    let units: Value = r.json().await.unwrap();
+    assert_eq!(units.as_array().unwrap().len(), 3, "{units}");
+    let named = |code: &str| {
+        units
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(named(&root)["name"], "Thành phố Hà Nội");
+    assert_eq!(named("BD.PX")["level"], "commune");
+
+    let r = put_units(&app, &officer, &file_text).await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+    // A file without an existing unit, or moving one, is refused whole.
+    let without_ward = format!(
+        "[[unit]]\ncode = \"BD\"\nname = \"Quận Ba Đình\"\nparent = \"{root}\"\n\
+         [[unit]]\ncode = \"{root}\"\nname = \"Hà Nội\"\n[[unit]]\ncode = \"NEW\"\nname = \"Mới\"\nparent = \"{root}\"\n"
+    );
+    let r = put_units(&app, &admin, &without_ward).await;
+    let (status, code) = error_code(r).await;
+    assert_eq!((status, code.as_str()), (422, "invalid_unit"));
+    let moved = file_text.replace("parent = \"BD\"", &format!("parent = \"{root}\""));
+    let r = put_units(&app, &admin, &moved).await;
+    assert_eq!(error_code(r).await, (422, "invalid_unit".into()));
+    let r = put_units(&app, &admin, "[[unit]]\ncode = 5\n").await;
+    assert_eq!(error_code(r).await, (422, "invalid_unit".into()));
+    let r = app
+        .client
+        .put(app.url("/api/v1/units"))
+        .bearer_auth(&admin)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await, (415, "unsupported_media_type".into()));
+
+    let after: Value = app
+        .get(&officer, "/api/v1/units")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, units, "nothing of the refused files was applied");
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn a_deployment_that_predates_units_migrates_in_place_and_verifies_clean() {
+    let app = TestApp::spawn().await;
+    let configured = app.settings.unit_code.as_str().to_owned();
+    let officer = app.token(Role::Officer).await;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let body: Value = file(&app, &officer, None).await.json().await.unwrap();
+        codes.push(body["code"].as_str().unwrap().to_owned());
+    }
+    // As the migration leaves the dossiers filed before it: no unit recorded.
+    crate::tamper::sql(&app, "UPDATE dossiers SET unit_code = NULL").await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&codes[0]) && p.contains("another unit")),
+        "{:?}",
+        report.problems
+    );
+
+    // The next start (any node) assigns each its unit.
+    let sibling = app.sibling().await;
+    sibling.stop().await.unwrap();
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+    let units = app.state().dossiers.units().list().await.unwrap();
+    assert_eq!(units.len(), 1);
+    assert_eq!(units[0].code.as_str(), configured);
+
+    // A dossier moved to another unit behind motcua's back is found.
+    crate::tamper::sql(
+        &app,
+        &format!(
+            "UPDATE dossiers SET unit_code = 'ELSEWHERE' WHERE code = '{}'",
+            codes[1]
+        ),
+    )
+    .await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(
+        report.problems.iter().any(|p| p.contains(&codes[1])),
+        "{:?}",
+        report.problems
+    );
+    // So is a unit renamed in the database.
+    crate::tamper::sql(&app, "UPDATE units SET name = 'Khác'").await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains(&format!("unit {configured} does not match"))),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[tokio::test]
+async fn the_command_line_adds_and_lists_units() {
+    let app = TestApp::spawn().await;
+    let root = app.settings.unit_code.as_str().to_owned();
+    let settings = &app.settings;
+    let run = |args: Vec<String>| async move {
+        binary()
+            .args(args)
+            .args(store_args(settings))
+            .output()
+            .await
+            .unwrap()
+    };
+    let out = run(vec![
+        "unit".into(),
+        "add".into(),
+        "--code".into(),
+        "HK".into(),
+        "--name".into(),
+        "Quận Hoàn Kiếm".into(),
+        "--parent".into(),
+        root.clone(),
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added district HK"));
+
+    let out = run(vec![
+        "unit".into(),
+        "add".into(),
+        "--code".into(),
+        "HK".into(),
+        "--name".into(),
+        "Lại".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+    let out = run(vec![
+        "unit".into(),
+        "add".into(),
+        "--code".into(),
+        "Z".into(),
+        "--name".into(),
+        "Z".into(),
+        "--level".into(),
+        "galaxy".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("province, district, commune"));
+
+    let out = run(vec!["unit".into(), "list".into(), "--json".into()]).await;
+    assert!(out.status.success());
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let api: Value = app
+        .get(&app.token(Role::Officer).await, "/api/v1/units")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, api, "the command line lists what the API does");
+    let out = run(vec!["unit".into(), "list".into()]).await;
+    let tree = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        tree.contains(&format!("{root}  ")) && tree.contains("\n  HK  Quận Hoàn Kiếm  [district]"),
+        "{tree}"
+    );
+}
