@@ -53,7 +53,8 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     let cp = loop {
         let note = text(&app, &officer, "/api/v1/ledger/checkpoint").await;
         let cp = key.verify(&note).unwrap();
-        if cp.size == 4 {
+        // The first unit's entry, then the dossier, its two documents and its receipt.
+        if cp.size == 5 {
             break cp;
         }
         assert!(
@@ -67,18 +68,21 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
 
     let entries = json(&app, &officer, "/api/v1/ledger/entries?start=0&end=10").await;
     let entries = entries.as_array().unwrap();
-    assert_eq!(entries.len(), 4);
-    assert_eq!(entries[0]["entry"]["kind"], "dossier_submitted");
-    assert_eq!(entries[0]["entry"]["dossier"], d["id"]);
-    assert_eq!(entries[0]["entry"]["code"], d["code"]);
+    assert_eq!(entries.len(), 5);
+    // A new deployment's log opens with its first unit.
+    assert_eq!(entries[0]["entry"]["kind"], "unit_added");
     assert!(entries[0]["entry"]["prev"].is_null());
-    assert_eq!(entries[1]["entry"]["kind"], "document_stored");
-    assert_eq!(entries[1]["entry"]["sha256"], d["documents"][0]["sha256"]);
+    assert_eq!(entries[1]["entry"]["kind"], "dossier_submitted");
+    assert_eq!(entries[1]["entry"]["dossier"], d["id"]);
+    assert_eq!(entries[1]["entry"]["code"], d["code"]);
     assert_eq!(entries[1]["entry"]["prev"], entries[0]["leaf_hash"]);
+    assert_eq!(entries[2]["entry"]["kind"], "document_stored");
+    assert_eq!(entries[2]["entry"]["sha256"], d["documents"][0]["sha256"]);
+    assert_eq!(entries[2]["entry"]["prev"], entries[1]["leaf_hash"]);
     // The system received it after the technical checks.
-    assert_eq!(entries[3]["entry"]["kind"], "dossier_transition");
-    assert_eq!(entries[3]["entry"]["status"], "RECEIVED");
-    assert_eq!(entries[3]["entry"]["dossier"], d["id"]);
+    assert_eq!(entries[4]["entry"]["kind"], "dossier_transition");
+    assert_eq!(entries[4]["entry"]["status"], "RECEIVED");
+    assert_eq!(entries[4]["entry"]["dossier"], d["id"]);
     // No personal data in the log.
     let all = serde_json::to_string(&entries).unwrap();
     assert!(
@@ -97,11 +101,11 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     }
     assert_eq!(merkle::reference_root(&leaves), cp.root);
 
-    for i in 0..4u64 {
+    for i in 0..5u64 {
         let p = json(
             &app,
             &officer,
-            &format!("/api/v1/ledger/proof/inclusion?index={i}&tree_size=4"),
+            &format!("/api/v1/ledger/proof/inclusion?index={i}&tree_size=5"),
         )
         .await;
         let path: Vec<Hash> = p["path"]
@@ -110,7 +114,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
             .iter()
             .map(|x| h(x.as_str().unwrap()))
             .collect();
-        merkle::verify_inclusion(&leaves[i as usize], i, 4, &path, &cp.root).unwrap();
+        merkle::verify_inclusion(&leaves[i as usize], i, 5, &path, &cp.root).unwrap();
     }
 
     // A later checkpoint is consistent with the earlier one.
@@ -123,11 +127,11 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
     )
     .await;
     let later = app.state().ledger.publish_checkpoint().await.unwrap();
-    assert_eq!(later.size, 7);
+    assert_eq!(later.size, 8);
     let p = json(
         &app,
         &officer,
-        "/api/v1/ledger/proof/consistency?first=4&second=7",
+        "/api/v1/ledger/proof/consistency?first=5&second=8",
     )
     .await;
     let path: Vec<Hash> = p["path"]
@@ -136,7 +140,7 @@ async fn every_submission_is_logged_and_provable_against_a_signed_checkpoint() {
         .iter()
         .map(|x| h(x.as_str().unwrap()))
         .collect();
-    merkle::verify_consistency(4, 7, &cp.root, &later.root, &path).unwrap();
+    merkle::verify_consistency(5, 8, &cp.root, &later.root, &path).unwrap();
 }
 
 #[tokio::test]
@@ -297,10 +301,10 @@ async fn concurrent_appends_from_two_instances_make_one_consistent_tree() {
     }
     sibling.stop().await.unwrap();
     let ledger = &app.state().ledger;
-    // Each dossier: filed, its document stored, received by the system.
-    assert_eq!(ledger.size().await.unwrap(), 90);
+    // The first unit; each dossier: filed, its document stored, received by the system.
+    assert_eq!(ledger.size().await.unwrap(), 91);
     let cp = ledger.publish_checkpoint().await.unwrap();
-    let rows = ledger.entries(0, 90).await.unwrap();
+    let rows = ledger.entries(0, 91).await.unwrap();
     let leaves: Vec<Hash> = rows
         .iter()
         .map(|r| merkle::leaf_hash(r.entry.as_bytes()))

@@ -70,8 +70,8 @@ async fn intact_data_verifies() {
     let (app, _) = populated().await;
     let (code, out) = verify_cli(&app, &[]).await;
     assert_eq!(code, 0, "{out}");
-    // Two dossiers: filed, received by the system, and their three documents.
-    assert!(out.contains("entries: 7"), "{out}");
+    // The first unit; two dossiers: filed, received by the system, and their three documents.
+    assert!(out.contains("entries: 8"), "{out}");
     assert!(out.contains("objects: 3"), "{out}");
 }
 
@@ -90,12 +90,12 @@ async fn an_edited_entry_is_found() {
     let (app, _) = populated().await;
     sql(
         &app,
-        "UPDATE ledger_entries SET entry = replace(entry, 'image/png', 'image/gif') WHERE idx = 2",
+        "UPDATE ledger_entries SET entry = replace(entry, 'image/png', 'image/gif') WHERE idx = 3",
     )
     .await;
     assert_detected(
         &app,
-        "entry 2: its stored leaf hash does not match its bytes",
+        "entry 3: its stored leaf hash does not match its bytes",
     )
     .await;
 }
@@ -152,48 +152,39 @@ async fn a_log_rolled_back_behind_a_published_checkpoint_is_found() {
         .note;
     let file = app.data_dir().with_file_name("published-checkpoint.txt");
     std::fs::write(&file, &note).unwrap();
-    // Roll back to the first dossier: drop the last three entries, their records, and fix up
-    // the tree and head so that the rolled-back log is self-consistent.
-    let leaf3: String = {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
-            .await
-            .unwrap();
-        let row: (String,) = sqlx::query_as("SELECT leaf_hash FROM ledger_entries WHERE idx = 3")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        row.0
-    };
-    let frontier: String = {
-        // Size 4: one subtree, (level 2, index 0).
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
-            .await
-            .unwrap();
-        let row: (String,) =
-            sqlx::query_as("SELECT hash FROM ledger_nodes WHERE level = 2 AND idx = 0")
-                .fetch_one(&pool)
+    // Roll back to the first dossier: keep the first unit's entry and the first dossier's four
+    // (filed, two documents, received), drop the rest and their records, and fix up the tree
+    // and head so that the rolled-back log is self-consistent.
+    let query = |statement: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
                 .await
                 .unwrap();
-        pool.close().await;
-        row.0
+            let row: (String,) = sqlx::query_as(statement).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            row.0
+        }
     };
+    let leaf4 = query("SELECT leaf_hash FROM ledger_entries WHERE idx = 4").await;
+    // Size 5: the subtree (level 2, index 0) and leaf 4.
+    let subtree = query("SELECT hash FROM ledger_nodes WHERE level = 2 AND idx = 0").await;
+    let frontier = format!("{subtree},{leaf4}");
     for statement in [
-        "DELETE FROM dossier_transitions WHERE ledger_index >= 4".to_owned(),
-        "DELETE FROM documents WHERE ledger_index >= 4".to_owned(),
-        "DELETE FROM dossiers WHERE ledger_index >= 4".to_owned(),
-        "DELETE FROM ledger_entries WHERE idx >= 4".to_owned(),
-        "DELETE FROM ledger_nodes WHERE (level = 0 AND idx >= 4) OR (level = 1 AND idx >= 2) OR (level = 2 AND idx >= 1) OR level >= 3".to_owned(),
-        format!("UPDATE ledger_head SET size = 4, last_leaf = '{leaf3}', frontier = '{frontier}' WHERE id = 1"),
+        "DELETE FROM dossier_transitions WHERE ledger_index >= 5".to_owned(),
+        "DELETE FROM documents WHERE ledger_index >= 5".to_owned(),
+        "DELETE FROM dossiers WHERE ledger_index >= 5".to_owned(),
+        "DELETE FROM ledger_entries WHERE idx >= 5".to_owned(),
+        "DELETE FROM ledger_nodes WHERE (level = 0 AND idx >= 5) OR (level = 1 AND idx >= 2) OR (level = 2 AND idx >= 1) OR level >= 3".to_owned(),
+        format!("UPDATE ledger_head SET size = 5, last_leaf = '{leaf4}', frontier = '{frontier}' WHERE id = 1"),
     ] {
         sql(&app, &statement).await;
     }
     // With its checkpoints still stored, the database betrays itself.
     assert_detected(&app, "the log was rolled back").await;
     // Even when the stored checkpoints are removed too, the published one catches it.
-    sql(&app, "DELETE FROM ledger_checkpoints WHERE tree_size > 4").await;
+    sql(&app, "DELETE FROM ledger_checkpoints WHERE tree_size > 5").await;
     let (code, out) = verify_cli(&app, &["--no-fixity"]).await;
     assert_eq!(
         code, 0,
