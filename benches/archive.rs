@@ -136,6 +136,7 @@ async fn main() {
             agency: None,
             name: Some("bench".into()),
             branches: false,
+            unit: None,
         })
         .await
         .unwrap();
@@ -155,6 +156,7 @@ async fn main() {
         agency: None,
         branches: false,
         name: None,
+        unit: None,
     };
     let exporter = Exporter::new(dossiers, ledger);
     let bag_dir = root.join("bag");

@@ -15,7 +15,7 @@ use rand::RngCore as _;
 use serde::Serialize;
 
 use crate::storage::Sha256Digest;
-use crate::vocabulary::{IdNumber, TaxCode};
+use crate::vocabulary::{IdNumber, TaxCode, UnitCode};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +88,8 @@ pub struct Principal {
     pub branches: bool,
     /// A display name.
     pub name: Option<String>,
+    /// For staff: the unit they work at (none: the whole deployment, as before units).
+    pub unit: Option<UnitCode>,
 }
 
 /// A request to create a token, checked for consistency with its role.
@@ -105,6 +107,8 @@ pub struct NewToken {
     pub name: Option<String>,
     /// A business token that also covers the business's branches (`<tax code>-NNN`).
     pub branches: bool,
+    /// The unit a staff member works at (none: the whole deployment).
+    pub unit: Option<UnitCode>,
 }
 
 /// A token request that does not fit its role, or whose text breaks a rule. The command line and
@@ -117,6 +121,17 @@ pub enum TokenRequestError {
     /// A citizen token needs the citizen's identification number.
     #[error("a citizen token needs an identification number (--id-number, \"id_number\")")]
     MissingIdNumber,
+    /// A unit's administrator creates tokens of units in its reach only.
+    #[error(
+        "a unit's administrator binds every token it creates to a unit in its reach (\"unit\")"
+    )]
+    UnitRequired,
+    /// Applicants belong to no unit.
+    #[error("only staff tokens are bound to a unit")]
+    UnitForApplicant,
+    /// No unit has this code.
+    #[error("unit {0:?}: no unit has this code")]
+    UnknownUnit(String),
     /// The agency is not one the procedure catalogue in force names.
     #[error("agency {0:?} handles no procedure of the catalogue in force")]
     UnknownAgency(String),
@@ -134,10 +149,12 @@ pub const MAX_TOKEN_TEXT_CHARS: usize = 200;
 impl NewToken {
     /// Checks that a business has a tax code and a citizen an identification number, that the
     /// name and agency are short plain text, and that the agency is one `known_agency` accepts
-    /// (the agencies of the catalogue in force). Normalises: blank texts become `None`.
+    /// (the agencies of the catalogue in force), and that a unit is a staff member's and one
+    /// `known_unit` accepts. Normalises: blank texts become `None`.
     pub fn validate(
         &mut self,
         known_agency: &dyn Fn(&str) -> bool,
+        known_unit: &dyn Fn(&str) -> bool,
     ) -> Result<(), TokenRequestError> {
         for (field, text) in [("name", &mut self.name), ("agency", &mut self.agency)] {
             if let Some(t) = text.as_mut() {
@@ -163,6 +180,14 @@ impl NewToken {
             && !known_agency(agency)
         {
             return Err(TokenRequestError::UnknownAgency(agency.clone()));
+        }
+        if let Some(unit) = &self.unit {
+            if matches!(self.role, Role::Business | Role::Citizen) {
+                return Err(TokenRequestError::UnitForApplicant);
+            }
+            if !known_unit(unit.as_str()) {
+                return Err(TokenRequestError::UnknownUnit(unit.as_str().to_owned()));
+            }
         }
         Ok(())
     }
@@ -230,9 +255,10 @@ mod tests {
             agency: None,
             name: None,
             branches: false,
+            unit: None,
         };
         assert_eq!(
-            t.validate(&|_| true),
+            t.validate(&|_| true, &|_| true),
             Err(TokenRequestError::MissingTaxCode)
         );
     }
@@ -246,22 +272,24 @@ mod tests {
             agency: Some(agency.into()),
             name: Some(name.into()),
             branches: false,
+            unit: None,
         };
         let known = |a: &str| a == "Công an cấp xã";
         let mut fine = officer(" Công an cấp xã ", "  ");
-        assert_eq!(fine.validate(&known), Ok(()));
+        assert_eq!(fine.validate(&known, &|_| true), Ok(()));
         assert_eq!(fine.agency.as_deref(), Some("Công an cấp xã"));
         assert_eq!(fine.name, None);
         assert_eq!(
-            officer("Công an cấp huyện", "A").validate(&known),
+            officer("Công an cấp huyện", "A").validate(&known, &|_| true),
             Err(TokenRequestError::UnknownAgency("Công an cấp huyện".into()))
         );
         assert_eq!(
-            officer("Công an cấp xã", &"n".repeat(MAX_TOKEN_TEXT_CHARS + 1)).validate(&known),
+            officer("Công an cấp xã", &"n".repeat(MAX_TOKEN_TEXT_CHARS + 1))
+                .validate(&known, &|_| true),
             Err(TokenRequestError::Text { field: "name" })
         );
         assert_eq!(
-            officer("Công an cấp xã", "a\u{7}b").validate(&known),
+            officer("Công an cấp xã", "a\u{7}b").validate(&known, &|_| true),
             Err(TokenRequestError::Text { field: "name" })
         );
     }

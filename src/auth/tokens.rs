@@ -4,7 +4,7 @@
 
 use crate::db::{Db, DbError};
 use crate::timestamp::Timestamp;
-use crate::vocabulary::{IdNumber, TaxCode};
+use crate::vocabulary::{IdNumber, TaxCode, UnitCode};
 
 use super::{NewToken, Principal, Role, TokenRequestError, generate_token, hash_token};
 
@@ -27,6 +27,9 @@ pub enum TokenError {
     /// A stored token names a role this version does not know.
     #[error("token {0} has an unknown role")]
     UnknownRole(String),
+    /// A stored token does not parse: it was changed outside motcua.
+    #[error("{0}")]
+    Corrupt(String),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -44,6 +47,12 @@ impl Tokens {
             return Ok(None);
         };
         let role = Role::parse(&row.role).ok_or_else(|| TokenError::UnknownRole(row.id.clone()))?;
+        let unit = row
+            .unit_code
+            .as_deref()
+            .map(UnitCode::parse)
+            .transpose()
+            .map_err(|e| TokenError::Corrupt(format!("token {}: unit: {}", row.id, e.rule)))?;
         Ok(Some(Principal {
             token_id: row.id,
             role,
@@ -59,6 +68,7 @@ impl Tokens {
             agency: row.agency,
             name: row.name,
             branches: row.branches != 0,
+            unit,
         }))
     }
 
@@ -67,7 +77,7 @@ impl Tokens {
     /// checked against the catalogue in force by the caller ([`NewToken::validate`]), as
     /// [`Tokens::create_by`] does.
     pub async fn create(&self, request: &NewToken) -> Result<(String, String), TokenError> {
-        request.clone().validate(&|_| true)?;
+        request.clone().validate(&|_| true, &|_| true)?;
         let token = generate_token();
         let id = uuid::Uuid::new_v4().to_string();
         self.db
@@ -80,6 +90,7 @@ impl Tokens {
                 request.agency.as_deref(),
                 request.name.as_deref(),
                 request.branches,
+                request.unit.as_ref().map(UnitCode::as_str),
                 &Timestamp::now().to_string(),
             )
             .await?;
@@ -87,15 +98,20 @@ impl Tokens {
     }
 
     /// An administrator creates a token; `known_agency` says which agencies the catalogue in
-    /// force names.
+    /// force names, `known_unit` which units the administrator may bind it to (those in
+    /// their reach).
     pub async fn create_by(
         &self,
         principal: &Principal,
         mut request: NewToken,
         known_agency: &(dyn Fn(&str) -> bool + Sync),
+        known_unit: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<(String, String), TokenError> {
         admin_only(principal)?;
-        request.validate(known_agency)?;
+        if principal.unit.is_some() && request.unit.is_none() {
+            return Err(TokenError::Invalid(TokenRequestError::UnitRequired));
+        }
+        request.validate(known_agency, known_unit)?;
         let created = self.create(&request).await?;
         tracing::info!(token = %created.0, role = request.role.as_str(),
             by = %principal.token_id, "token created");

@@ -306,6 +306,7 @@ async fn import(
                 motcua::timestamp::Timestamp::now()
             )),
             branches: false,
+            unit: None,
         })
         .await?;
     db.revoke_token(&run, &motcua::timestamp::Timestamp::now().to_string())
@@ -379,6 +380,7 @@ async fn export(
         agency: None,
         branches: false,
         name: Some("motcua archive export".into()),
+        unit: None,
     };
     let mut ids = Vec::new();
     match query {

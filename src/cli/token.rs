@@ -30,6 +30,10 @@ pub(crate) enum TokenCommand {
         /// A display name.
         #[arg(long)]
         name: Option<String>,
+        /// A staff token's unit (see `motcua unit list`): it sees and files only there. [default:
+        /// none, the whole deployment]
+        #[arg(long)]
+        unit: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -44,6 +48,7 @@ pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
         agency,
         branches,
         name,
+        unit,
         store,
     } = command;
     let role = Role::parse(&role).with_context(|| {
@@ -62,6 +67,10 @@ pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
         agency,
         name,
         branches,
+        unit: unit
+            .map(|u| motcua::vocabulary::UnitCode::parse(u.trim()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--unit: {}", e.rule))?,
     };
     // The unit code and the catalogue come from the same config file as the store.
     let serve = ServeArgs {
@@ -75,7 +84,11 @@ pub(crate) async fn run(command: TokenCommand) -> anyhow::Result<()> {
     let db = dossiers.db().clone();
     dossiers.refresh_catalogue().await?;
     let catalogue = dossiers.catalogue();
-    request.validate(&|agency| catalogue.iter().any(|p| p.agency == agency))?;
+    let units = dossiers.units().list().await?;
+    request.validate(
+        &|agency| catalogue.iter().any(|p| p.agency == agency),
+        &|code| units.iter().any(|u| u.code.as_str() == code),
+    )?;
     let secret = motcua::app::create_token(&db, &request).await?;
     let role = request.role.as_str();
     let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {

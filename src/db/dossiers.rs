@@ -93,6 +93,8 @@ pub struct DossierRow {
     pub version: i64,
     /// Due date (YYYY-MM-DD), none while waiting for the applicant.
     pub due_on: Option<String>,
+    /// The unit that received it (the first part of its code).
+    pub unit_code: Option<String>,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -122,6 +124,8 @@ pub struct DocumentRow {
     pub procedure_code: String,
     /// Index of its `document_stored` log entry.
     pub ledger_index: Option<i64>,
+    /// The unit that received the owning dossier.
+    pub unit_code: Option<String>,
 }
 
 /// Which dossiers a listing returns. Every field narrows; `None` means any.
@@ -140,6 +144,8 @@ pub struct DossierFilter {
     pub procedure_codes: Option<Vec<String>>,
     /// See `procedure_codes`.
     pub part_agency: Option<String>,
+    /// Only dossiers received by these units (staff bound to a unit); empty matches nothing.
+    pub unit_codes: Option<Vec<String>>,
     /// Only the dossier of this result code.
     pub result_code: Option<String>,
     /// Only dossiers holding a document with this SHA-256.
@@ -160,7 +166,8 @@ pub struct DossierFilter {
 
 pub(super) const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-    submitted_at, updated_at, ledger_index, originals, originals_reason, version, due_on";
+    submitted_at, updated_at, ledger_index, originals, originals_reason, version, due_on, \
+    unit_code";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app
@@ -269,7 +276,7 @@ impl Db {
         Ok(sqlx::query_as::<_, DocumentRow>(
             "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
              d.created_at, s.applicant_tax_code, s.applicant_id_number, s.procedure_code, \
-             d.ledger_index FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
+             d.ledger_index, s.unit_code FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
              WHERE d.dossier_id = $1 ORDER BY d.position",
         )
         .bind(dossier_id)
@@ -282,7 +289,7 @@ impl Db {
         Ok(sqlx::query_as::<_, DocumentRow>(
             "SELECT d.id, d.dossier_id, d.position, d.filename, d.media_type, d.size, d.sha256, \
              d.created_at, s.applicant_tax_code, s.applicant_id_number, s.procedure_code, \
-             d.ledger_index FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
+             d.ledger_index, s.unit_code FROM documents d JOIN dossiers s ON s.id = d.dossier_id \
              WHERE d.id = $1",
         )
         .bind(id)
@@ -362,6 +369,18 @@ impl Db {
                 conditions.push("1 = 0".into());
             } else {
                 conditions.push(format!("({})", any.join(" OR ")));
+            }
+        }
+        if let Some(units) = &filter.unit_codes {
+            if units.is_empty() {
+                conditions.push("1 = 0".into());
+            } else {
+                let mut placeholders = Vec::new();
+                for u in units {
+                    values.push(u.clone());
+                    placeholders.push(format!("${}", values.len()));
+                }
+                conditions.push(format!("unit_code IN ({})", placeholders.join(", ")));
             }
         }
         if let Some((at, id)) = &filter.before {

@@ -19,6 +19,8 @@ pub struct TokenRow {
     pub name: Option<String>,
     /// A business token that also covers its branches: 1, else 0.
     pub branches: i64,
+    /// A staff token's unit.
+    pub unit_code: Option<String>,
 }
 
 impl Db {
@@ -34,11 +36,12 @@ impl Db {
         agency: Option<&str>,
         name: Option<&str>,
         branches: bool,
+        unit_code: Option<&str>,
         created_at: &str,
     ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO api_tokens (id, token_hash, role, tax_code, id_number, agency, name, \
-             branches, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             branches, unit_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
         .bind(token_hash)
@@ -48,6 +51,7 @@ impl Db {
         .bind(agency)
         .bind(name)
         .bind(i64::from(branches))
+        .bind(unit_code)
         .bind(created_at)
         .execute(self.pool())
         .await?;
@@ -70,7 +74,7 @@ impl Db {
     /// The live (not revoked) token with this hash.
     pub async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError> {
         Ok(sqlx::query_as::<_, TokenRow>(
-            "SELECT id, role, tax_code, id_number, agency, name, branches FROM api_tokens \
+            "SELECT id, role, tax_code, id_number, agency, name, branches, unit_code FROM api_tokens \
              WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)

@@ -6,8 +6,10 @@
 //! only those with their identification number; an officer of an agency sees the dossiers of that
 //! agency's procedures, and those of which it handles an interlinked part (liên thông); an officer
 //! with no agency (the one-stop counter itself, which receives for every agency) sees all;
-//! archivists and admins see all; archivists do not file. A dossier a caller may not see is "not
-//! found", exactly as if absent.
+//! archivists and admins see all; archivists do not file. Staff bound to a unit see only within
+//! its reach (`Reach`): an officer the dossiers received by their own unit, an archivist or
+//! administrator those of their unit and every unit below it; staff bound to no unit serve the
+//! whole deployment. A dossier a caller may not see is "not found", exactly as if absent.
 //!
 //! Acting, on a dossier the caller sees: the lead agency (that of the dossier's own procedure)
 //! and the one-stop counter move the dossier through its lifecycle, handle its paper originals,
@@ -19,6 +21,7 @@
 //! dossier is "forbidden", with a message that says whose act it is.
 
 use crate::auth::{Principal, Role};
+use crate::unit::{Unit, subtree_of};
 
 use crate::vocabulary::Applicant;
 
@@ -39,6 +42,8 @@ pub struct Handling {
     /// For an interlinked dossier: each part's procedure and agency as recorded at filing, the
     /// dossier's own procedure's included. Empty for a dossier of one procedure.
     pub parts: Vec<(String, String)>,
+    /// Whether the dossier's unit is within the caller's [`Reach`] (as the service found it).
+    pub in_reach: bool,
 }
 
 impl Handling {
@@ -63,7 +68,14 @@ impl Handling {
             procedure: procedure.to_owned(),
             lead,
             parts,
+            in_reach: true,
         }
+    }
+
+    /// The same dossier, received by a unit outside the caller's reach.
+    pub fn beyond_reach(mut self) -> Self {
+        self.in_reach = false;
+        self
     }
 
     /// Whether `agency` leads the dossier.
@@ -155,9 +167,52 @@ impl Visibility {
 }
 
 /// Whether `principal` may see `dossier`. A refusal is reported as "not found", so that ids of
-/// other applicants' (or other agencies') dossiers reveal nothing.
+/// other applicants' (or other agencies' or units') dossiers reveal nothing.
 pub fn can_see(principal: &Principal, dossier: &Handling) -> bool {
-    visibility(principal).admits(dossier)
+    dossier.in_reach && visibility(principal).admits(dossier)
+}
+
+/// The units whose dossiers a caller reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Every unit: applicants (confined by their identifiers instead), and staff bound to no
+    /// unit (the whole deployment, as before units).
+    Everywhere,
+    /// These units' dossiers only.
+    Units(Vec<String>),
+}
+
+impl Reach {
+    /// Whether a dossier received by `unit` is within it (a dossier with no unit recorded yet
+    /// only for those who reach everywhere).
+    pub fn admits(&self, unit: Option<&str>) -> bool {
+        match self {
+            Self::Everywhere => true,
+            Self::Units(units) => unit.is_some_and(|u| units.iter().any(|r| r == u)),
+        }
+    }
+}
+
+/// Whether the units matter to what `principal` may see, so that they are looked up only then.
+pub fn units_matter(principal: &Principal) -> bool {
+    principal.unit.is_some() && !matches!(principal.role, Role::Business | Role::Citizen)
+}
+
+/// The reach of `principal` among `units`: an officer's own unit; an archivist's or
+/// administrator's unit and every unit below it; everywhere for the rest.
+pub fn reach(principal: &Principal, units: &[Unit]) -> Reach {
+    let Some(own) = principal.unit.as_ref().filter(|_| units_matter(principal)) else {
+        return Reach::Everywhere;
+    };
+    match principal.role {
+        Role::Officer => Reach::Units(vec![own.as_str().to_owned()]),
+        _ => Reach::Units(
+            subtree_of(units, own)
+                .into_iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        ),
+    }
 }
 
 /// Something a caller does to a dossier it sees, beyond reading it.
@@ -289,6 +344,27 @@ pub enum SubmitRefusal {
     /// A business or citizen filing for someone else.
     #[error("the applicant must be the token's own {0}")]
     NotOwnApplicant(&'static str),
+    /// Staff bound to a unit file at that unit's counter only.
+    #[error("staff of unit {0} file at its own counter only")]
+    OtherUnit(String),
+}
+
+/// The unit where `principal` files a dossier that names `declared` (or none): staff bound to a
+/// unit file at its counter only (its own, when none is named); the others at the named unit.
+pub fn filing_unit(
+    principal: &Principal,
+    declared: Option<crate::vocabulary::UnitCode>,
+) -> Result<Option<crate::vocabulary::UnitCode>, SubmitRefusal> {
+    match (
+        principal.unit.as_ref().filter(|_| units_matter(principal)),
+        declared,
+    ) {
+        (Some(own), Some(named)) if *own != named => {
+            Err(SubmitRefusal::OtherUnit(own.as_str().to_owned()))
+        }
+        (Some(own), _) => Ok(Some(own.clone())),
+        (None, named) => Ok(named),
+    }
 }
 
 /// Whether `principal` may file a dossier for `applicant`: a business for itself, a citizen for
@@ -322,6 +398,7 @@ mod tests {
             agency: None,
             name: None,
             branches: false,
+            unit: None,
         }
     }
 

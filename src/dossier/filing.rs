@@ -34,7 +34,8 @@ impl DossierService {
     ) -> Result<PendingDossier, IntakeError> {
         let mut pending = intake::parse_declaration(&self.catalogue(), principal, declaration)?;
         let units = self.units.list().await.map_err(unit_failure)?;
-        let unit = match pending.unit.take() {
+        let named = super::access::filing_unit(principal, pending.unit.take())?;
+        let unit = match named {
             Some(code) => units
                 .into_iter()
                 .find(|u| u.code == code)

@@ -661,6 +661,7 @@ mod tests {
             agency: None,
             name: None,
             branches: false,
+            unit: None,
         }
     }
 

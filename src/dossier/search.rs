@@ -42,6 +42,7 @@ impl DossierService {
                 })
                 .transpose()?,
             tax_code_branches: false,
+            unit_codes: None,
             status: query.status.map(|s| s.as_str().to_owned()),
             code: query.code,
             submitted_from: query.submitted_from.map(|t| t.to_string()),
@@ -56,6 +57,9 @@ impl DossierService {
             items: vec![],
             next_cursor: None,
         };
+        if let super::access::Reach::Units(units) = self.reach(principal).await? {
+            filter.unit_codes = Some(units);
+        }
         match super::access::visibility(principal) {
             Visibility::All => {}
             Visibility::Nothing => return Ok(empty),

@@ -159,6 +159,7 @@ impl DossierService {
     /// The access rules' view of a stored dossier: its applicant and the agencies that handle
     /// it (its parts' looked up only when they matter to `principal`:
     /// [`access::agencies_matter`]).
+    #[allow(clippy::too_many_arguments)]
     async fn handling(
         &self,
         principal: &Principal,
@@ -166,7 +167,9 @@ impl DossierService {
         procedure: &str,
         tax_code: Option<&str>,
         id_number: Option<&str>,
+        unit: Option<&str>,
     ) -> Result<Handling, DossierError> {
+        let in_reach = self.reach(principal).await?.admits(unit);
         let parts = if access::agencies_matter(principal) {
             self.db
                 .parts_of(dossier_id)
@@ -177,16 +180,49 @@ impl DossierService {
         } else {
             Vec::new()
         };
-        Ok(Handling::new(
+        let handling = Handling::new(
             tax_code,
             id_number,
             procedure,
             self.agency_of(procedure).as_deref(),
             parts,
-        ))
+        );
+        Ok(if in_reach {
+            handling
+        } else {
+            handling.beyond_reach()
+        })
     }
 
-    /// The access rules' view of a dossier read in full (with its parts).
+    /// The codes of the units `principal` reaches (every unit for those bound to none): the
+    /// units an administrator may bind the tokens it creates to.
+    pub async fn units_in_reach(&self, principal: &Principal) -> Result<Vec<String>, DossierError> {
+        let all = self.units.list().await.map_err(|e| match e {
+            crate::unit::UnitError::Db(d) => DossierError::Db(d),
+            other => DossierError::Corrupt(other.to_string()),
+        })?;
+        let reach = access::reach(principal, &all);
+        Ok(all
+            .into_iter()
+            .map(|u| u.code.as_str().to_owned())
+            .filter(|c| reach.admits(Some(c)))
+            .collect())
+    }
+
+    /// The units whose dossiers `principal` reaches (the units read only when they matter).
+    pub(super) async fn reach(&self, principal: &Principal) -> Result<access::Reach, DossierError> {
+        if !access::units_matter(principal) {
+            return Ok(access::Reach::Everywhere);
+        }
+        let units = self.units.list().await.map_err(|e| match e {
+            crate::unit::UnitError::Db(d) => DossierError::Db(d),
+            other => DossierError::Corrupt(other.to_string()),
+        })?;
+        Ok(access::reach(principal, &units))
+    }
+
+    /// The access rules' view of a dossier read in full (with its parts), through
+    /// [`Self::get`], which found it within the caller's reach.
     pub(super) fn handling_of(&self, dossier: &Dossier) -> Handling {
         Handling::new(
             dossier.applicant.tax_code().map(TaxCode::as_str),
@@ -352,6 +388,7 @@ impl DossierService {
             &row.procedure_code,
             row.applicant_tax_code.as_deref(),
             row.applicant_id_number.as_deref(),
+            row.unit_code.as_deref(),
         )
         .await
     }
@@ -449,6 +486,7 @@ impl DossierService {
                 &row.procedure_code,
                 row.applicant_tax_code.as_deref(),
                 row.applicant_id_number.as_deref(),
+                row.unit_code.as_deref(),
             )
             .await?;
         if !can_see(principal, &handling) {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{NewToken, Role, TokenError};
-use crate::vocabulary::{IdNumber, TaxCode};
+use crate::vocabulary::{IdNumber, TaxCode, UnitCode};
 
 use super::extract::JsonBody;
 use super::{ApiError, AppState, Caller, ErrorBody, json};
@@ -43,6 +43,11 @@ pub struct TokenRequestJson {
     /// A business token that also covers its branches (`<tax code>-NNN`).
     #[serde(default)]
     pub branches: bool,
+    /// A staff token's unit: it sees and files only there (an officer at that unit, an
+    /// archivist or administrator there and below). A unit's administrator must give one of
+    /// its own reach.
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 /// A created token.
@@ -106,13 +111,23 @@ async fn create(
         agency: r.agency,
         name: r.name,
         branches: r.branches,
+        unit: r
+            .unit
+            .as_deref()
+            .map(|u| UnitCode::parse(u.trim()))
+            .transpose()
+            .map_err(|e| invalid(format!("unit: {}", e.rule)))?,
     };
     let catalogue = state.dossiers.catalogue();
+    let reach = state.dossiers.units_in_reach(&principal).await?;
     let (id, token) = state
         .tokens
-        .create_by(&principal, request, &|agency| {
-            catalogue.iter().any(|p| p.agency == agency)
-        })
+        .create_by(
+            &principal,
+            request,
+            &|agency| catalogue.iter().any(|p| p.agency == agency),
+            &|unit| reach.iter().any(|u| u == unit),
+        )
         .await?;
     Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
 }

@@ -87,6 +87,25 @@ impl Actor<'_> {
             _ => Ok(()),
         }
     }
+
+    /// A unit's administrator manages that unit and the units below it: `code` must be among
+    /// them. The city's administrators (bound to no unit), the command line and motcua itself
+    /// manage all.
+    fn check_within(&self, units: &[Unit], code: &UnitCode) -> Result<(), UnitError> {
+        match self {
+            Self::Caller(Principal {
+                unit: Some(own), ..
+            }) if !subtree_of(units, own).contains(code) => Err(UnitError::Forbidden(
+                "a unit's administrator manages that unit and the units below it only",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether it manages every unit (the whole set is published only by those who do).
+    fn manages_all(&self) -> bool {
+        !matches!(self, Self::Caller(Principal { unit: Some(_), .. }))
+    }
 }
 
 /// Why a unit change was refused.
@@ -144,21 +163,7 @@ impl Units {
 
     /// The unit and every unit below it, by code.
     pub async fn subtree(&self, code: &UnitCode) -> Result<Vec<UnitCode>, UnitError> {
-        let units = self.list().await?;
-        let mut found = vec![code.clone()];
-        let mut i = 0;
-        while i < found.len() {
-            let above = found[i].clone();
-            found.extend(
-                units
-                    .iter()
-                    .filter(|u| u.parent.as_ref() == Some(&above))
-                    .map(|u| u.code.clone()),
-            );
-            i += 1;
-        }
-        found.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        Ok(found)
+        Ok(subtree_of(&self.list().await?, code))
     }
 
     /// Adds a unit, logged.
@@ -166,6 +171,15 @@ impl Units {
         actor.check()?;
         let existing = self.list().await?;
         let unit = checked(new, &existing)?;
+        match &unit.parent {
+            Some(parent) => actor.check_within(&existing, parent)?,
+            None if !actor.manages_all() => {
+                return Err(UnitError::Forbidden(
+                    "a unit's administrator adds units below it only",
+                ));
+            }
+            None => {}
+        }
         let mut tx = self.db.begin().await?;
         insert(&mut tx, actor, &unit).await?;
         tx.commit().await?;
@@ -182,12 +196,13 @@ impl Units {
     ) -> Result<Unit, UnitError> {
         actor.check()?;
         let name = checked_name(name)?;
-        let mut unit = self
-            .list()
-            .await?
-            .into_iter()
+        let all = self.list().await?;
+        let mut unit = all
+            .iter()
             .find(|u| u.code.as_str() == code)
+            .cloned()
             .ok_or_else(|| UnitError::NotFound(code.to_owned()))?;
+        actor.check_within(&all, &unit.code)?;
         if unit.name == name {
             return Ok(unit);
         }
@@ -205,6 +220,11 @@ impl Units {
     /// codes name them) with its level and parent unchanged. Returns the units now.
     pub async fn publish(&self, actor: Actor<'_>, toml_text: &str) -> Result<Vec<Unit>, UnitError> {
         actor.check()?;
+        if !actor.manages_all() {
+            return Err(UnitError::Forbidden(
+                "the whole set of units is published by the city's administrators only",
+            ));
+        }
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct File {
@@ -355,6 +375,24 @@ impl Units {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The unit `root` and every unit below it among `units`, by code.
+pub fn subtree_of(units: &[Unit], root: &UnitCode) -> Vec<UnitCode> {
+    let mut found = vec![root.clone()];
+    let mut i = 0;
+    while i < found.len() {
+        let above = found[i].clone();
+        for unit in units {
+            // A cycle (only a database edited by hand could hold one) is walked once.
+            if unit.parent.as_ref() == Some(&above) && !found.contains(&unit.code) {
+                found.push(unit.code.clone());
+            }
+        }
+        i += 1;
+    }
+    found.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    found
 }
 
 /// A unit to add, checked against the existing ones.

@@ -10,7 +10,8 @@ use super::identifiers::{IdNumber, InvalidField, TaxCode};
 
 /// The code of the receiving unit (mã đơn vị), the first part of every dossier code:
 /// letters, digits and dots, e.g. `000.00.00.H26` or `SKHDT`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
 pub struct UnitCode(String);
 
 impl UnitCode {

@@ -237,6 +237,7 @@ async fn every_endpoint_with_every_role_answers_404_where_the_caller_may_not_kno
                     agency,
                     name: Some("officer".into()),
                     branches: false,
+                    unit: None,
                 },
             )
             .await
@@ -382,6 +383,7 @@ async fn a_business_with_branches_sees_its_branches_dossiers_and_no_one_else_s()
             agency: None,
             name: Some("head office".into()),
             branches: true,
+            unit: None,
         },
     )
     .await

@@ -86,6 +86,7 @@ async fn officer_of(app: &TestApp, agency: Option<&str>) -> String {
             agency: agency.map(str::to_owned),
             name: Some("officer".into()),
             branches: false,
+            unit: None,
         },
     )
     .await

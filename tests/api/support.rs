@@ -210,6 +210,7 @@ impl TestApp {
                 agency: None,
                 name: Some("test".into()),
                 branches: false,
+                unit: None,
             },
         )
         .await

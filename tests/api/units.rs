@@ -493,3 +493,175 @@ async fn the_command_line_adds_and_lists_units() {
         "{tree}"
     );
 }
+
+/// A token of `role` bound to `unit` (none: the whole deployment).
+async fn staff_token(app: &TestApp, role: Role, unit: Option<&str>) -> String {
+    motcua::app::create_token(
+        app.state().dossiers.db(),
+        &motcua::auth::NewToken {
+            role,
+            tax_code: None,
+            id_number: None,
+            agency: None,
+            name: Some("staff".into()),
+            branches: false,
+            unit: unit.map(|u| motcua::vocabulary::UnitCode::parse(u).unwrap()),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The codes a caller's listing shows.
+async fn listed(app: &TestApp, token: &str) -> Vec<String> {
+    let page: Value = app
+        .get(token, "/api/v1/dossiers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut codes: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            d["code"]
+                .as_str()
+                .unwrap()
+                .split('-')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    codes.sort();
+    codes
+}
+
+#[tokio::test]
+async fn staff_bound_to_a_unit_see_file_and_act_only_within_its_reach() {
+    let app = TestApp::spawn().await;
+    let root = app.settings.unit_code.as_str().to_owned();
+    let city_admin = app.token(Role::Admin).await;
+    for (code, parent, level) in [
+        ("D", root.as_str(), "district"),
+        ("W1", "D", "commune"),
+        ("W2", "D", "commune"),
+        ("O", root.as_str(), "commune"),
+    ] {
+        let r = post_unit(&app, &city_admin, json!({"code": code, "name": format!("Đơn vị {code}"), "parent": parent, "level": level})).await;
+        assert_eq!(r.status(), 201);
+    }
+    // The counter that serves the whole city files one dossier at each ward.
+    let city_officer = app.token(Role::Officer).await;
+    let mut ids = std::collections::HashMap::new();
+    for unit in ["W1", "W2", "O"] {
+        let body: Value = file(&app, &city_officer, Some(unit))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.insert(unit, body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(listed(&app, &city_officer).await, ["O", "W1", "W2"]);
+
+    // An officer of W1: its own unit's dossiers only; others' are "not found".
+    let w1 = staff_token(&app, Role::Officer, Some("W1")).await;
+    assert_eq!(listed(&app, &w1).await, ["W1"]);
+    let r = app
+        .get(&w1, &format!("/api/v1/dossiers/{}", ids["W1"]))
+        .await;
+    assert_eq!(r.status(), 200);
+    for other in ["W2", "O"] {
+        let r = app
+            .get(&w1, &format!("/api/v1/dossiers/{}", ids[other]))
+            .await;
+        assert_eq!(error_code(r).await, (404, "not_found".into()), "{other}");
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/dossiers/{}/transitions", ids[other])))
+            .bearer_auth(&w1)
+            .json(&json!({"to": "ACCEPTED"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(r).await, (404, "not_found".into()), "{other}");
+    }
+    // It files at its own counter, named or not, and nowhere else.
+    let body: Value = file(&app, &w1, None).await.json().await.unwrap();
+    assert!(body["code"].as_str().unwrap().starts_with("W1-"), "{body}");
+    let r = file(&app, &w1, Some("W2")).await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+
+    // An archivist of the district: the district and the wards below it.
+    let d_archivist = staff_token(&app, Role::Archivist, Some("D")).await;
+    assert_eq!(listed(&app, &d_archivist).await, ["W1", "W1", "W2"]);
+    let r = app
+        .get(&d_archivist, &format!("/api/v1/dossiers/{}", ids["O"]))
+        .await;
+    assert_eq!(error_code(r).await, (404, "not_found".into()));
+
+    // The district's administrator manages the district and below, and nothing else.
+    let d_admin = staff_token(&app, Role::Admin, Some("D")).await;
+    let r = post_unit(
+        &app,
+        &d_admin,
+        json!({"code": "D.CA", "name": "Công an quận", "parent": "D", "level": "agency"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let r = post_unit(
+        &app,
+        &d_admin,
+        json!({"code": "O2", "name": "Ngoài", "parent": root, "level": "commune"}),
+    )
+    .await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+    let r = app
+        .client
+        .patch(app.url("/api/v1/units/O"))
+        .bearer_auth(&d_admin)
+        .json(&json!({"name": "Đổi tên"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+    let r = put_units(&app, &d_admin, "").await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+    // Its tokens are bound to a unit in its reach.
+    let create = |body: Value| {
+        let (app, d_admin) = (&app, &d_admin);
+        async move {
+            app.client
+                .post(app.url("/api/v1/tokens"))
+                .bearer_auth(d_admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = create(json!({"role": "officer", "unit": "W2"})).await;
+    assert_eq!(r.status(), 201);
+    let w2: Value = r.json().await.unwrap();
+    assert_eq!(listed(&app, w2["token"].as_str().unwrap()).await, ["W2"]);
+    for body in [
+        json!({"role": "officer", "unit": "O"}),
+        json!({"role": "officer"}),
+        json!({"role": "officer", "unit": "NOWHERE"}),
+        json!({"role": "citizen", "id_number": "001203004567", "unit": "W1"}),
+    ] {
+        let r = create(body.clone()).await;
+        assert_eq!(
+            error_code(r).await,
+            (422, "invalid_token_request".into()),
+            "{body}"
+        );
+    }
+
+    // Applicants are not bound to units: a business sees its dossiers wherever filed.
+    let business = app.business_token("0101234565").await;
+    assert_eq!(listed(&app, &business).await, ["O", "W1", "W1", "W2"]);
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
