@@ -291,8 +291,13 @@ impl DossierService {
             .open_dossiers_due_by(&cutoff.to_string(), DEADLINE_LIMIT)
             .await?;
         let truncated = rows.len() as i64 == DEADLINE_LIMIT;
+        // Staff bound to a unit: its reach's dossiers only.
+        let reach = self.reach(principal).await?;
         let mut groups: Vec<AgencyDeadlines> = Vec::new();
         for row in rows {
+            if !reach.admits(row.unit_code.as_deref()) {
+                continue;
+            }
             let dossier = super::model::dossier_from_row(row)?;
             let name = self.catalogue().get(&dossier.procedure).map_or_else(
                 || "(procedure not in the catalogue)".to_owned(),

@@ -587,6 +587,25 @@ async fn staff_bound_to_a_unit_see_file_and_act_only_within_its_reach() {
             .unwrap();
         assert_eq!(error_code(r).await, (404, "not_found".into()), "{other}");
     }
+    // Its deadline list is its unit's too.
+    let deadlines: Value = app
+        .get(&w1, "/api/v1/deadlines?within=60")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = deadlines.to_string();
+    assert!(
+        text.contains("\"W1-") && !text.contains("\"W2-") && !text.contains("\"O-"),
+        "{text}"
+    );
+    let all: Value = app
+        .get(&city_officer, "/api/v1/deadlines?within=60")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(all.to_string().contains("\"W2-"), "{all}");
     // It files at its own counter, named or not, and nowhere else.
     let body: Value = file(&app, &w1, None).await.json().await.unwrap();
     assert!(body["code"].as_str().unwrap().starts_with("W1-"), "{body}");
