@@ -76,13 +76,7 @@ pub fn webhook(settings: &ServeSettings) -> anyhow::Result<Option<crate::notify:
     let Some(w) = &settings.webhook else {
         return Ok(None);
     };
-    if !w.url.starts_with("http://") {
-        anyhow::bail!(
-            "webhook {}: only http:// receivers are supported (put a TLS-terminating proxy on the \
-             loopback in front of an https:// one)",
-            w.url
-        );
-    }
+    crate::http_client::check_url(&w.url).with_context(|| format!("webhook {}", w.url))?;
     let secret = match &w.secret_file {
         Some(path) => std::fs::read(path)
             .with_context(|| format!("reading the webhook secret {}", path.display()))?,

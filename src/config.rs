@@ -222,7 +222,8 @@ settings! {
     #[arg(long, env = "MOTCUA_DOCUMENT_MEMORY", value_name = "SIZE")]
     pub document_memory: Option<ByteSize>,
     /// Deliver applicants' notifications (received, supplement requested, originals requested,
-    /// rejected, result ready) to this webhook (`http://`), signed with HMAC-SHA256.
+    /// rejected, result ready) to this webhook (`https://` or `http://`), signed with
+    /// HMAC-SHA256.
     #[arg(long, env = "MOTCUA_WEBHOOK_URL", value_name = "URL")]
     pub webhook_url: Option<String>,
     /// A file holding the webhook's HMAC secret. [default: the MOTCUA_WEBHOOK_SECRET variable]
@@ -475,7 +476,7 @@ pub struct ServeSettings {
 /// The notification webhook.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
-    /// The receiver (`http://`).
+    /// The receiver (`https://` or `http://`).
     pub url: String,
     /// The HMAC secret's file (else MOTCUA_WEBHOOK_SECRET).
     pub secret_file: Option<PathBuf>,

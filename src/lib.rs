@@ -13,6 +13,7 @@ pub mod db;
 pub mod dossier;
 pub mod gate;
 pub mod http;
+pub mod http_client;
 pub mod ledger;
 pub mod notify;
 pub mod pdf;

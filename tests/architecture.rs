@@ -58,10 +58,17 @@ const RULES: &[Rule] = &[
         why: "the floor (vocabulary, gate, timestamp) imports nothing of the crate",
     },
     Rule {
-        within: &["pdf/", "pki/", "storage/", "db/", "content.rs"],
+        within: &[
+            "pdf/",
+            "pki/",
+            "storage/",
+            "db/",
+            "content.rs",
+            "http_client.rs",
+        ],
         except: &[],
         forbidden: DOMAIN_AND_ABOVE,
-        why: "the leaves (pdf, pki, storage, db, content) import no domain module",
+        why: "the leaves (pdf, pki, storage, db, content, http_client) import no domain module",
     },
     Rule {
         within: &[
@@ -78,6 +85,7 @@ const RULES: &[Rule] = &[
             "storage/",
             "db/",
             "content.rs",
+            "http_client.rs",
             "timestamp.rs",
         ],
         except: &[],
@@ -108,6 +116,12 @@ const RULES: &[Rule] = &[
         forbidden: &["axum", "hyper", "tower"],
         why: "only http knows axum and hyper",
     },
+    Rule {
+        within: &[""],
+        except: &["http_client.rs"],
+        forbidden: &["ureq", "rustls", "rustls_native_certs"],
+        why: "only http_client makes outbound HTTP requests",
+    },
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -131,6 +145,9 @@ const EXTERNAL: &[&str] = &[
     "hyper",
     "hyper_util",
     "tower",
+    "ureq",
+    "rustls",
+    "rustls_native_certs",
 ];
 
 /// The crate modules (`crate::NAME`) and the placed external crates (`NAME::` at the start of a
@@ -274,6 +291,14 @@ fn architecture_rules_catch_a_forbidden_import() {
             "result/mod.rs".to_owned(),
             "fn f(e: &sqlx::Error) {}\n".to_owned(),
         ),
+        (
+            "notify/mod.rs".to_owned(),
+            "let answer = ureq::post(url).send(body);\n".to_owned(),
+        ),
+        (
+            "http_client.rs".to_owned(),
+            "use crate::notify::Webhook;\n".to_owned(),
+        ),
     ];
     let found = breaches(RULES, &files);
     assert!(found.iter().any(
@@ -296,6 +321,13 @@ fn architecture_rules_catch_a_forbidden_import() {
             .any(|f| f.starts_with("src/result/mod.rs:1: imports `sqlx`")
                 && f.contains("only db contains SQL"))
     );
+    assert!(found.iter().any(
+        |f| f.starts_with("src/notify/mod.rs:1: imports `ureq`") && f.contains("outbound HTTP")
+    ));
+    assert!(found.iter().any(
+        |f| f.starts_with("src/http_client.rs:1: imports `crate::notify`")
+            && f.contains("the leaves")
+    ));
     assert!(
         !found.iter().any(|f| f.contains("ledger/verify.rs")),
         "{found:?}"

@@ -72,7 +72,7 @@ pub fn notification(
 /// Where and how notifications go.
 #[derive(Clone)]
 pub struct Webhook {
-    /// The receiver (`http://` only: plain HTTP through the same client as OCSP).
+    /// The receiver (`http://` or `https://`, through `http_client`).
     pub url: String,
     /// The HMAC key.
     pub secret: Vec<u8>,
@@ -135,7 +135,7 @@ pub async fn deliver_due(db: &Db, webhook: &Webhook) -> Result<usize, DbError> {
             let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
             let signature = signature(&secret, timestamp, &body);
             let timestamp = timestamp.to_string();
-            crate::pki::ocsp::post_with(
+            crate::http_client::post(
                 &url,
                 "application/json",
                 &[
@@ -148,7 +148,8 @@ pub async fn deliver_due(db: &Db, webhook: &Webhook) -> Result<usize, DbError> {
             )
         })
         .await
-        .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")));
+        .map_err(|e| format!("delivery task failed: {e}"))
+        .and_then(|sent| sent.map_err(|e| e.to_string()));
         let after = Timestamp::now();
         match outcome {
             Ok((status, _)) if (200..300).contains(&status) => {

@@ -1,11 +1,9 @@
 //! OCSP (RFC 6960): asks the responder named in a certificate's authorityInfoAccess for its
 //! status, with a nonce, and accepts the answer only when it is signed by the issuing CA or a
 //! responder it delegated (EKU OCSPSigning) chaining to our trust anchors, is fresh, names this
-//! certificate, and echoes the nonce. Plain HTTP only (as OCSP responders are), with time and
-//! size budgets.
+//! certificate, and echoes the nonce. The request goes through `http_client` (http:// as OCSP
+//! responders are, or https://), with its time and size budgets.
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpStream, ToSocketAddrs as _};
 use std::time::Duration;
 
 use foreign_types::ForeignTypeRef as _;
@@ -32,10 +30,6 @@ unsafe extern "C" {
     ) -> std::ffi::c_int;
 }
 
-/// Seconds to wait for a responder, to connect and to answer.
-const TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest response read (responses are a few KiB).
-const MAX_RESPONSE: usize = 256 * 1024;
 /// Slack allowed on thisUpdate/nextUpdate for clock skew, seconds.
 const SKEW: u32 = 300;
 
@@ -46,121 +40,6 @@ pub enum OcspAnswer {
     Good,
     /// Revoked, with the reason's name.
     Revoked(String),
-}
-
-/// POSTs a request (OCSP, RFC 3161) over plain HTTP and returns the body of a 200 answer, with
-/// the time and size budgets above.
-pub(crate) fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, String> {
-    match post_with(url, content_type, &[], body)? {
-        (200, body) => Ok(body),
-        (status, _) => Err(format!("the responder answered {status}")),
-    }
-}
-
-/// POSTs `body` with extra `headers` to a plain `http://` URL; the status and the body of the
-/// answer, with the same budgets as [`post`].
-pub(crate) fn post_with(
-    url: &str,
-    content_type: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<(u16, Vec<u8>), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("unsupported URL {url} (only http://)"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let hostport = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let addr = hostport
-        .to_socket_addrs()
-        .map_err(|e| format!("{authority}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{authority}: no address"))?;
-    let mut stream =
-        TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| format!("{authority}: {e}"))?;
-    stream
-        .set_read_timeout(Some(TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    stream
-        .set_write_timeout(Some(TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    let mut head = format!(
-        "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        if name.contains(['\r', '\n', ':']) || value.contains(['\r', '\n']) {
-            return Err(format!("header {name:?} is not a valid header"));
-        }
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .map_err(|e| e.to_string())?;
-    stream.write_all(body).map_err(|e| e.to_string())?;
-    // Read the head, then exactly Content-Length bytes (some responders keep the connection
-    // open), or to the end when no length is given.
-    let mut response = Vec::new();
-    let mut buf = [0u8; 8192];
-    let split = loop {
-        if let Some(i) = response.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = stream
-            .read(&mut buf)
-            .map_err(|e| format!("{authority}: {e}"))?;
-        if n == 0 || response.len() > MAX_RESPONSE {
-            return Err("malformed HTTP response".into());
-        }
-        response.extend_from_slice(&buf[..n]);
-    };
-    let head_text = String::from_utf8_lossy(&response[..split]).into_owned();
-    let mut lines = head_text.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| "malformed HTTP response".to_owned())?;
-    let length = lines.find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse::<usize>().ok())?
-    });
-    let mut body = response[split + 4..].to_vec();
-    match length {
-        Some(len) if len > MAX_RESPONSE => return Err("the response is too large".into()),
-        Some(len) => {
-            while body.len() < len {
-                let n = stream
-                    .read(&mut buf)
-                    .map_err(|e| format!("{authority}: {e}"))?;
-                if n == 0 {
-                    return Err("the response was cut short".into());
-                }
-                body.extend_from_slice(&buf[..n]);
-            }
-            body.truncate(len);
-        }
-        None => {
-            stream
-                .take((MAX_RESPONSE + 1) as u64)
-                .read_to_end(&mut body)
-                .map_err(|e| format!("{authority}: {e}"))?;
-            if body.len() > MAX_RESPONSE {
-                return Err("the response is too large".into());
-            }
-        }
-    }
-    Ok((status, body))
 }
 
 fn reason(code: i32) -> &'static str {
@@ -266,7 +145,8 @@ fn ask(
         return Err("could not add a nonce".into());
     }
     let der = request.to_der().map_err(e)?;
-    let body = post(url, "application/ocsp-request", &der)?;
+    let body = crate::http_client::post_ok(url, "application/ocsp-request", &der)
+        .map_err(|e| e.to_string())?;
     let response = OcspResponse::from_der(&body)
         .map_err(|_| "the answer is not an OCSP response".to_string())?;
     if response.status() != OcspResponseStatus::SUCCESSFUL {

@@ -1,7 +1,7 @@
 //! RFC 3161 client: asks a time-stamping authority for a token over a signature value (the
 //! PAdES B-T signature timestamp). Owns the request and the checks a requester makes on the
 //! answer (status granted, imprint and nonce echoed); whether the TSA is trusted is the
-//! verifier's question, not this module's. Plain HTTP through `pki::ocsp::post`.
+//! verifier's question, not this module's. The request goes through `http_client::post_ok`.
 
 use openssl::hash::{MessageDigest, hash};
 
@@ -54,7 +54,7 @@ pub fn token(url: &str, signature_value: &[u8]) -> Result<Vec<u8>, SignError> {
     let mut nonce = [0u8; 8];
     openssl::rand::rand_bytes(&mut nonce).map_err(|e| failed(e.to_string()))?;
     nonce[0] = (nonce[0] & 0x7f) | 0x01; // positive and minimally encoded
-    let answer = crate::pki::ocsp::post(
+    let answer = crate::http_client::post_ok(
         url,
         "application/timestamp-query",
         &request(&imprint, &nonce),

@@ -400,8 +400,18 @@ pub async fn cli_token(settings: &ServeSettings, role: &str, extra: &[&str]) -> 
 
 /// Starts `motcua serve` on a free port and waits for the line saying where it listens.
 pub async fn spawn_process(settings: &ServeSettings, extra: &[&str]) -> Process {
+    spawn_process_with_env(settings, extra, &[]).await
+}
+
+/// [`spawn_process`] with variables added to the process's environment.
+pub async fn spawn_process_with_env(
+    settings: &ServeSettings,
+    extra: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Process {
     use tokio::io::AsyncBufReadExt as _;
     let mut child = binary()
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0", "--unit-code", "TEST"])
         .args(store_args(settings))
         .arg("--ledger-key")
