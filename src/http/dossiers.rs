@@ -34,8 +34,10 @@ pub(super) fn router() -> Router<AppState> {
 #[allow(dead_code)]
 pub struct SubmissionForm {
     /// JSON: `{"procedure": "business-registration", "applicant": {"tax_code": "0101234565",
-    /// "name": "..."}, "title": "...", "contact": {"phone", "email", "address"}, "data": {...}}`.
-    /// A citizen applicant gives `id_number` instead of `tax_code`. Must come first.
+    /// "name": "..."}, "title": "...", "contact": {"phone", "email", "address"}, "data": {...},
+    /// "linked": [...], "unit": "CODE"}`. A citizen applicant gives `id_number` instead of
+    /// `tax_code`. `unit` names the receiving unit: needed when the deployment has several and
+    /// the caller is bound to none (staff bound to a unit file at their own). Must come first.
     #[schema(value_type = Object)]
     dossier: serde_json::Value,
     /// One or more files: PDF, JPEG, PNG, TIFF or CMS/PKCS#7 (.p7s), recognised by content.
@@ -56,11 +58,11 @@ pub struct SubmissionForm {
         (status = 201, description = "Recorded", body = DossierJson),
         (status = 400, description = "malformed_multipart", body = ErrorBody),
         (status = 401, description = "missing_token, invalid_token", body = ErrorBody),
-        (status = 403, description = "forbidden: not your applicant, or a role that does not file", body = ErrorBody),
+        (status = 403, description = "forbidden: not your applicant, a role that does not file, or staff of another unit", body = ErrorBody),
         (status = 408, description = "request_timeout: the body stalled (below --min-body-rate); nothing was recorded", body = ErrorBody),
         (status = 413, description = "file_too_large, request_too_large, document_too_large_to_process", body = ErrorBody),
         (status = 415, description = "unsupported_media_type, media_type_mismatch, invalid_pdf (unreadable, damaged, encrypted, nested too deep, or beyond the budgets that bound reading it)", body = ErrorBody),
-        (status = 422, description = "missing_part, invalid_dossier, invalid_field (a tax code with a wrong check digit too), unknown_procedure, applicant_not_eligible, empty_file, missing_filename, unexpected_part, too_many_files", body = ErrorBody),
+        (status = 422, description = "missing_part, invalid_dossier, invalid_field (a tax code with a wrong check digit too), unknown_procedure, applicant_not_eligible, unit_required, unknown_unit, procedure_not_received_here, empty_file, missing_filename, unexpected_part, too_many_files", body = ErrorBody),
         (status = 429, description = "rate_limited, too_many_uploads (the caller's uploads in flight), with Retry-After", body = ErrorBody),
         (status = 503, description = "storage_unavailable, overloaded (upload slots or document memory busy; Retry-After): nothing was recorded", body = ErrorBody),
     ),
@@ -344,5 +346,6 @@ async fn me(Caller(p): Caller) -> Json<MeJson> {
         id_number: p.id_number.map(|n| n.to_string()),
         agency: p.agency,
         name: p.name,
+        unit: p.unit.map(|u| u.as_str().to_owned()),
     })
 }

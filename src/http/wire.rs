@@ -14,6 +14,9 @@ pub struct DossierJson {
     /// Dossier code (mã hồ sơ): `<unit>-<YYMMDD>-<sequence>`.
     #[schema(example = "DEMO-261127-0001")]
     pub code: String,
+    /// The unit that received it (`/api/v1/units/{code}`): the first part of its code.
+    #[schema(example = "DEMO")]
+    pub unit: String,
     /// Lifecycle status (Decree 45/2020/ND-CP): SUBMITTED, RECEIVED, ACCEPTED,
     /// SUPPLEMENT_REQUESTED, REJECTED, ORIGINALS_WAIVED, AWAITING_ORIGINALS, ORIGINALS_VERIFIED,
     /// ORIGINALS_MISMATCH, PROCESSING, RESULT_ISSUED, RETURNED.
@@ -199,6 +202,9 @@ pub struct ProcedureJson {
     /// The papers of a dossier (thành phần hồ sơ): `code`, `name_vi`, `name_en`.
     #[schema(value_type = Vec<Object>)]
     pub components: Vec<crate::dossier::catalogue::Component>,
+    /// The levels of unit that receive it (`province`, `district`, `commune`, `department`,
+    /// `agency`); empty: every level.
+    pub received_at: Vec<&'static str>,
 }
 
 /// The caller, as the server sees it.
@@ -220,6 +226,9 @@ pub struct MeJson {
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Staff bound to a unit: its code (they see and file only within its reach).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl From<&Document> for DocumentJson {
@@ -262,6 +271,7 @@ impl DossierJson {
         };
         Self {
             id: d.id.clone(),
+            unit: d.code.unit().to_owned(),
             code: d.code.to_string(),
             status: d.status.as_str(),
             version: d.version,
@@ -346,6 +356,7 @@ impl From<&Procedure> for ProcedureJson {
             linked: p.linked.clone(),
             results: p.results.iter().map(|k| k.as_str()).collect(),
             components: p.components.clone(),
+            received_at: p.received_at.iter().map(|l| l.as_str()).collect(),
         }
     }
 }

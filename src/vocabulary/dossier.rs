@@ -148,6 +148,11 @@ impl std::str::FromStr for UnitLevel {
 pub struct DossierCode(String);
 
 impl DossierCode {
+    /// The code of the unit that received it: its first part.
+    pub fn unit(&self) -> &str {
+        self.0.split('-').next().unwrap_or_default()
+    }
+
     /// Builds the code for a unit, a date and a sequence number.
     pub fn new(unit: &UnitCode, date: Date, sequence: u32) -> Self {
         Self(format!(

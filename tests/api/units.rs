@@ -282,6 +282,22 @@ async fn a_procedure_is_filed_only_at_the_levels_the_catalogue_says_receive_it()
         .unwrap();
     assert_eq!(r.status(), 200);
 
+    let procedures: Value = app
+        .get(&officer, "/api/v1/procedures")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let registration = procedures
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "business-registration")
+        .unwrap();
+    assert_eq!(
+        registration["received_at"],
+        json!(["province", "department"])
+    );
     let r = file(&app, &officer, Some("PX")).await;
     let status = r.status();
     let body: Value = r.json().await.unwrap();
@@ -606,9 +622,12 @@ async fn staff_bound_to_a_unit_see_file_and_act_only_within_its_reach() {
         .await
         .unwrap();
     assert!(all.to_string().contains("\"W2-"), "{all}");
+    let me: Value = app.get(&w1, "/api/v1/me").await.json().await.unwrap();
+    assert_eq!(me["unit"], "W1");
     // It files at its own counter, named or not, and nowhere else.
     let body: Value = file(&app, &w1, None).await.json().await.unwrap();
     assert!(body["code"].as_str().unwrap().starts_with("W1-"), "{body}");
+    assert_eq!(body["unit"], "W1");
     let r = file(&app, &w1, Some("W2")).await;
     assert_eq!(error_code(r).await, (403, "forbidden".into()));
 
