@@ -55,9 +55,9 @@ async fn receiver() -> (String, Arc<Mutex<Received>>) {
     (url, seen)
 }
 
-#[tokio::test]
-async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() {
-    let (url, seen) = receiver().await;
+/// An app delivering to the webhook at `url` with the test's secret, retrying fast; the secret's
+/// file lives as long as the second value.
+async fn app_with_webhook(url: String) -> (TestApp, tempfile::NamedTempFile) {
     let secret = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(secret.path(), SECRET).unwrap();
     let secret_path = secret.path().to_owned();
@@ -70,6 +70,13 @@ async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() 
         });
     })
     .await;
+    (app, secret)
+}
+
+#[tokio::test]
+async fn moves_are_announced_to_the_webhook_signed_and_retried_until_accepted() {
+    let (url, seen) = receiver().await;
+    let (app, _secret) = app_with_webhook(url).await;
     let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(
@@ -368,18 +375,7 @@ async fn an_https_receiver_whose_certificate_is_not_trusted_gets_nothing_and_is_
     // An authority nobody trusts: motcua refuses the handshake, sends nothing, records a failed
     // attempt that says why, and tries again later (fail closed, never "deliver anyway").
     let (url, mut calls) = tls_receiver(server_certificate(&authority("nobody's CA")));
-    let secret = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(secret.path(), SECRET).unwrap();
-    let secret_path = secret.path().to_owned();
-    let app = TestApp::spawn_with(|s| {
-        s.webhook = Some(WebhookSettings {
-            url,
-            secret_file: Some(secret_path),
-            retry_base: Duration::from_millis(50),
-            poll: Duration::from_millis(50),
-        });
-    })
-    .await;
+    let (app, _secret) = app_with_webhook(url).await;
     let business = app.business_token("0101234565").await;
     let d = app
         .submit_ok(

@@ -441,23 +441,26 @@ async fn the_command_line_adds_and_lists_units() {
     let app = TestApp::spawn().await;
     let root = app.settings.unit_code.as_str().to_owned();
     let settings = &app.settings;
-    let run = |args: Vec<String>| async move {
-        binary()
-            .args(args)
-            .args(store_args(settings))
-            .output()
-            .await
-            .unwrap()
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        async move {
+            binary()
+                .args(args)
+                .args(store_args(settings))
+                .output()
+                .await
+                .unwrap()
+        }
     };
-    let out = run(vec![
-        "unit".into(),
-        "add".into(),
-        "--code".into(),
-        "HK".into(),
-        "--name".into(),
-        "Quận Hoàn Kiếm".into(),
-        "--parent".into(),
-        root.clone(),
+    let out = run(&[
+        "unit",
+        "add",
+        "--code",
+        "HK",
+        "--name",
+        "Quận Hoàn Kiếm",
+        "--parent",
+        root.as_str(),
     ])
     .await;
     assert!(
@@ -467,32 +470,17 @@ async fn the_command_line_adds_and_lists_units() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("added district HK"));
 
-    let out = run(vec![
-        "unit".into(),
-        "add".into(),
-        "--code".into(),
-        "HK".into(),
-        "--name".into(),
-        "Lại".into(),
-    ])
-    .await;
+    let out = run(&["unit", "add", "--code", "HK", "--name", "Lại"]).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
-    let out = run(vec![
-        "unit".into(),
-        "add".into(),
-        "--code".into(),
-        "Z".into(),
-        "--name".into(),
-        "Z".into(),
-        "--level".into(),
-        "galaxy".into(),
+    let out = run(&[
+        "unit", "add", "--code", "Z", "--name", "Z", "--level", "galaxy",
     ])
     .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("province, district, commune"));
 
-    let out = run(vec!["unit".into(), "list".into(), "--json".into()]).await;
+    let out = run(&["unit", "list", "--json"]).await;
     assert!(out.status.success());
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
     let api: Value = app
@@ -502,7 +490,7 @@ async fn the_command_line_adds_and_lists_units() {
         .await
         .unwrap();
     assert_eq!(listed, api, "the command line lists what the API does");
-    let out = run(vec!["unit".into(), "list".into()]).await;
+    let out = run(&["unit", "list"]).await;
     let tree = String::from_utf8(out.stdout).unwrap();
     assert!(
         tree.contains(&format!("{root}  ")) && tree.contains("\n  HK  Quận Hoàn Kiếm  [district]"),
