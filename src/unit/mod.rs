@@ -325,7 +325,8 @@ impl Units {
             };
             self.insert_racing(&first).await?;
         }
-        loop {
+        // Nothing to do on every start but the first: one indexed look-up.
+        while self.db.dossier_without_unit().await?.is_some() {
             for unit in self.db.units().await? {
                 self.db.assign_dossiers_to_unit(&unit.code).await?;
             }
@@ -360,6 +361,7 @@ impl Units {
             };
             self.insert_racing(&unit).await?;
         }
+        Ok(())
     }
 
     /// Inserts a unit unless another node just did.

@@ -408,6 +408,40 @@ async fn a_deployment_that_predates_units_migrates_in_place_and_verifies_clean()
     assert_eq!(units.len(), 1);
     assert_eq!(units[0].code.as_str(), configured);
 
+    // A dossier whose code names a unit the table lacks (as under an earlier configuration's
+    // unit code) gets that unit, under the first, at the next start. (Its code is rewritten
+    // here to make one; the audit would rightly object to that, so it is put back after.)
+    let old_code = codes[2].replacen(&configured, "OLD", 1);
+    crate::tamper::sql(
+        &app,
+        &format!(
+            "UPDATE dossiers SET unit_code = NULL, code = '{old_code}' WHERE code = '{}'",
+            codes[2]
+        ),
+    )
+    .await;
+    app.sibling().await.stop().await.unwrap();
+    let units = app.state().dossiers.units().list().await.unwrap();
+    let old = units
+        .iter()
+        .find(|u| u.code.as_str() == "OLD")
+        .expect("OLD added");
+    assert_eq!(
+        old.parent.as_ref().map(|p| p.as_str()),
+        Some(configured.as_str())
+    );
+    assert_eq!(old.level, motcua::vocabulary::UnitLevel::District);
+    crate::tamper::sql(
+        &app,
+        &format!(
+            "UPDATE dossiers SET unit_code = '{configured}', code = '{}' WHERE code = '{old_code}'",
+            codes[2]
+        ),
+    )
+    .await;
+    let report = crate::ledger::verify_app(&app).await;
+    assert!(report.is_ok(), "{:?}", report.problems);
+
     // A dossier moved to another unit behind motcua's back is found.
     crate::tamper::sql(
         &app,
