@@ -33,7 +33,7 @@ impl DossierService {
         declaration: &[u8],
     ) -> Result<PendingDossier, IntakeError> {
         let mut pending = intake::parse_declaration(&self.catalogue(), principal, declaration)?;
-        let units = self.units.list().await.map_err(unit_failure)?;
+        let units = self.units.list().await.map_err(super::DossierError::from)?;
         let named = super::access::filing_unit(principal, pending.unit.take())?;
         let unit = match named {
             Some(code) => units
@@ -296,13 +296,5 @@ impl DossierService {
                 .map(part_from_row)
                 .collect(),
         })
-    }
-}
-
-/// A failure reading the units is the database's.
-fn unit_failure(e: crate::unit::UnitError) -> IntakeError {
-    match e {
-        crate::unit::UnitError::Db(d) => IntakeError::Db(d),
-        other => IntakeError::Internal(other.to_string()),
     }
 }

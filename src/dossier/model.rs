@@ -189,6 +189,17 @@ pub enum DossierError {
     Gate(#[from] crate::gate::GateError),
 }
 
+/// The dossier domain only reads the units: a failure is the database's, or stored units that no
+/// longer parse.
+impl From<crate::unit::UnitError> for DossierError {
+    fn from(e: crate::unit::UnitError) -> Self {
+        match e {
+            crate::unit::UnitError::Db(d) => Self::Db(d),
+            other => Self::Corrupt(other.to_string()),
+        }
+    }
+}
+
 /// Listing parameters, as the caller gave them (already typed).
 #[derive(Debug, Clone, Default)]
 pub struct DossierQuery {

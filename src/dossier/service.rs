@@ -197,10 +197,7 @@ impl DossierService {
     /// The codes of the units `principal` reaches (every unit for those bound to none): the
     /// units an administrator may bind the tokens it creates to.
     pub async fn units_in_reach(&self, principal: &Principal) -> Result<Vec<String>, DossierError> {
-        let all = self.units.list().await.map_err(|e| match e {
-            crate::unit::UnitError::Db(d) => DossierError::Db(d),
-            other => DossierError::Corrupt(other.to_string()),
-        })?;
+        let all = self.units.list().await?;
         let reach = access::reach(principal, &all);
         Ok(all
             .into_iter()
@@ -214,10 +211,7 @@ impl DossierService {
         if !access::units_matter(principal) {
             return Ok(access::Reach::Everywhere);
         }
-        let units = self.units.list().await.map_err(|e| match e {
-            crate::unit::UnitError::Db(d) => DossierError::Db(d),
-            other => DossierError::Corrupt(other.to_string()),
-        })?;
+        let units = self.units.list().await?;
         Ok(access::reach(principal, &units))
     }
 

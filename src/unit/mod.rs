@@ -325,41 +325,29 @@ impl Units {
             };
             self.insert_racing(&first).await?;
         }
-        // Nothing to do on every start but the first: one indexed look-up.
-        while self.db.dossier_without_unit().await?.is_some() {
-            for unit in self.db.units().await? {
-                self.db.assign_dossiers_to_unit(&unit.code).await?;
-            }
-            let Some(code) = self.db.dossier_without_unit().await? else {
-                return Ok(());
-            };
+        // Each round settles every dossier of one unit code: nothing to do on every start but
+        // the first, one indexed look-up.
+        while let Some(code) = self.db.dossier_without_unit().await? {
             let prefix = code.split('-').next().unwrap_or_default();
             let unit_code = UnitCode::parse(prefix)
                 .map_err(|_| UnitError::Corrupt(format!("dossier {code}: no unit code")))?;
-            let root = self
-                .db
-                .units()
-                .await?
-                .into_iter()
-                .find(|u| u.parent_code.is_none());
-            let parent = root.map(|r| r.code);
-            let level = UnitLevel::below(
-                self.list()
-                    .await?
-                    .iter()
-                    .find(|u| Some(u.code.as_str()) == parent.as_deref())
-                    .map(|u| u.level),
-            );
-            let unit = Unit {
-                name: unit_code.as_str().to_owned(),
-                code: unit_code,
-                level,
-                parent: parent
-                    .map(|p| UnitCode::parse(&p))
-                    .transpose()
-                    .map_err(|_| UnitError::Corrupt("the root unit's code".into()))?,
-            };
-            self.insert_racing(&unit).await?;
+            let units = self.list().await?;
+            if !units.iter().any(|u| u.code == unit_code) {
+                // A unit of an earlier configuration: under the first, a tier below it.
+                let root = units.iter().find(|u| u.parent.is_none());
+                let unit = Unit {
+                    name: unit_code.as_str().to_owned(),
+                    code: unit_code,
+                    level: UnitLevel::below(root.map(|r| r.level)),
+                    parent: root.map(|r| r.code.clone()),
+                };
+                self.insert_racing(&unit).await?;
+            }
+            if self.db.assign_dossiers_to_unit(prefix).await? == 0 {
+                // Only a code edited by hand (no `<unit>-` in front) can get here: say so
+                // rather than look for it forever.
+                return Err(UnitError::Corrupt(format!("dossier {code}: no unit code")));
+            }
         }
         Ok(())
     }
