@@ -313,6 +313,7 @@ pub async fn state(
         results,
         dossiers,
         tokens: crate::auth::Tokens::new(db.clone()),
+        accounts: crate::auth::Accounts::new(db.clone(), settings.accounts.clone()),
         store,
         ledger,
         ledger_public: settings.ledger.public,

@@ -323,6 +323,16 @@ settings! {
     /// (never in production). [default: only on the embedded defaults]
     #[arg(long, env = "MOTCUA_DEMO_ISSUER", value_name = "BOOL")]
     pub demo_issuer: Option<bool>,
+    /// Roles that must sign in with a second factor (TOTP): a comma-separated list of officer,
+    /// archivist, admin, business, citizen, or `none`. [default: admin,archivist]
+    #[arg(long, env = "MOTCUA_SECOND_FACTOR_ROLES", value_name = "ROLES")]
+    pub second_factor_roles: Option<String>,
+    /// Minutes without a request after which a session ends. [default: 30]
+    #[arg(long, env = "MOTCUA_SESSION_IDLE_MINUTES", value_name = "MINUTES")]
+    pub session_idle_minutes: Option<u64>,
+    /// Hours after sign-in at which a session ends, used or not. [default: 12]
+    #[arg(long, env = "MOTCUA_SESSION_HOURS", value_name = "HOURS")]
+    pub session_hours: Option<u64>,
     /// The public base URL of this service, for the verification links printed on results
     /// (e.g. https://motcua.example.gov.vn). [default: http://LISTEN]
     #[arg(long, env = "MOTCUA_PUBLIC_URL", value_name = "URL")]
@@ -471,6 +481,8 @@ pub struct ServeSettings {
     pub signatures: SignatureSettings,
     /// Who signs results.
     pub issuer: IssuerSettings,
+    /// How people sign in, and how long sessions last.
+    pub accounts: crate::auth::AccountPolicy,
 }
 
 /// The notification webhook.
@@ -681,7 +693,37 @@ impl ServeArgs {
             retry_base: Duration::from_secs(2),
             poll: Duration::from_secs(1),
         });
+        let accounts = {
+            let d = crate::auth::AccountPolicy::default();
+            let second_factor_roles = match args.second_factor_roles.as_deref().map(str::trim) {
+                None => d.second_factor_roles,
+                Some("none" | "") => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(|r| {
+                        crate::auth::Role::parse(r.trim()).ok_or_else(|| {
+                            invalid(
+                                "second_factor_roles",
+                                format!(
+                                    "{r:?}: officer, archivist, admin, business, citizen or none"
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            let minutes = |m: u64| Duration::from_secs(60 * m.max(1));
+            crate::auth::AccountPolicy {
+                second_factor_roles,
+                idle: args.session_idle_minutes.map_or(d.idle, minutes),
+                lifetime: args
+                    .session_hours
+                    .map_or(d.lifetime, |h| Duration::from_secs(3600 * h.max(1))),
+                issuer: format!("motcua {unit}"),
+            }
+        };
         Ok(ServeSettings {
+            accounts,
             issuer,
             signatures: SignatureSettings {
                 business_trust: args.business_trust,

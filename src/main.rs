@@ -34,6 +34,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
+    /// People's accounts: create, list.
+    #[command(subcommand)]
+    Account(cli::account::AccountCommand),
     /// Administrative units: add, list, publish.
     #[command(subcommand)]
     Unit(cli::unit::UnitCommand),
@@ -90,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gc { store, grace_secs } => done(cli::serve::gc(store, grace_secs).await),
         Command::Token(command) => done(cli::token::run(command).await),
         Command::Unit(command) => done(cli::unit::run(command).await),
+        Command::Account(command) => done(cli::account::run(command).await),
         Command::Verify(args) => Ok(cli::verify::verify_file(args)),
         Command::Sign(args) => Ok(cli::sign::sign_file(args)),
         Command::Cert(command) => Ok(cli::cert::run(command)),

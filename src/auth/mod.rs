@@ -1,11 +1,19 @@
-//! Who is calling: roles, API tokens and the principal a token stands for.
+//! Who is calling: roles, API tokens, people's accounts and sessions, and the principal either
+//! stands for.
 //!
 //! Owns: token generation (random, shown once) and hashing (only the SHA-256 of a token is
-//! stored), and the closed set of roles. Never reaches: HTTP (the extractor lives in `http`),
-//! SQL (token rows live in `db`). Never logs a token.
+//! stored), the closed set of roles, passwords (Argon2id), the second factor (TOTP, recovery
+//! codes), sign-in throttling and sessions. Never reaches: HTTP (the extractor lives in
+//! `http`), SQL (rows live in `db`). Never logs a token, a password, a TOTP key, a session
+//! secret or a recovery code.
 
+pub mod accounts;
+pub mod password;
+pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
+pub use accounts::{AccountError, AccountPolicy, Accounts};
 pub use tokens::{TokenError, Tokens};
 
 use std::fmt;
@@ -74,7 +82,8 @@ impl fmt::Display for Role {
 /// The caller, as established from a valid token.
 #[derive(Debug, Clone, Serialize)]
 pub struct Principal {
-    /// The token's id (not the token).
+    /// Who is calling, as records name them: a token's id (not the token), or `account:<id>`
+    /// for a person signed in to their account.
     pub token_id: String,
     /// Its role.
     pub role: Role,

@@ -1,6 +1,7 @@
 //! The `motcua` command line, one file per command: argument handling, progress, exit codes and
 //! what each prints. Everything it does is the library's (`motcua::…`).
 
+pub(crate) mod account;
 pub(crate) mod archive;
 pub(crate) mod cert;
 pub(crate) mod ledger;

@@ -6,6 +6,7 @@
 //!
 //! Never reaches: HTTP, the object store, signatures.
 
+mod accounts;
 mod archive;
 mod catalogue;
 mod dossiers;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor as _};
 
+pub use accounts::{AccountRow, ReadRow, SecurityEventRow, SessionRow, ThrottleRow};
 pub use archive::{DisposalRow, ImportRow};
 pub use catalogue::CatalogueRow;
 pub use dossiers::{

@@ -5,6 +5,7 @@
 //! Never reaches: SQL or the S3 SDK; handlers call services (`dossier`) and turn their answers
 //! into JSON.
 
+mod accounts;
 mod admission;
 mod audits;
 mod auth;
@@ -35,7 +36,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
-pub use auth::Caller;
+pub use auth::{Caller, SessionCaller};
 pub use dossiers::parse_search;
 pub use error::{ApiError, ErrorBody};
 pub use openapi::openapi_json;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub results: crate::result::ResultService,
     /// Who a bearer token stands for; administrators' token management.
     pub tokens: crate::auth::Tokens,
+    /// People: accounts, sign-in, sessions.
+    pub accounts: crate::auth::Accounts,
     /// The object store (for readiness).
     pub store: ObjectStore,
     /// The integrity log.
@@ -85,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .merge(workflow::router())
         .merge(originals::router())
         .merge(tokens::router())
+        .merge(accounts::router())
         .merge(units::router())
         .merge(audits::router())
         .merge(documents::router())

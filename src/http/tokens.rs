@@ -86,15 +86,31 @@ async fn create(
     Caller(principal): Caller,
     JsonBody(r): JsonBody<TokenRequestJson>,
 ) -> Result<Response, ApiError> {
-    let invalid =
-        |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_token_request", m);
+    let request = new_token(r, "invalid_token_request")?;
+    let catalogue = state.dossiers.catalogue();
+    let reach = state.dossiers.units_in_reach(&principal).await?;
+    let (id, token) = state
+        .tokens
+        .create_by(
+            &principal,
+            request,
+            &|agency| catalogue.iter().any(|p| p.agency == agency),
+            &|unit| reach.iter().any(|u| u == unit),
+        )
+        .await?;
+    Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
+}
+
+/// The rights a token or account request names, parsed (else 422 with `code`).
+pub(super) fn new_token(r: TokenRequestJson, code: &'static str) -> Result<NewToken, ApiError> {
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, m);
     let role = Role::parse(r.role.trim()).ok_or_else(|| {
         invalid(format!(
             "role {:?}: business, citizen, officer, archivist or admin",
             r.role
         ))
     })?;
-    let request = NewToken {
+    Ok(NewToken {
         role,
         tax_code: r
             .tax_code
@@ -117,19 +133,7 @@ async fn create(
             .map(|u| UnitCode::parse(u.trim()))
             .transpose()
             .map_err(|e| invalid(format!("unit: {}", e.rule)))?,
-    };
-    let catalogue = state.dossiers.catalogue();
-    let reach = state.dossiers.units_in_reach(&principal).await?;
-    let (id, token) = state
-        .tokens
-        .create_by(
-            &principal,
-            request,
-            &|agency| catalogue.iter().any(|p| p.agency == agency),
-            &|unit| reach.iter().any(|u| u == unit),
-        )
-        .await?;
-    Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
+    })
 }
 
 /// Revoke a token (administrators): from now on it is refused.

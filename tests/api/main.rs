@@ -9,6 +9,7 @@ mod support;
 static ALLOCATOR: hostile::Counting = hostile::Counting;
 
 mod access;
+mod accounts;
 mod appearance;
 mod archive;
 mod clear_errors;

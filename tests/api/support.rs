@@ -128,6 +128,7 @@ pub async fn fresh_settings(dir: &tempfile::TempDir) -> ServeSettings {
         fixity_rate: 0,
         log_format: LogFormat::Text,
         orphan_grace: Duration::from_secs(3600),
+        accounts: motcua::auth::AccountPolicy::default(),
         // Results are signed by the demo agency identity of certs/ on both backends.
         issuer: motcua::config::IssuerSettings {
             demo: true,
