@@ -109,6 +109,21 @@ pub struct Account {
     pub last_sign_in_at: Option<String>,
 }
 
+/// Something that happened to an account (a sign-in, a failure, a lock, a change).
+#[derive(Debug, Clone)]
+pub struct SecurityEvent {
+    /// Instant.
+    pub at: String,
+    /// What (`sign_in`, `sign_in_failed`, `locked`, `account_disabled`, ...).
+    pub kind: String,
+    /// Who made the change, when someone else did.
+    pub actor: Option<String>,
+    /// The client's address.
+    pub address: Option<String>,
+    /// A short note (never a secret).
+    pub detail: Option<String>,
+}
+
 /// Who creates or changes an account.
 #[derive(Debug, Clone, Copy)]
 pub enum Manager<'a> {
@@ -465,12 +480,21 @@ impl Accounts {
         &self,
         manager: Manager<'_>,
         username: &str,
-    ) -> Result<Vec<SecurityEventRow>, AccountError> {
+    ) -> Result<Vec<SecurityEvent>, AccountError> {
         let row = self.managed_row(manager, username).await?;
         Ok(self
             .db
             .security_events_of(&row.id, &row.username, 200)
-            .await?)
+            .await?
+            .into_iter()
+            .map(|e| SecurityEvent {
+                at: e.at,
+                kind: e.kind,
+                actor: e.actor,
+                address: e.address,
+                detail: e.detail,
+            })
+            .collect())
     }
 
     /// Signs in: the password, then the second factor when the account has one. Any wrong

@@ -607,11 +607,13 @@ impl Db {
         .await?)
     }
 
-    /// Records a staff read of a dossier.
+    /// Records a staff read of a dossier, once per id (a read already recorded under the same
+    /// id is left as it is).
     pub async fn insert_read(&self, r: &ReadRow) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO dossier_reads (id, dossier_id, at, reader, reader_name, role, \
-             unit_code, agency, what) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             unit_code, agency, what) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(&r.id)
         .bind(&r.dossier_id)

@@ -24,7 +24,7 @@ pub use crate::vocabulary::{
 pub use catalogue::{Catalogue, Procedure, ProvisionLevel};
 pub use intake::{IntakeError, IntakeLimits, PendingDossier};
 pub use model::{
-    Document, Dossier, DossierError, DossierPage, DossierQuery, Part, SignatureSummary,
+    Document, Dossier, DossierError, DossierPage, DossierQuery, DossierRead, Part, SignatureSummary,
 };
 pub use service::DossierService;
 pub use transitions::{AgencyDeadlines, Deadlines, MoveRequest, Transition};

@@ -401,3 +401,21 @@ impl TryFrom<String> for ScanQuality {
         s.parse()
     }
 }
+
+/// A staff member's read of a dossier, as its applicant sees it: who, at which unit, when, what.
+/// Reads by the same person of the same thing within ten minutes count once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierRead {
+    /// When (the first read of its ten minutes).
+    pub at: String,
+    /// The reader's display name.
+    pub name: Option<String>,
+    /// Their role.
+    pub role: String,
+    /// Their unit.
+    pub unit: Option<String>,
+    /// Their agency.
+    pub agency: Option<String>,
+    /// `dossier` or `document:<id>`.
+    pub what: String,
+}

@@ -414,7 +414,66 @@ impl DossierService {
     pub async fn get(&self, principal: &Principal, id: &str) -> Result<Dossier, DossierError> {
         let row = self.visible_row(principal, id).await?;
         self.log_archivist_read(principal, "dossier", id).await?;
+        self.record_read(principal, id, "dossier").await?;
         self.assemble(row).await
+    }
+
+    /// Records a staff member's read of an applicant's dossier, so the applicant can see who
+    /// opened it (personal-data rules). Reads by one caller of one thing within ten minutes are
+    /// one record (the id is derived from them, and a second insert is a no-op). Like an
+    /// archivist's read, a read that cannot be recorded is not served.
+    async fn record_read(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        what: &str,
+    ) -> Result<(), DossierError> {
+        if !principal.role.is_staff() {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        let window = now.as_offset_date_time().unix_timestamp() / 600;
+        let id = crate::storage::Sha256Digest::of(
+            format!("{}|{dossier_id}|{what}|{window}", principal.token_id).as_bytes(),
+        )
+        .to_hex();
+        self.db
+            .insert_read(&crate::db::ReadRow {
+                id,
+                dossier_id: dossier_id.to_owned(),
+                at: now.to_string(),
+                reader: principal.token_id.clone(),
+                reader_name: principal.name.clone(),
+                role: principal.role.as_str().to_owned(),
+                unit_code: principal.unit.as_ref().map(|u| u.as_str().to_owned()),
+                agency: principal.agency.clone(),
+                what: what.to_owned(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Who among staff read a dossier the caller may see, oldest first.
+    pub async fn reads(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<Vec<super::DossierRead>, DossierError> {
+        self.visible_row(principal, id).await?;
+        Ok(self
+            .db
+            .reads_of(id)
+            .await?
+            .into_iter()
+            .map(|r| super::DossierRead {
+                at: r.at,
+                name: r.reader_name,
+                role: r.role,
+                unit: r.unit_code,
+                agency: r.agency,
+                what: r.what,
+            })
+            .collect())
     }
 
     /// A dossier with its documents, signatures, history and parts, from its row (no access
@@ -487,6 +546,8 @@ impl DossierService {
             return Err(DossierError::NotFound);
         }
         self.log_archivist_read(principal, "document", id).await?;
+        self.record_read(principal, &row.dossier_id, &format!("document:{id}"))
+            .await?;
         document_from_row(row)
     }
 

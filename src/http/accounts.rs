@@ -17,7 +17,6 @@ use crate::auth::accounts::{
 };
 use crate::auth::password::Password;
 use crate::auth::{Principal, Role};
-use crate::db::SecurityEventRow;
 
 use super::auth::{SessionCaller, client_address};
 use super::extract::JsonBody;
@@ -212,7 +211,8 @@ pub(super) fn opened(s: NewSession) -> Response {
 
 /// Who is signed in (and the session's CSRF token, for a page that lost it).
 #[utoipa::path(get, path = "/api/v1/session", tag = "sessions",
-    responses((status = 200, body = SessionJson), (status = 401, body = ErrorBody, description = "no_session, session_expired")))]
+    responses((status = 200, body = SessionJson), (status = 401, body = ErrorBody, description = "no_session, session_expired")),
+    security(("session" = [])))]
 async fn who(State(state): State<AppState>, SessionCaller(s): SessionCaller) -> Response {
     let idle = state.accounts.policy().idle.as_secs();
     let mut response = json(
@@ -235,7 +235,8 @@ async fn who(State(state): State<AppState>, SessionCaller(s): SessionCaller) -> 
 /// Sign out (this session).
 #[utoipa::path(delete, path = "/api/v1/session", tag = "sessions",
     responses((status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "csrf")))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "csrf")),
+    security(("session" = [])))]
 async fn sign_out(
     State(state): State<AppState>,
     SessionCaller(s): SessionCaller,
@@ -254,7 +255,8 @@ fn cleared() -> Response {
 
 /// Sign out of every session of the account (every browser, every node).
 #[utoipa::path(delete, path = "/api/v1/sessions", tag = "sessions",
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "csrf")))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "csrf")),
+    security(("session" = [])))]
 async fn sign_out_everywhere(
     State(state): State<AppState>,
     SessionCaller(s): SessionCaller,
@@ -275,7 +277,8 @@ pub struct EnrolmentJson {
 /// Start enrolling a second factor (TOTP): a new key, shown once. Confirm it with a code.
 #[utoipa::path(post, path = "/api/v1/account/second-factor", tag = "sessions",
     responses((status = 201, body = EnrolmentJson), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "csrf")))]
+        (status = 403, body = ErrorBody, description = "csrf")),
+    security(("session" = [])))]
 async fn begin_enrolment(
     State(state): State<AppState>,
     SessionCaller(s): SessionCaller,
@@ -316,7 +319,8 @@ pub struct RecoveryCodesJson {
     responses((status = 200, body = RecoveryCodesJson), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "csrf"),
         (status = 409, body = ErrorBody, description = "no_enrolment"),
-        (status = 422, body = ErrorBody, description = "wrong_code")))]
+        (status = 422, body = ErrorBody, description = "wrong_code")),
+    security(("session" = [])))]
 async fn confirm_enrolment(
     State(state): State<AppState>,
     SessionCaller(s): SessionCaller,
@@ -350,7 +354,8 @@ pub struct PasswordChangeJson {
     request_body(content = PasswordChangeJson, content_type = "application/json"),
     responses((status = 204), (status = 401, body = ErrorBody, description = "invalid_credentials"),
         (status = 403, body = ErrorBody, description = "csrf"),
-        (status = 422, body = ErrorBody, description = "weak_password")))]
+        (status = 422, body = ErrorBody, description = "weak_password")),
+    security(("session" = [])))]
 async fn change_password(
     State(state): State<AppState>,
     SessionCaller(s): SessionCaller,
@@ -464,7 +469,7 @@ async fn managed_units(state: &AppState, p: &Principal) -> Result<Option<Vec<Str
     responses((status = 201, body = AccountJson), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "username_taken"),
         (status = 422, body = ErrorBody, description = "invalid_json, invalid_username, invalid_account_request, weak_password")),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -505,7 +510,7 @@ async fn create(
 /// The accounts an administrator manages.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
     responses((status = 200, body = [AccountJson]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -526,7 +531,7 @@ async fn list(
     params(("username" = String, Path)),
     responses((status = 200, body = AccountJson), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn show(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -563,7 +568,7 @@ async fn set_disabled(
     params(("username" = String, Path)),
     responses((status = 200, body = AccountJson), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn disable(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -577,7 +582,7 @@ async fn disable(
     params(("username" = String, Path)),
     responses((status = 200, body = AccountJson), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn enable(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -613,7 +618,7 @@ pub struct ResetDoneJson {
     responses((status = 200, body = ResetDoneJson), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "weak_password")),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn reset(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -664,7 +669,7 @@ pub struct SecurityEventJson {
     params(("username" = String, Path)),
     responses((status = 200, body = [SecurityEventJson]), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = [])))]
 async fn events(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -679,7 +684,7 @@ async fn events(
         StatusCode::OK,
         events
             .into_iter()
-            .map(|e: SecurityEventRow| SecurityEventJson {
+            .map(|e| SecurityEventJson {
                 at: e.at,
                 kind: e.kind,
                 actor: e.actor,

@@ -25,6 +25,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/dossiers", get(list).post(submit))
         .route("/dossiers/{id}", get(show))
+        .route("/dossiers/{id}/reads", get(reads))
         .route("/procedures", get(procedures).put(publish))
         .route("/me", get(me))
 }
@@ -168,6 +169,52 @@ async fn show(
     Ok(Json(
         DossierJson::from_dossier(&dossier, true)
             .with_moves(state.dossiers.moves_for(&principal, &dossier)),
+    )
+    .into_response())
+}
+
+/// A staff member's read of a dossier.
+#[derive(serde::Serialize, ToSchema)]
+pub struct DossierReadJson {
+    /// When (reads of one thing by one person within ten minutes count once).
+    pub at: String,
+    /// The reader's name.
+    pub name: Option<String>,
+    /// Their role: officer, archivist or admin.
+    pub role: String,
+    /// The unit they work at.
+    pub unit: Option<String>,
+    /// Their agency.
+    pub agency: Option<String>,
+    /// What they opened: `dossier`, or `document:<id>` (a paper).
+    pub what: String,
+}
+
+/// Who among staff opened this dossier and its papers, at which unit, when: for its applicant
+/// (and staff who may see it), as the personal-data rules expect.
+#[utoipa::path(get, path = "/api/v1/dossiers/{id}/reads", tag = "dossiers",
+    params(("id" = String, Path, description = "Dossier id")),
+    responses((status = 200, body = [DossierReadJson]), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "not_found (also for other applicants' dossiers)")),
+    security(("bearer" = [])))]
+async fn reads(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Id(id, _): Id<OfDossier>,
+) -> Result<Response, ApiError> {
+    let reads = state.dossiers.reads(&principal, &id).await?;
+    Ok(Json(
+        reads
+            .into_iter()
+            .map(|r| DossierReadJson {
+                at: r.at,
+                name: r.name,
+                role: r.role,
+                unit: r.unit,
+                agency: r.agency,
+                what: r.what,
+            })
+            .collect::<Vec<_>>(),
     )
     .into_response())
 }

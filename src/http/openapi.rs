@@ -5,7 +5,9 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
 use super::AppState;
@@ -16,7 +18,11 @@ use super::AppState;
         title = "motcua",
         description = "Document management and digital signatures for public one-stop counters. \
             The endpoints marked with the bearer scheme need `Authorization: Bearer <token>` \
-            (the ledger's too, unless the service runs with --ledger-public); the public \
+            (the ledger's too, unless the service runs with --ledger-public), or the session \
+            cookie `__Host-motcua-session` from `POST /api/v1/session` (a person signed in): \
+            with the cookie, every request that changes something sends the session's \
+            `csrf_token` as `X-CSRF-Token` (else 403 `csrf`); the same rights get the same \
+            answers either way. The public \
             check pages (`/verify`, `/verify/{code}`), the probes (`/healthz`, `/readyz`) and \
             this document need none. Errors are `{\"error\": {\"code\", \"message\"}}` with \
             the stable codes listed per response; 429 and 503 come with Retry-After."
@@ -24,6 +30,7 @@ use super::AppState;
     paths(
         super::dossiers::submit,
         super::dossiers::show,
+        super::dossiers::reads,
         super::dossiers::list,
         super::dossiers::procedures,
         super::dossiers::publish,
@@ -36,6 +43,20 @@ use super::AppState;
         super::originals::supplement,
         super::tokens::create,
         super::tokens::revoke,
+        super::accounts::sign_in,
+        super::accounts::who,
+        super::accounts::sign_out,
+        super::accounts::sign_out_everywhere,
+        super::accounts::begin_enrolment,
+        super::accounts::confirm_enrolment,
+        super::accounts::change_password,
+        super::accounts::create,
+        super::accounts::list,
+        super::accounts::show,
+        super::accounts::disable,
+        super::accounts::enable,
+        super::accounts::reset,
+        super::accounts::events,
         super::units::list,
         super::units::show,
         super::units::add,
@@ -85,6 +106,35 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Wherever a bearer token is accepted, a session is too.
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let session = SecurityRequirement::new("session", Vec::<String>::new());
+                if let Some(security) = operation.security.as_mut().filter(|s| !s.is_empty())
+                    && !security.contains(&session)
+                {
+                    security.push(session);
+                }
+            }
+        }
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-motcua-session",
+                "The session cookie POST /api/v1/session sets; state-changing requests also \
+                 send X-CSRF-Token",
+            ))),
         );
     }
 }

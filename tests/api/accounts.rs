@@ -322,7 +322,11 @@ async fn any_wrong_credential_gets_one_answer_and_repeated_failures_lock_for_a_w
         assert_eq!(r.status(), 401);
     }
     let r = sign_in_raw(&app, "canbo4", "sai-mat-khau-roi", None).await;
-    assert_eq!(error_code(r).await, (429, "sign_in_locked".into()), "slowed: too soon");
+    assert_eq!(
+        error_code(r).await,
+        (429, "sign_in_locked".into()),
+        "slowed: too soon"
+    );
     for _ in 0..2 {
         crate::tamper::sql(&app, unlock).await;
         let r = sign_in_raw(&app, "canbo4", "sai-mat-khau-roi", None).await;
@@ -704,4 +708,79 @@ async fn people_change_their_own_password_and_other_sessions_end() {
     );
     assert_eq!(elsewhere.get("/api/v1/session").await.status(), 401);
     sign_in(&app, "canbo6", new, None).await;
+}
+
+#[tokio::test]
+async fn an_applicant_sees_who_at_which_unit_opened_their_dossier() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let mut body = officer("canbo7");
+    body["unit"] = json!(app.settings.unit_code.as_str());
+    assert_eq!(create_account(&app, &admin, body).await.status(), 201);
+    let business = app.business_token("0101234565").await;
+    let filed = app
+        .submit_ok(
+            &business,
+            crate::support::form(
+                &crate::support::business_dossier("0101234565"),
+                vec![("giay.pdf", "application/pdf", crate::support::pdf("reads"))],
+            ),
+        )
+        .await;
+    let id = filed["id"].as_str().unwrap();
+    let document = filed["documents"][0]["id"].as_str().unwrap();
+
+    // The applicant's own reads are not recorded; nobody else has read it yet.
+    app.get(&business, &format!("/api/v1/dossiers/{id}")).await;
+    let reads: Value = app
+        .get(&business, &format!("/api/v1/dossiers/{id}/reads"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reads, json!([]));
+
+    let (browser, _) = sign_in(&app, "canbo7", GOOD_PASSWORD, None).await;
+    let window = now() / 600;
+    for _ in 0..3 {
+        assert_eq!(
+            browser
+                .get(&format!("/api/v1/dossiers/{id}"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let r = browser
+        .get(&format!("/api/v1/documents/{document}/content"))
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let reads: Value = app
+        .get(&business, &format!("/api/v1/dossiers/{id}/reads"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut reads = reads.as_array().unwrap().clone();
+    if now() / 600 != window {
+        // The looks straddled a ten-minute boundary: two records of the dossier, one per window.
+        reads.remove(0);
+    }
+    assert_eq!(
+        reads.len(),
+        2,
+        "three looks in ten minutes are one read: {reads:?}"
+    );
+    assert_eq!(reads[0]["what"], "dossier");
+    assert_eq!(reads[0]["name"], "Trần Thị Bình");
+    assert_eq!(reads[0]["role"], "officer");
+    assert_eq!(reads[0]["unit"], app.settings.unit_code.as_str());
+    assert_eq!(reads[1]["what"], format!("document:{document}"));
+
+    let other = app.business_token("0107654326").await;
+    let r = app
+        .get(&other, &format!("/api/v1/dossiers/{id}/reads"))
+        .await;
+    assert_eq!(error_code(r).await, (404, "not_found".into()));
 }

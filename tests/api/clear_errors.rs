@@ -318,7 +318,7 @@ async fn the_openapi_document_says_which_endpoints_are_public() {
     }
     assert_eq!(
         security("/api/v1/dossiers", "post"),
-        json!([{"bearer": []}])
+        json!([{"bearer": []}, {"session": []}])
     );
     assert!(
         !doc["info"]["description"]
