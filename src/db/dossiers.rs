@@ -380,7 +380,12 @@ impl Db {
                     values.push(u.clone());
                     placeholders.push(format!("${}", values.len()));
                 }
-                conditions.push(format!("unit_code IN ({})", placeholders.join(", ")));
+                // Received there, or with a part processed there.
+                let list = placeholders.join(", ");
+                conditions.push(format!(
+                    "(unit_code IN ({list}) OR id IN (SELECT dossier_id FROM dossier_parts \
+                     WHERE unit_code IN ({list})))"
+                ));
             }
         }
         if let Some((at, id)) = &filter.before {

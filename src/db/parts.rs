@@ -17,9 +17,11 @@ pub struct PartRow {
     pub result_id: Option<String>,
     /// When.
     pub done_at: Option<String>,
+    /// The unit that processes it (none: where the dossier was received).
+    pub unit_code: Option<String>,
 }
 
-const COLUMNS: &str = "dossier_id, procedure_code, agency, status, result_id, done_at";
+const COLUMNS: &str = "dossier_id, procedure_code, agency, status, result_id, done_at, unit_code";
 
 impl Tx {
     /// Adds an open part.
@@ -28,14 +30,16 @@ impl Tx {
         dossier_id: &str,
         procedure_code: &str,
         agency: &str,
+        unit_code: &str,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO dossier_parts (dossier_id, procedure_code, agency, status) \
-             VALUES ($1, $2, $3, 'open')",
+            "INSERT INTO dossier_parts (dossier_id, procedure_code, agency, status, unit_code) \
+             VALUES ($1, $2, $3, 'open', $4)",
         )
         .bind(dossier_id)
         .bind(procedure_code)
         .bind(agency)
+        .bind(unit_code)
         .execute(&mut *self.inner)
         .await?;
         Ok(())

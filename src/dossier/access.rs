@@ -42,8 +42,15 @@ pub struct Handling {
     /// For an interlinked dossier: each part's procedure and agency as recorded at filing, the
     /// dossier's own procedure's included. Empty for a dossier of one procedure.
     pub parts: Vec<(String, String)>,
-    /// Whether the dossier's unit is within the caller's [`Reach`] (as the service found it).
+    /// Whether the dossier is within the caller's [`Reach`] (as the service found it): received
+    /// by a unit there, or with a part processed at one.
     pub in_reach: bool,
+    /// Whether the unit that received it is within the caller's reach (else only
+    /// `parts_in_reach` are).
+    pub received_in_reach: bool,
+    /// The procedures of its parts processed at a unit within the caller's reach, when the
+    /// dossier itself was received elsewhere.
+    pub parts_in_reach: Vec<String>,
 }
 
 impl Handling {
@@ -69,12 +76,17 @@ impl Handling {
             lead,
             parts,
             in_reach: true,
+            received_in_reach: true,
+            parts_in_reach: Vec::new(),
         }
     }
 
-    /// The same dossier, received by a unit outside the caller's reach.
-    pub fn beyond_reach(mut self) -> Self {
-        self.in_reach = false;
+    /// The same dossier, received by a unit outside the caller's reach, whose parts of these
+    /// procedures are processed at a unit within it (none: out of reach altogether).
+    pub fn received_elsewhere(mut self, parts_here: Vec<String>) -> Self {
+        self.in_reach = !parts_here.is_empty();
+        self.received_in_reach = false;
+        self.parts_in_reach = parts_here;
         self
     }
 
@@ -279,6 +291,25 @@ pub fn check_can_act(
                 }
                 Act::RevokeResult(_) => "only officers revoke results",
             }))
+        }
+        Role::Officer if !dossier.received_in_reach => {
+            // Received by another unit: at this one, only the parts processed here, and of
+            // those, the officer's agency's (when it has one).
+            match act {
+                Act::IssueResult(Some(procedure)) | Act::RevokeResult(Some(procedure))
+                    if dossier.parts_in_reach.iter().any(|p| p == procedure)
+                        && principal.agency.as_deref().is_none_or(|own| {
+                            dossier.linked_part_agency(procedure) == Some(own)
+                                || (procedure == dossier.procedure && dossier.is_lead(own))
+                        }) =>
+                {
+                    Ok(())
+                }
+                _ => Err(Forbidden(
+                    "this dossier was received by another unit: at yours, only the results of \
+                     its parts processed there are yours to issue and revoke",
+                )),
+            }
         }
         Role::Officer => {
             // The one-stop counter receives and returns for every agency.

@@ -37,12 +37,23 @@ impl DossierService {
         let named = super::access::filing_unit(principal, pending.unit.take())?;
         let unit = match named {
             Some(code) => units
-                .into_iter()
+                .iter()
                 .find(|u| u.code == code)
+                .cloned()
                 .ok_or_else(|| IntakeError::UnknownUnit(code.as_str().to_owned()))?,
-            None if units.len() == 1 => units.into_iter().next().expect("one unit"),
+            None if units.len() == 1 => units[0].clone(),
             None => return Err(IntakeError::UnitRequired),
         };
+        // Each linked part is processed where its procedure is handled: here, or the nearest
+        // unit above of a level that handles it (else here, the only counter that can).
+        pending.linked_units = pending
+            .linked
+            .iter()
+            .map(|p| {
+                crate::unit::processing_unit(&units, &unit.code, &p.received_at)
+                    .unwrap_or_else(|| unit.code.clone())
+            })
+            .collect();
         let procedure = &pending.procedure;
         if !procedure.is_received_at(unit.level) {
             return Err(IntakeError::ProcedureNotReceivedHere {
@@ -212,8 +223,16 @@ impl DossierService {
             .await?;
         // Interlinked procedures: a part per procedure, each for its own agency.
         if !pending.linked.is_empty() {
-            for p in std::iter::once(&pending.procedure).chain(&pending.linked) {
-                tx.insert_part(&id, &p.code, &p.agency).await?;
+            tx.insert_part(
+                &id,
+                &pending.procedure.code,
+                &pending.procedure.agency,
+                unit.as_str(),
+            )
+            .await?;
+            for (k, p) in pending.linked.iter().enumerate() {
+                let at = pending.linked_units.get(k).unwrap_or(unit);
+                tx.insert_part(&id, &p.code, &p.agency, at.as_str()).await?;
             }
         }
         let first_report_entry = 1 + documents.len();

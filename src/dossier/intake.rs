@@ -239,6 +239,9 @@ pub struct PendingDossier {
     pub(super) procedure: Procedure,
     /// Linked procedures filed with it (liên thông), each a part of the dossier.
     pub(super) linked: Vec<Procedure>,
+    /// The unit that processes each linked part, in `linked`'s order (settled by
+    /// `begin_intake`).
+    pub(super) linked_units: Vec<UnitCode>,
     pub(super) applicant: Applicant,
     pub(super) details: serde_json::Value,
     pub(super) files: Vec<ReceivedFile>,
@@ -427,6 +430,7 @@ pub fn parse_declaration(
         unit,
         procedure,
         linked,
+        linked_units: Vec::new(),
         applicant,
         details,
         files: Vec::new(),

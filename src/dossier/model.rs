@@ -58,6 +58,8 @@ pub struct Part {
     pub done: bool,
     /// The result that completed it.
     pub result_id: Option<String>,
+    /// The unit that processes it (none: where the dossier was received).
+    pub unit: Option<String>,
 }
 
 /// The outcome of one verified signature file.
@@ -316,6 +318,7 @@ pub(super) fn part_from_row(row: crate::db::PartRow) -> Part {
         procedure: row.procedure_code,
         agency: row.agency,
         result_id: row.result_id,
+        unit: row.unit_code,
     }
 }
 

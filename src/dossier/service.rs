@@ -19,7 +19,7 @@ use super::model::{
     part_from_row, summary_from_row,
 };
 use super::signatures::SignaturePolicy;
-use crate::vocabulary::{IdNumber, TaxCode, UnitCode};
+use crate::vocabulary::UnitCode;
 
 /// Dossier operations.
 #[derive(Clone)]
@@ -160,7 +160,7 @@ impl DossierService {
     /// it (its parts' looked up only when they matter to `principal`:
     /// [`access::agencies_matter`]).
     #[allow(clippy::too_many_arguments)]
-    async fn handling(
+    pub(super) async fn handling(
         &self,
         principal: &Principal,
         dossier_id: &str,
@@ -169,14 +169,14 @@ impl DossierService {
         id_number: Option<&str>,
         unit: Option<&str>,
     ) -> Result<Handling, DossierError> {
-        let in_reach = self.reach(principal).await?.admits(unit);
-        let parts = if access::agencies_matter(principal) {
-            self.db
-                .parts_of(dossier_id)
-                .await?
-                .into_iter()
-                .map(|p| (p.procedure_code, p.agency))
-                .collect()
+        let reach = self.reach(principal).await?;
+        let received = reach.admits(unit);
+        // Parts matter to an agency's officer (which agency handles what), and to staff of a
+        // unit that did not receive the dossier (which parts are processed at theirs).
+        let part_rows = if access::agencies_matter(principal)
+            || (!received && access::units_matter(principal))
+        {
+            self.db.parts_of(dossier_id).await?
         } else {
             Vec::new()
         };
@@ -185,12 +185,20 @@ impl DossierService {
             id_number,
             procedure,
             self.agency_of(procedure).as_deref(),
-            parts,
+            part_rows
+                .iter()
+                .map(|p| (p.procedure_code.clone(), p.agency.clone()))
+                .collect(),
         );
-        Ok(if in_reach {
+        Ok(if received {
             handling
         } else {
-            handling.beyond_reach()
+            let here = part_rows
+                .iter()
+                .filter(|p| reach.admits(p.unit_code.as_deref().or(unit)))
+                .map(|p| p.procedure_code.clone())
+                .collect();
+            handling.received_elsewhere(here)
         })
     }
 
@@ -213,22 +221,6 @@ impl DossierService {
         }
         let units = self.units.list().await?;
         Ok(access::reach(principal, &units))
-    }
-
-    /// The access rules' view of a dossier read in full (with its parts), through
-    /// [`Self::get`], which found it within the caller's reach.
-    pub(super) fn handling_of(&self, dossier: &Dossier) -> Handling {
-        Handling::new(
-            dossier.applicant.tax_code().map(TaxCode::as_str),
-            dossier.applicant.id_number().map(IdNumber::as_str),
-            &dossier.procedure,
-            self.agency_of(&dossier.procedure).as_deref(),
-            dossier
-                .parts
-                .iter()
-                .map(|p| (p.procedure.clone(), p.agency.clone()))
-                .collect(),
-        )
     }
 
     /// Whether `principal` may do `act` on the dossier `id`: not found when it may not see it,

@@ -221,8 +221,22 @@ impl DossierService {
     /// The moves `principal` may make on a dossier now: none for a dossier it may not see or
     /// move (an agency of a linked procedure, an archivist), else its role's moves from the
     /// dossier's status.
-    pub fn moves_for(&self, principal: &Principal, dossier: &Dossier) -> Vec<DossierStatus> {
-        moves(principal, &self.handling_of(dossier), dossier.status)
+    pub async fn moves_for(
+        &self,
+        principal: &Principal,
+        dossier: &Dossier,
+    ) -> Result<Vec<DossierStatus>, DossierError> {
+        let handling = self
+            .handling(
+                principal,
+                &dossier.id,
+                &dossier.procedure,
+                dossier.applicant.tax_code().map(|t| t.as_str()),
+                dossier.applicant.id_number().map(|n| n.as_str()),
+                Some(dossier.code.unit()),
+            )
+            .await?;
+        Ok(moves(principal, &handling, dossier.status))
     }
 
     /// Recomputes a dossier's due date from its moves so far (inside the transaction that

@@ -168,7 +168,7 @@ async fn show(
     let dossier = state.dossiers.get(&principal, &id).await?;
     Ok(Json(
         DossierJson::from_dossier(&dossier, true)
-            .with_moves(state.dossiers.moves_for(&principal, &dossier)),
+            .with_moves(state.dossiers.moves_for(&principal, &dossier).await?),
     )
     .into_response())
 }

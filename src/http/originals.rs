@@ -57,7 +57,7 @@ async fn supplement(
     Ok(json(
         StatusCode::OK,
         super::wire::DossierJson::from_dossier(&dossier, true)
-            .with_moves(state.dossiers.moves_for(&principal, &dossier)),
+            .with_moves(state.dossiers.moves_for(&principal, &dossier).await?),
     ))
 }
 

@@ -85,6 +85,9 @@ pub struct PartJson {
     pub agency: String,
     /// Whether its result has been issued.
     pub done: bool,
+    /// The unit that processes it: where the dossier was received, or the unit above whose
+    /// level the catalogue gives the procedure (a ward receives, the district processes).
+    pub unit: String,
 }
 
 /// One move of a dossier.
@@ -287,6 +290,7 @@ impl DossierJson {
                         procedure: p.procedure.clone(),
                         agency: p.agency.clone(),
                         done: p.done,
+                        unit: p.unit.clone().unwrap_or_else(|| d.code.unit().to_owned()),
                     })
                     .collect()
             }),

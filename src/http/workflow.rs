@@ -175,6 +175,6 @@ async fn transition(
     Ok(json(
         StatusCode::OK,
         DossierJson::from_dossier(&dossier, true)
-            .with_moves(state.dossiers.moves_for(&principal, &dossier)),
+            .with_moves(state.dossiers.moves_for(&principal, &dossier).await?),
     ))
 }

@@ -385,6 +385,27 @@ pub fn subtree_of(units: &[Unit], root: &UnitCode) -> Vec<UnitCode> {
     found
 }
 
+/// The unit that processes a linked procedure received at `receiving`: the receiving unit when
+/// the procedure is handled at its level (or at every level: `levels` empty), else the nearest
+/// unit above it of one of `levels` (a ward receives, the district processes). `None` when no
+/// unit above has such a level.
+pub fn processing_unit(
+    units: &[Unit],
+    receiving: &UnitCode,
+    levels: &[UnitLevel],
+) -> Option<UnitCode> {
+    let mut at = units.iter().find(|u| &u.code == receiving)?;
+    // At most as many steps as there are units: a cycle (a database edited by hand) ends.
+    for _ in 0..=units.len() {
+        if levels.is_empty() || levels.contains(&at.level) {
+            return Some(at.code.clone());
+        }
+        let parent = at.parent.as_ref()?;
+        at = units.iter().find(|u| &u.code == parent)?;
+    }
+    None
+}
+
 /// A unit to add, checked against the existing ones.
 fn checked(new: NewUnit, existing: &[Unit]) -> Result<Unit, UnitError> {
     let code = UnitCode::parse(new.code.trim())
@@ -495,4 +516,40 @@ fn unit_from_row(row: UnitRow) -> Result<Unit, UnitError> {
             .map_err(|_| corrupt())?,
         name: row.name,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, level: UnitLevel, parent: Option<&str>) -> Unit {
+        Unit {
+            code: UnitCode::parse(code).unwrap(),
+            name: code.into(),
+            level,
+            parent: parent.map(|p| UnitCode::parse(p).unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_linked_part_is_processed_here_or_at_the_nearest_unit_above_of_its_level() {
+        let units = [
+            unit("HN", UnitLevel::Province, None),
+            unit("Q1", UnitLevel::District, Some("HN")),
+            unit("P1", UnitLevel::Commune, Some("Q1")),
+        ];
+        let p1 = UnitCode::parse("P1").unwrap();
+        let at = |levels: &[UnitLevel]| {
+            processing_unit(&units, &p1, levels).map(|c| c.as_str().to_owned())
+        };
+        assert_eq!(at(&[]).as_deref(), Some("P1"), "every level: here");
+        assert_eq!(at(&[UnitLevel::Commune]).as_deref(), Some("P1"));
+        assert_eq!(at(&[UnitLevel::District]).as_deref(), Some("Q1"));
+        assert_eq!(at(&[UnitLevel::Province]).as_deref(), Some("HN"));
+        assert_eq!(
+            at(&[UnitLevel::Department]),
+            None,
+            "no unit above of that level"
+        );
+    }
 }

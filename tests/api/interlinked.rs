@@ -256,3 +256,174 @@ async fn only_linked_procedures_open_to_the_applicant_can_be_filed_together() {
     .await;
     assert_eq!(error_code(r).await, (422, "invalid_request".into()));
 }
+
+async fn staff_at(app: &TestApp, role: Role, unit: &str, agency: Option<&str>) -> String {
+    motcua::app::create_token(
+        app.state().dossiers.db(),
+        &NewToken {
+            role,
+            tax_code: None,
+            id_number: None,
+            agency: agency.map(str::to_owned),
+            name: Some(format!("{role} at {unit}")),
+            branches: false,
+            unit: Some(motcua::vocabulary::UnitCode::parse(unit).unwrap()),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A ward receives a birth registration with the health-insurance card linked; the card is the
+/// district's social insurance's, so its part is processed at the district above the ward, whose
+/// officers see the dossier and issue that part's result, and nothing else of it. Another ward
+/// sees nothing.
+#[tokio::test]
+async fn a_part_is_processed_at_the_unit_above_whose_level_handles_its_procedure() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let top = app.settings.unit_code.as_str().to_owned();
+    for (code, parent) in [("Q1", top.as_str()), ("P1", "Q1"), ("P2", "Q1")] {
+        let r = post(
+            &app,
+            &admin,
+            "/api/v1/units",
+            json!({"code": code, "name": format!("Đơn vị {code}"), "parent": parent}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+    let catalogue = motcua::dossier::catalogue::BUILTIN.replace(
+        "code = \"health-insurance-card\"\n",
+        "code = \"health-insurance-card\"\nreceived_at = [\"district\"]\n",
+    );
+    let r = app
+        .client
+        .put(app.url("/api/v1/procedures"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/toml")
+        .body(catalogue)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let ward = staff_at(&app, Role::Officer, "P1", None).await;
+    let d = app
+        .submit_ok(
+            &ward,
+            form(
+                &birth_dossier(json!(["health-insurance-card"])),
+                vec![("to-khai.pdf", "application/pdf", pdf("to khai"))],
+            ),
+        )
+        .await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let units: Vec<(&str, &str)> = d["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["procedure"].as_str().unwrap(),
+                p["unit"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        units,
+        [
+            ("birth-registration", "P1"),
+            ("health-insurance-card", "Q1")
+        ]
+    );
+
+    let district_insurance =
+        staff_at(&app, Role::Officer, "Q1", Some("Bảo hiểm xã hội cấp huyện")).await;
+    let district_counter = staff_at(&app, Role::Officer, "Q1", None).await;
+    let other_ward = staff_at(&app, Role::Officer, "P2", None).await;
+    for token in [&ward, &district_insurance, &district_counter] {
+        let r = app.get(token, &format!("/api/v1/dossiers/{id}")).await;
+        assert_eq!(r.status(), 200);
+        let list: Value = app
+            .get(token, "/api/v1/dossiers")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    }
+    let r = app
+        .get(&other_ward, &format!("/api/v1/dossiers/{id}"))
+        .await;
+    assert_eq!(error_code(r).await, (404, "not_found".into()));
+    let list: Value = app
+        .get(&other_ward, "/api/v1/dossiers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+
+    // The district may not move the ward's dossier (no moves offered, a move refused).
+    let seen: Value = app
+        .get(&district_counter, &format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["allowed_moves"], json!([]), "{seen}");
+    let moves = format!("/api/v1/dossiers/{id}/transitions");
+    let r = post(&app, &district_counter, &moves, json!({"to": "ACCEPTED"})).await;
+    assert_eq!(error_code(r).await, (403, "forbidden".into()));
+
+    // The ward takes it to processing; the district issues its part, and only its part.
+    assert_eq!(
+        post(&app, &ward, &moves, json!({"to": "ACCEPTED"}))
+            .await
+            .status(),
+        200
+    );
+    for paper in ["declaration", "birth-certificate"] {
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/dossiers/{id}/originals/{paper}")))
+            .bearer_auth(&ward)
+            .json(&json!({"outcome": "matches"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(
+        post(&app, &ward, &moves, json!({"to": "PROCESSING"}))
+            .await
+            .status(),
+        200
+    );
+    let results = format!("/api/v1/dossiers/{id}/results");
+    let r = post(&app, &district_insurance, &results, result_for(None)).await;
+    assert_eq!(
+        error_code(r).await,
+        (403, "forbidden".into()),
+        "the ward's own part"
+    );
+    let r = post(
+        &app,
+        &district_insurance,
+        &results,
+        result_for(Some("health-insurance-card")),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let r = post(&app, &ward, &results, result_for(None)).await;
+    assert_eq!(r.status(), 201);
+    let d: Value = app
+        .get(&ward, &format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["status"], "RESULT_ISSUED");
+    crate::ledger::verify_app(&app).await;
+}
