@@ -9,6 +9,7 @@ mod support;
 static ALLOCATOR: hostile::Counting = hostile::Counting;
 
 mod access;
+mod access_matrix;
 mod accounts;
 mod appearance;
 mod archive;
