@@ -229,7 +229,7 @@ fn is_upload(request: &Request) -> bool {
     multipart || chunked || length.is_some_and(|n| n > 64 * 1024)
 }
 
-/// The middleware: rate limit by token (or, on the public pages, by address), then a slot
+/// The middleware: rate limit by token or session (or, on the public pages, by address), then a slot
 /// among the requests in flight, or for an upload a place among the caller's and a slot in the
 /// upload pool, held until the response is produced (for an upload, until its body has been
 /// read and recorded). Health and readiness probes pass untouched.
@@ -243,7 +243,9 @@ pub(super) async fn admit(State(state): State<AppState>, request: Request, next:
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().as_bytes().to_vec());
+        .map(|t| t.trim().as_bytes().to_vec())
+        // A person's session is limited as a token is.
+        .or_else(|| super::auth::session_secret(request.headers()).map(String::into_bytes));
     let address: [u8; 32] = {
         let ip = super::serve::peer_ip(&request)
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());

@@ -104,9 +104,8 @@ async fn bearer(value: &header::HeaderValue, state: &AppState) -> Result<Princip
 }
 
 /// The session cookie's value, if the request has one.
-pub(super) fn session_secret(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+pub(super) fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -120,7 +119,7 @@ pub(super) fn session_secret(parts: &Parts) -> Option<String> {
 /// The live session of the request's cookie (none without a cookie; 401 `session_expired` for
 /// a cookie whose session has ended), with the CSRF check for state-changing methods.
 async fn session(parts: &Parts, state: &AppState) -> Result<Option<LiveSession>, ApiError> {
-    let Some(secret) = session_secret(parts) else {
+    let Some(secret) = session_secret(&parts.headers) else {
         return Ok(None);
     };
     let session = state.accounts.session(&secret).await?.ok_or_else(|| {
