@@ -441,6 +441,8 @@ impl IdentityProvider {
                     return None;
                 }
             };
+            tracing::info!(issuer = %issuer.as_str(), client_id = %settings.client_id,
+                "sign-in through the identity provider (contacted at the first sign-in)");
             Some(Arc::new(Inner {
                 settings,
                 issuer,
