@@ -42,6 +42,9 @@ command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
 # Rendered result documents: zbarimg decodes their QR code (pdftotext, pdffonts and pdftoppm
 # come with poppler-utils above).
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+# Node runs the real OpenID provider of the sign-in tests (Node 20 or later; our machines have
+# NodeSource's).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # pyHanko signs PDFs in the interoperability tests (pinned; from PyPI).
 if ! command -v pyhanko >/dev/null 2>&1; then
     header "installing pyHanko"
@@ -62,6 +65,13 @@ fi
 if ((${#missing[@]})); then
     header "installing ${missing[*]}"
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+# The OpenID provider the sign-in tests start (tests/api/oidc.rs): panva's oidc-provider, pinned
+# by tests/oidc/package-lock.json (from the npm registry).
+if [[ ! -d tests/oidc/node_modules/oidc-provider ]]; then
+    header "installing the test OpenID provider"
+    npm ci --prefix tests/oidc --no-audit --no-fund
 fi
 
 if [[ ${MOTCUA_SKIP_LINT:-0} != 1 ]]; then

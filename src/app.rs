@@ -309,11 +309,17 @@ pub async fn state(
     let fixity =
         crate::archive::FixityAuditor::new(db.clone(), store.clone(), settings.fixity_rate);
     tracing::info!(object_lock = %object_lock, "object store");
+    let accounts = crate::auth::Accounts::new(db.clone(), settings.accounts.clone());
     Ok(AppState {
         results,
         dossiers,
         tokens: crate::auth::Tokens::new(db.clone()),
-        accounts: crate::auth::Accounts::new(db.clone(), settings.accounts.clone()),
+        identity_provider: crate::auth::oidc::IdentityProvider::new(
+            db.clone(),
+            accounts.clone(),
+            settings.accounts.oidc.clone(),
+        ),
+        accounts,
         store,
         ledger,
         ledger_public: settings.ledger.public,

@@ -337,6 +337,36 @@ settings! {
     /// (e.g. https://motcua.example.gov.vn). [default: http://LISTEN]
     #[arg(long, env = "MOTCUA_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// The identity provider (OpenID Connect) people may sign in through: its issuer URL
+    /// (https://, or http:// on the loopback). Needs --oidc-client-id and a client secret.
+    /// [default: none, password sign-in only]
+    #[arg(long, env = "MOTCUA_OIDC_ISSUER", value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    /// This service's client id at the identity provider.
+    #[arg(long, env = "MOTCUA_OIDC_CLIENT_ID", value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+    /// A file holding the client secret, never logged. [default: the
+    /// MOTCUA_OIDC_CLIENT_SECRET variable]
+    #[arg(long, env = "MOTCUA_OIDC_CLIENT_SECRET_FILE", value_name = "FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Where the provider sends people back, as registered there. [default:
+    /// PUBLIC_URL/api/v1/session/oidc/callback]
+    #[arg(long, env = "MOTCUA_OIDC_REDIRECT_URL", value_name = "URL")]
+    pub oidc_redirect_url: Option<String>,
+    /// Scopes asked for, besides openid (space- or comma-separated). [default: profile]
+    #[arg(long, env = "MOTCUA_OIDC_SCOPES", value_name = "SCOPES")]
+    pub oidc_scopes: Option<String>,
+    /// The claim naming a staff member's username here, or `none` (staff then sign in only
+    /// once bound). It must be one the provider controls, not one people choose.
+    /// [default: preferred_username]
+    #[arg(long, env = "MOTCUA_OIDC_USERNAME_CLAIM", value_name = "CLAIM")]
+    pub oidc_username_claim: Option<String>,
+    /// The claim carrying a citizen's identification number, or `none`. [default: id_number]
+    #[arg(long, env = "MOTCUA_OIDC_ID_NUMBER_CLAIM", value_name = "CLAIM")]
+    pub oidc_id_number_claim: Option<String>,
+    /// The claim carrying a business's tax code, or `none`. [default: tax_code]
+    #[arg(long, env = "MOTCUA_OIDC_TAX_CODE_CLAIM", value_name = "CLAIM")]
+    pub oidc_tax_code_claim: Option<String>,
 }
 }
 
@@ -604,6 +634,14 @@ impl ServeArgs {
     /// Resolves against the config file and defaults.
     pub fn resolve(&self) -> Result<ServeSettings, ConfigError> {
         let args = self.clone().or(read_file(self.store.config.as_deref())?);
+        let listen = args
+            .listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let oidc = oidc_settings(&args, &public_url)?;
         let store = args.store.settings()?;
         let unit = args.unit_code.unwrap_or_else(|| "DEMO".into());
         let unit_code = UnitCode::parse(&unit)
@@ -641,9 +679,6 @@ impl ServeArgs {
             ),
             public: args.ledger_public.unwrap_or(false),
         };
-        let listen = args
-            .listen
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let embedded = store.database_url.starts_with("sqlite:")
             && matches!(store.storage, StorageSettings::Local(_));
         let issuer = IssuerSettings {
@@ -658,9 +693,7 @@ impl ServeArgs {
             seal: args.issuer_seal,
             time_pattern: args.signature_time_pattern,
             demo: args.demo_issuer.unwrap_or(embedded),
-            public_url: args
-                .public_url
-                .unwrap_or_else(|| format!("http://{listen}")),
+            public_url,
         };
         let admission = {
             let d = crate::http::AdmissionLimits::default();
@@ -720,6 +753,7 @@ impl ServeArgs {
                     .session_hours
                     .map_or(d.lifetime, |h| Duration::from_secs(3600 * h.max(1))),
                 issuer: format!("motcua {unit}"),
+                oidc,
             }
         };
         Ok(ServeSettings {
@@ -751,6 +785,79 @@ impl ServeArgs {
             orphan_grace: Duration::from_secs(args.orphan_grace_secs.unwrap_or(3600)),
         })
     }
+}
+
+/// The identity provider's settings, when `oidc_issuer` is set; the client secret read from its
+/// file or `MOTCUA_OIDC_CLIENT_SECRET`.
+fn oidc_settings(
+    args: &ServeArgs,
+    public_url: &str,
+) -> Result<Option<crate::auth::oidc::OidcSettings>, ConfigError> {
+    let Some(issuer) = args.oidc_issuer.clone() else {
+        let stray = [
+            ("oidc_client_id", args.oidc_client_id.is_some()),
+            (
+                "oidc_client_secret_file",
+                args.oidc_client_secret_file.is_some(),
+            ),
+            ("oidc_redirect_url", args.oidc_redirect_url.is_some()),
+            ("oidc_scopes", args.oidc_scopes.is_some()),
+        ];
+        if let Some((setting, _)) = stray.into_iter().find(|(_, set)| *set) {
+            return Err(invalid(setting, "needs oidc_issuer"));
+        }
+        return Ok(None);
+    };
+    let client_id = args
+        .oidc_client_id
+        .clone()
+        .ok_or_else(|| invalid("oidc_client_id", "required with oidc_issuer"))?;
+    let client_secret = match &args.oidc_client_secret_file {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            invalid(
+                "oidc_client_secret_file",
+                format!("{}: {e}", path.display()),
+            )
+        })?,
+        None => std::env::var("MOTCUA_OIDC_CLIENT_SECRET").map_err(|_| {
+            invalid(
+                "oidc_client_secret_file",
+                "the client secret is required: a file, or MOTCUA_OIDC_CLIENT_SECRET",
+            )
+        })?,
+    };
+    let claim = |value: &Option<String>, default: &str| match value.as_deref().map(str::trim) {
+        None => Some(default.to_owned()),
+        Some("none") => None,
+        Some(c) => Some(c.to_owned()),
+    };
+    let settings = crate::auth::oidc::OidcSettings {
+        issuer,
+        client_id,
+        client_secret: client_secret.trim().to_owned(),
+        redirect_url: args.oidc_redirect_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}{}",
+                public_url.trim_end_matches('/'),
+                crate::auth::oidc::CALLBACK_PATH
+            )
+        }),
+        scopes: args
+            .oidc_scopes
+            .as_deref()
+            .unwrap_or("profile")
+            .split([' ', ','])
+            .filter(|s| !s.is_empty() && *s != "openid")
+            .map(str::to_owned)
+            .collect(),
+        username_claim: claim(&args.oidc_username_claim, "preferred_username"),
+        id_number_claim: claim(&args.oidc_id_number_claim, "id_number"),
+        tax_code_claim: claim(&args.oidc_tax_code_claim, "tax_code"),
+    };
+    settings
+        .check()
+        .map_err(|(setting, rule)| invalid(setting, rule))?;
+    Ok(Some(settings))
 }
 
 #[cfg(test)]
@@ -916,6 +1023,74 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_identity_provider_is_checked_naming_the_setting_at_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("oidc-secret");
+        std::fs::write(&secret, "s3cr3t\n").unwrap();
+        let args = ServeArgs {
+            oidc_issuer: Some("https://id.example.gov.vn/realms/motcua".into()),
+            oidc_client_id: Some("motcua".into()),
+            oidc_client_secret_file: Some(secret.clone()),
+            public_url: Some("https://motcua.example.gov.vn/".into()),
+            oidc_tax_code_claim: Some("none".into()),
+            ..ServeArgs::default()
+        };
+        let oidc = args.resolve().unwrap().accounts.oidc.unwrap();
+        assert_eq!(oidc.client_secret, "s3cr3t");
+        assert_eq!(
+            oidc.redirect_url,
+            "https://motcua.example.gov.vn/api/v1/session/oidc/callback"
+        );
+        assert_eq!(oidc.scopes, ["profile"]);
+        assert_eq!(oidc.username_claim.as_deref(), Some("preferred_username"));
+        assert_eq!(oidc.id_number_claim.as_deref(), Some("id_number"));
+        assert_eq!(oidc.tax_code_claim, None);
+        assert!(
+            ServeArgs::default()
+                .resolve()
+                .unwrap()
+                .accounts
+                .oidc
+                .is_none()
+        );
+
+        let fault = |args: ServeArgs| match args.resolve() {
+            Err(ConfigError::Invalid { setting, .. }) => setting,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fault(ServeArgs {
+                oidc_issuer: Some("http://id.example.gov.vn".into()),
+                ..args.clone()
+            }),
+            "oidc_issuer"
+        );
+        assert_eq!(
+            fault(ServeArgs {
+                oidc_client_id: None,
+                ..args.clone()
+            }),
+            "oidc_client_id"
+        );
+        assert_eq!(
+            fault(ServeArgs {
+                oidc_client_secret_file: Some(dir.path().join("absent")),
+                ..args.clone()
+            }),
+            "oidc_client_secret_file"
+        );
+        assert_eq!(
+            fault(ServeArgs {
+                oidc_issuer: None,
+                ..args.clone()
+            }),
+            "oidc_client_id"
+        );
+        let printed = format!("{:?}", args.resolve().unwrap().accounts);
+        assert!(!printed.contains("s3cr3t"), "{printed}");
     }
 
     #[test]

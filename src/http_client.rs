@@ -1,5 +1,7 @@
-//! The outbound HTTP client: one kind of request, a POST, for OCSP responders (`pki::ocsp`),
-//! time-stamping authorities (`signature::tsa`) and the notification webhook (`notify`).
+//! The outbound HTTP client: a POST for OCSP responders (`pki::ocsp`), time-stamping
+//! authorities (`signature::tsa`) and the notification webhook (`notify`), and any request the
+//! OpenID Connect client builds for the identity provider (`auth::oidc`: discovery, keys, token,
+//! user info) through [`send`].
 //!
 //! Owns: the budgets every outbound request lives within (time, response size), the TLS
 //! settings (rustls with aws-lc-rs, as the S3 client already uses; the platform's root
@@ -12,7 +14,7 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use ureq::http::{HeaderName, HeaderValue, Uri};
+use ureq::http::{HeaderName, HeaderValue, Method, Request, Response, Uri};
 
 /// The whole of one request, from resolving the host to the last byte of the answer. OCSP
 /// responders and TSAs answer in well under a second; a webhook receiver should acknowledge a
@@ -23,7 +25,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// with its TSA's chain, some 10 KiB); a webhook receiver's answer is not read by anyone.
 pub const MAX_RESPONSE: u64 = 256 * 1024;
 
-/// Why a POST got no answer to use.
+/// Why a request got no answer to use.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PostError {
@@ -74,6 +76,15 @@ pub fn post_ok(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, Po
         (200, body) => Ok(body),
         (status, _) => Err(PostError::Status(status)),
     }
+}
+
+/// Sends `request` as it is (its method, headers and body) to an `http://` or `https://` URL;
+/// the answer's status, headers and body, whatever the status, within [`TIMEOUT`] and
+/// [`MAX_RESPONSE`]. A redirect is returned as it came, not followed. For the OpenID Connect
+/// client (`auth::oidc`), which builds its requests as `http` types and reads the answers'
+/// content types.
+pub fn send(request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, PostError> {
+    SHARED.send(request)
 }
 
 /// Whether [`post`] would accept `url` at all (for settings checked at start-up).
@@ -152,6 +163,24 @@ impl Client {
             .read_to_vec()
             .map_err(|e| self.error(e))?;
         Ok((status, body))
+    }
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, PostError> {
+        parse_url(&request.uri().to_string())?;
+        let (parts, body) = request.into_parts();
+        // A GET carries no body at all (not an empty one with Content-Length: 0).
+        let sent = if body.is_empty() && matches!(parts.method, Method::GET | Method::HEAD) {
+            self.agent.run(Request::from_parts(parts, ()))
+        } else {
+            self.agent.run(Request::from_parts(parts, body))
+        };
+        let (parts, mut body) = sent.map_err(|e| self.error(e))?.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| self.error(e))?;
+        Ok(Response::from_parts(parts, bytes))
     }
 
     /// Says what went wrong in the words of [`PostError`].
@@ -393,6 +422,46 @@ mod tests {
             std::io::ErrorKind::WouldBlock,
             "nothing was sent"
         );
+    }
+
+    #[test]
+    fn any_request_is_sent_as_built_and_its_answer_returned_whole() {
+        let (url, requests) = server(answer(
+            "400 Bad Request",
+            "Content-Type: application/json\r\n",
+            b"{\"error\":\"invalid_grant\"}",
+        ));
+        let request = Request::get(&url)
+            .header("accept", "application/json")
+            .body(Vec::new())
+            .unwrap();
+        let response = send(request).unwrap();
+        assert_eq!(response.status().as_u16(), 400);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.body(), b"{\"error\":\"invalid_grant\"}");
+        let seen = String::from_utf8(requests.recv().unwrap()).unwrap();
+        assert!(seen.starts_with("GET /endpoint HTTP/1.1\r\n"), "{seen}");
+        let lower = seen.to_ascii_lowercase();
+        assert!(lower.contains("accept: application/json\r\n"), "{seen}");
+        assert!(
+            !lower.contains("content-length"),
+            "a GET sends no body: {seen}"
+        );
+
+        let (url, requests) = server(answer("200 OK", "", b"{}"));
+        let request = Request::post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(b"grant_type=authorization_code".to_vec())
+            .unwrap();
+        assert_eq!(send(request).unwrap().status().as_u16(), 200);
+        let seen = String::from_utf8(requests.recv().unwrap()).unwrap();
+        assert!(
+            seen.ends_with("\r\n\r\ngrant_type=authorization_code"),
+            "{seen}"
+        );
+
+        let e = send(Request::get("ftp://example.vn/").body(Vec::new()).unwrap()).unwrap_err();
+        assert!(matches!(e, PostError::UnsupportedUrl(_)), "{e:?}");
     }
 
     #[test]

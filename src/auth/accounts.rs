@@ -41,6 +41,8 @@ pub struct AccountPolicy {
     pub lifetime: Duration,
     /// The name authenticator apps show beside the account.
     pub issuer: String,
+    /// Sign-in through an identity provider (OpenID Connect), when the deployment has one.
+    pub oidc: Option<super::oidc::OidcSettings>,
 }
 
 impl Default for AccountPolicy {
@@ -50,6 +52,7 @@ impl Default for AccountPolicy {
             idle: Duration::from_secs(30 * 60),
             lifetime: Duration::from_secs(12 * 3600),
             issuer: "motcua".into(),
+            oidc: None,
         }
     }
 }
@@ -131,6 +134,9 @@ pub enum Manager<'a> {
     Caller(&'a Principal, Option<&'a [String]>),
     /// The command line (the operator of the deployment).
     Cli,
+    /// The identity provider, creating an applicant's account at their first sign-in
+    /// (`super::oidc`).
+    IdentityProvider,
 }
 
 impl Manager<'_> {
@@ -138,6 +144,7 @@ impl Manager<'_> {
         match self {
             Self::Caller(p, _) => p.token_id.clone(),
             Self::Cli => "cli".into(),
+            Self::IdentityProvider => "identity_provider".into(),
         }
     }
 
@@ -146,6 +153,7 @@ impl Manager<'_> {
     fn reaches(&self, unit: Option<&str>) -> bool {
         match self {
             Self::Cli => true,
+            Self::IdentityProvider => unit.is_none(),
             Self::Caller(_, None) => true,
             Self::Caller(_, Some(units)) => unit.is_some_and(|u| units.iter().any(|r| r == u)),
         }
@@ -312,6 +320,13 @@ impl Accounts {
         {
             return Err(TokenRequestError::UnitRequired.into());
         }
+        // The provider creates applicants' accounts only: staff accounts exist before their
+        // owners sign in.
+        if let Manager::IdentityProvider = manager
+            && new.rights.role.is_staff()
+        {
+            return Err(AccountError::Forbidden);
+        }
         new.rights.validate(known_agency, known_unit)?;
         if !manager.reaches(new.rights.unit.as_ref().map(UnitCode::as_str)) {
             return Err(AccountError::Forbidden);
@@ -369,6 +384,7 @@ impl Accounts {
             Manager::Caller(p, _) if p.role != Role::Admin => return Err(AccountError::Forbidden),
             Manager::Caller(_, units) => units,
             Manager::Cli => None,
+            Manager::IdentityProvider => return Err(AccountError::Forbidden),
         };
         self.db
             .list_accounts(units)
@@ -388,10 +404,10 @@ impl Accounts {
         manager: Manager<'_>,
         username: &str,
     ) -> Result<AccountRow, AccountError> {
-        if let Manager::Caller(p, _) = manager
-            && p.role != Role::Admin
-        {
-            return Err(AccountError::Forbidden);
+        match manager {
+            Manager::Caller(p, _) if p.role != Role::Admin => return Err(AccountError::Forbidden),
+            Manager::IdentityProvider => return Err(AccountError::Forbidden),
+            _ => {}
         }
         let username = Username::parse(username).ok_or(AccountError::NotFound)?;
         let row = self
@@ -633,7 +649,9 @@ impl Accounts {
     }
 
     /// Opens a session for an account that proved who it is (`how`: `password` or
-    /// `identity_provider`).
+    /// `identity_provider`). A session opened through the identity provider never waits for a
+    /// local second factor: the provider owns how people prove who they are, second factor
+    /// included.
     pub async fn open_session(
         &self,
         row: &AccountRow,
@@ -894,7 +912,8 @@ impl Accounts {
         Ok(longest)
     }
 
-    async fn event(
+    /// Records a security event (and logs it).
+    pub(super) async fn event(
         &self,
         kind: &str,
         row: Option<&AccountRow>,

@@ -3,11 +3,13 @@
 //!
 //! Owns: token generation (random, shown once) and hashing (only the SHA-256 of a token is
 //! stored), the closed set of roles, passwords (Argon2id), the second factor (TOTP, recovery
-//! codes), sign-in throttling and sessions. Never reaches: HTTP (the extractor lives in
+//! codes), sign-in throttling, sessions, and sign-in through an identity provider (`oidc`:
+//! OpenID Connect, claims mapped to accounts). Never reaches: HTTP (the extractor lives in
 //! `http`), SQL (rows live in `db`). Never logs a token, a password, a TOTP key, a session
 //! secret or a recovery code.
 
 pub mod accounts;
+pub mod oidc;
 pub mod password;
 pub mod throttle;
 pub mod tokens;

@@ -12,6 +12,7 @@ mod catalogue;
 mod dossiers;
 mod fixity;
 mod ledger;
+mod oidc;
 mod originals;
 mod outbox;
 mod parts;
@@ -34,6 +35,7 @@ pub use dossiers::{
 };
 pub use fixity::{FixityAuditRow, FixityFindingRow};
 pub use ledger::{CheckpointRow, DocumentAudit, EntryRow, HeadRow, ObjectAudit};
+pub use oidc::OidcFlowRow;
 pub use originals::{LegalHoldRow, OriginalsCheckRow};
 pub use outbox::OutboxRow;
 pub use parts::PartRow;

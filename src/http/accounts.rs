@@ -144,7 +144,7 @@ fn session_json(
 }
 
 /// The cookie that carries `secret`, or (empty) the one that clears it.
-fn cookie(secret: Option<&str>) -> HeaderValue {
+pub(super) fn cookie(secret: Option<&str>) -> HeaderValue {
     let text = match secret {
         Some(s) => format!("{SESSION_COOKIE}={s}; Path=/; Secure; HttpOnly; SameSite=Lax"),
         None => format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
@@ -153,7 +153,7 @@ fn cookie(secret: Option<&str>) -> HeaderValue {
 }
 
 /// The client's address, from the connection.
-struct Address(Option<std::net::IpAddr>);
+pub(super) struct Address(pub(super) Option<std::net::IpAddr>);
 
 impl axum::extract::FromRequestParts<AppState> for Address {
     type Rejection = std::convert::Infallible;
@@ -654,7 +654,8 @@ pub struct SecurityEventJson {
     pub at: String,
     /// sign_in, sign_in_failed, sign_in_refused_locked, locked, sign_out, sign_out_everywhere,
     /// account_created, account_disabled, account_enabled, account_reset, password_changed,
-    /// second_factor_enrolled, recovery_code_used.
+    /// second_factor_enrolled, recovery_code_used, identity_provider_bound,
+    /// identity_provider_refused.
     pub kind: String,
     /// Who made the change, when someone else did.
     pub actor: Option<String>,

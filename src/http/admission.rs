@@ -6,8 +6,9 @@
 //! Uploads (requests that send a body: multipart forms, large or chunked bodies) take their
 //! slots from a pool of their own, and each caller (its token, else its address) holds only a
 //! few at once: slow or stalled uploads, however many, never take the slots that reads, moves
-//! and other callers' uploads need. The public pages (`/verify`, `/verify/{code}`) have a
-//! token bucket per client address. `/readyz` reports the node saturated while a pool is full.
+//! and other callers' uploads need. The public pages (`/verify`, `/verify/{code}`) and the
+//! sign-in through the identity provider (`/api/v1/session/oidc...`, which records a flow before
+//! anyone is known) have a token bucket per client address. `/readyz` reports the node saturated while a pool is full.
 //!
 //! Owns: the semaphores and the buckets (keyed by a SHA-256 of the token: the token itself is
 //! never kept). Never does: authentication (a token that is rate limited may still be
@@ -251,7 +252,9 @@ pub(super) async fn admit(State(state): State<AppState>, request: Request, next:
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         Sha256::digest(format!("address:{ip}")).into()
     };
-    let public = path == "/verify" || path.starts_with("/verify/");
+    let public = path == "/verify"
+        || path.starts_with("/verify/")
+        || path.starts_with("/api/v1/session/oidc");
     if public && let Err(wait) = state.admission.take_public(address) {
         return refuse(
             ApiError::new(

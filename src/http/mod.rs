@@ -14,6 +14,7 @@ mod dossiers;
 mod error;
 mod extract;
 mod ledger;
+mod oidc;
 mod openapi;
 mod ops;
 pub use admission::{Admission, AdmissionLimits};
@@ -56,6 +57,8 @@ pub struct AppState {
     pub tokens: crate::auth::Tokens,
     /// People: accounts, sign-in, sessions.
     pub accounts: crate::auth::Accounts,
+    /// Sign-in through the deployment's identity provider (OpenID Connect), if it has one.
+    pub identity_provider: crate::auth::oidc::IdentityProvider,
     /// The object store (for readiness).
     pub store: ObjectStore,
     /// The integrity log.
@@ -89,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .merge(originals::router())
         .merge(tokens::router())
         .merge(accounts::router())
+        .merge(oidc::router())
         .merge(units::router())
         .merge(audits::router())
         .merge(documents::router())

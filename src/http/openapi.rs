@@ -47,6 +47,8 @@ use super::AppState;
         super::accounts::who,
         super::accounts::sign_out,
         super::accounts::sign_out_everywhere,
+        super::oidc::begin,
+        super::oidc::callback,
         super::accounts::begin_enrolment,
         super::accounts::confirm_enrolment,
         super::accounts::change_password,

@@ -31,6 +31,7 @@ mod ltv;
 mod notifications;
 mod object_lock;
 mod ocsp;
+mod oidc;
 mod ops;
 mod originals;
 mod overload;
