@@ -472,7 +472,7 @@ impl Accounts {
             .await?;
         self.db.end_sessions_of(&row.id, None, &now).await?;
         self.db
-            .clear_throttle(&throttle_key(KeyKind::Account, &row.username))
+            .clear_throttle(&account_key(Some(&row), &row.username))
             .await?;
         let detail = if clear_second_factor {
             "password and second factor"
@@ -520,14 +520,12 @@ impl Accounts {
     pub async fn sign_in(&self, attempt: SignIn) -> Result<NewSession, AccountError> {
         let typed = attempt.username.trim().to_lowercase();
         let address = attempt.address.map(|a| a.to_string());
-        let account_key = throttle_key(KeyKind::Account, &typed);
-        let address_key = address
-            .as_deref()
-            .map(|a| throttle_key(KeyKind::Address, a));
         let row = match Username::parse(&typed) {
             Some(u) => self.db.account_by_username(u.as_str()).await?,
             None => None,
         };
+        let account_key = account_key(row.as_ref(), &typed);
+        let address_key = address.as_deref().map(|a| format!("address:{a}"));
         // The owner's usual address is not held back by failures from elsewhere.
         let from_usual_address = row.as_ref().is_some_and(|r| {
             address.is_some() && r.last_sign_in_address.as_deref() == address.as_deref()
@@ -541,12 +539,16 @@ impl Accounts {
                 continue;
             };
             if let Some(wait) = self.locked_for(key, now).await? {
-                self.event_raw(
+                let which = if key.starts_with("address:") {
+                    "address locked"
+                } else {
+                    "username locked"
+                };
+                self.attempt_event(
                     "sign_in_refused_locked",
-                    &typed,
                     row.as_ref(),
                     address.as_deref(),
-                    Some(key),
+                    Some(which),
                 )
                 .await;
                 return Err(AccountError::Throttled(wait));
@@ -555,18 +557,11 @@ impl Accounts {
         let verdict = self.check_credentials(row.as_ref(), &attempt).await?;
         let Some(row) = verdict else {
             let failed = self.fail(&account_key, address_key.as_deref(), now).await?;
-            self.event_raw(
-                "sign_in_failed",
-                &typed,
-                row.as_ref(),
-                address.as_deref(),
-                None,
-            )
-            .await;
+            self.attempt_event("sign_in_failed", row.as_ref(), address.as_deref(), None)
+                .await;
             if let Some(wait) = failed.filter(|w| throttle::is_lock(*w)) {
-                self.event_raw(
+                self.attempt_event(
                     "locked",
-                    &typed,
                     row.as_ref(),
                     address.as_deref(),
                     Some(&format!("{} s", wait.as_secs())),
@@ -948,19 +943,17 @@ impl Accounts {
         }
     }
 
-    async fn event_raw(
+    /// An event of a sign-in attempt. What was typed is kept only when it names an account
+    /// (`row`): people type their password into the username field, and a secret must never be
+    /// recorded.
+    async fn attempt_event(
         &self,
         kind: &str,
-        typed: &str,
         row: Option<&AccountRow>,
         address: Option<&str>,
         detail: Option<&str>,
     ) {
-        // A typed username with no account is kept only when it could be one (not arbitrary
-        // text someone pasted into the field).
-        let typed = Username::parse(typed).map(|u| u.0);
-        self.event(kind, row, typed.as_deref(), None, address, detail)
-            .await;
+        self.event(kind, row, None, None, address, detail).await;
     }
 
     async fn event_for(&self, account_id: &str, username: &str, kind: &str, detail: Option<&str>) {
@@ -973,10 +966,18 @@ impl Accounts {
     }
 }
 
-fn throttle_key(kind: KeyKind, value: &str) -> String {
-    match kind {
-        KeyKind::Account => format!("account:{value}"),
-        KeyKind::Address => format!("address:{value}"),
+/// The throttle key of the account a sign-in names: its id; for a username no account has, one
+/// of 65,536 buckets of such names (16 bits of the SHA-256 of what was typed). Unknown names
+/// are locked like known ones, so the answer never tells which exist, and what was typed (a
+/// password in the wrong field, perhaps) is never kept in any recoverable form.
+fn account_key(row: Option<&AccountRow>, typed: &str) -> String {
+    match row {
+        Some(row) => format!("account:{}", row.id),
+        None => {
+            let digest = crate::storage::Sha256Digest::of(typed.as_bytes());
+            let bytes = digest.as_bytes();
+            format!("unknown:{:02x}{:02x}", bytes[0], bytes[1])
+        }
     }
 }
 
