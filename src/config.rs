@@ -323,6 +323,12 @@ settings! {
     /// (never in production). [default: only on the embedded defaults]
     #[arg(long, env = "MOTCUA_DEMO_ISSUER", value_name = "BOOL")]
     pub demo_issuer: Option<bool>,
+    /// Reverse proxies or load balancers that end TLS in front of this node, comma-separated
+    /// addresses: their `X-Forwarded-Proto: https` lets people sign in through them, and their
+    /// `X-Forwarded-For` names the client (for sign-in throttling and records). Elsewhere
+    /// than on the loopback, sign-in over plain http is refused. [default: none]
+    #[arg(long, env = "MOTCUA_TRUSTED_PROXIES", value_name = "ADDRS")]
+    pub trusted_proxies: Option<String>,
     /// Roles that must sign in with a second factor (TOTP): a comma-separated list of officer,
     /// archivist, admin, business, citizen, or `none`. [default: admin,archivist]
     #[arg(long, env = "MOTCUA_SECOND_FACTOR_ROLES", value_name = "ROLES")]
@@ -754,6 +760,19 @@ impl ServeArgs {
                     .map_or(d.lifetime, |h| Duration::from_secs(3600 * h.max(1))),
                 issuer: format!("motcua {unit}"),
                 oidc,
+                trusted_proxies: args
+                    .trusted_proxies
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse().map_err(|_| {
+                            invalid("trusted_proxies", format!("{a:?} is not an IP address"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
             }
         };
         Ok(ServeSettings {

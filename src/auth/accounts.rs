@@ -43,6 +43,37 @@ pub struct AccountPolicy {
     pub issuer: String,
     /// Sign-in through an identity provider (OpenID Connect), when the deployment has one.
     pub oidc: Option<super::oidc::OidcSettings>,
+    /// Reverse proxies (load balancers) that terminate TLS in front of motcua: requests from
+    /// them that say `X-Forwarded-Proto: https` came over TLS, and their `X-Forwarded-For`
+    /// names the client.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// How a request reached motcua, as far as the connection and trusted proxies tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transport {
+    /// The connection's peer.
+    pub peer: Option<IpAddr>,
+    /// Whether a trusted proxy says the client spoke https to it.
+    pub forwarded_https: bool,
+}
+
+impl AccountPolicy {
+    /// Whether credentials and session cookies may travel this way: over TLS ended by a trusted
+    /// proxy, or on the loopback (a proxy on the same machine, or someone at the machine).
+    /// Plain http from anywhere else would show passwords and cookies to the network.
+    pub fn transport_is_private(&self, t: Transport) -> bool {
+        match t.peer {
+            Some(peer) if peer.is_loopback() => true,
+            Some(peer) => t.forwarded_https && self.trusted_proxies.contains(&peer),
+            None => false,
+        }
+    }
+
+    /// Whether `peer` is a trusted proxy, whose `X-Forwarded-*` headers are believed.
+    pub fn trusts(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|p| self.trusted_proxies.contains(&p))
+    }
 }
 
 impl Default for AccountPolicy {
@@ -53,6 +84,7 @@ impl Default for AccountPolicy {
             lifetime: Duration::from_secs(12 * 3600),
             issuer: "motcua".into(),
             oidc: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -1069,6 +1101,35 @@ mod tests {
         assert!(Username::parse("nguyễn").is_none());
         assert!(Username::parse("a b c").is_none());
         assert!(Username::parse(&"a".repeat(65)).is_none());
+    }
+
+    #[test]
+    fn credentials_travel_only_over_tls_or_the_loopback() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let policy = AccountPolicy {
+            trusted_proxies: vec![proxy],
+            ..AccountPolicy::default()
+        };
+        let t = |peer: &str, forwarded_https| Transport {
+            peer: Some(peer.parse().unwrap()),
+            forwarded_https,
+        };
+        assert!(policy.transport_is_private(t("127.0.0.1", false)));
+        assert!(policy.transport_is_private(t("::1", false)));
+        assert!(policy.transport_is_private(t("10.0.0.5", true)));
+        assert!(
+            !policy.transport_is_private(t("10.0.0.5", false)),
+            "plain http behind it"
+        );
+        assert!(
+            !policy.transport_is_private(t("10.0.0.9", true)),
+            "an untrusted peer's word"
+        );
+        assert!(!policy.transport_is_private(t("192.168.1.20", false)));
+        assert!(!policy.transport_is_private(Transport {
+            peer: None,
+            forwarded_https: false
+        }));
     }
 
     #[test]

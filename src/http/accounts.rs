@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::accounts::{
-    Account, AccountError, Manager, NewAccount, NewSession, SESSION_COOKIE, SignIn, Username,
+    Account, AccountError, Manager, NewAccount, NewSession, SESSION_COOKIE, SignIn, Transport,
+    Username,
 };
 use crate::auth::password::Password;
 use crate::auth::{Principal, Role};
@@ -152,14 +153,61 @@ pub(super) fn cookie(secret: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The client's address, from the connection.
+/// The client's address: the connection's peer, or, behind a trusted proxy, the last address
+/// its `X-Forwarded-For` names (the one the proxy saw).
 pub(super) struct Address(pub(super) Option<std::net::IpAddr>);
 
 impl axum::extract::FromRequestParts<AppState> for Address {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_address(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = client_address(parts);
+        if state.accounts.policy().trusts(peer)
+            && let Some(forwarded) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                // The entry the proxy appended; those before it are the client's to make up.
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|a| a.trim().parse().ok())
+        {
+            return Ok(Self(Some(forwarded)));
+        }
+        Ok(Self(peer))
+    }
+}
+
+/// A request whose credentials and cookies travel privately (see
+/// `AccountPolicy::transport_is_private`); else 403 `https_required`.
+pub(super) struct PrivateTransport;
+
+impl axum::extract::FromRequestParts<AppState> for PrivateTransport {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let transport = Transport {
+            peer: client_address(parts),
+            forwarded_https: parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")),
+        };
+        if state.accounts.policy().transport_is_private(transport) {
+            Ok(Self)
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "https_required",
+                "sign in over https: passwords and session cookies never travel in plain http \
+                 beyond this machine (behind a TLS proxy, list it in --trusted-proxies)",
+            ))
+        }
     }
 }
 
@@ -170,10 +218,12 @@ impl axum::extract::FromRequestParts<AppState> for Address {
     request_body(content = SignInJson, content_type = "application/json"),
     responses((status = 200, body = SessionJson, description = "Signed in; the session cookie is set"),
         (status = 401, body = ErrorBody, description = "invalid_credentials"),
+        (status = 403, body = ErrorBody, description = "https_required: plain http from beyond the loopback and trusted proxies"),
         (status = 422, body = ErrorBody, description = "invalid_json"),
         (status = 429, body = ErrorBody, description = "sign_in_locked, with Retry-After")))]
 async fn sign_in(
     State(state): State<AppState>,
+    _: PrivateTransport,
     Address(address): Address,
     JsonBody(r): JsonBody<SignInJson>,
 ) -> Result<Response, ApiError> {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::oidc::{Callback, FLOW_LIFETIME, OidcError};
 
-use super::accounts::{Address, cookie};
+use super::accounts::{Address, PrivateTransport, cookie};
 use super::{ApiError, AppState, ErrorBody};
 
 /// The cookie that keeps a flow's `state` in the browser that began it, until the callback.
@@ -175,6 +175,7 @@ async fn begin(
         (status = 503, body = ErrorBody, description = "identity_provider_unavailable, with Retry-After")))]
 async fn callback(
     State(state): State<AppState>,
+    _: PrivateTransport,
     Address(address): Address,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,

@@ -784,3 +784,40 @@ async fn an_applicant_sees_who_at_which_unit_opened_their_dossier() {
         .await;
     assert_eq!(error_code(r).await, (404, "not_found".into()));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_is_the_address_it_forwards() {
+    let app = TestApp::spawn_with(|s| {
+        s.accounts.second_factor_roles.clear();
+        s.accounts.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let admin = app.token(Role::Admin).await;
+    create_account(&app, &admin, officer("canbo8")).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .header("x-forwarded-for", "198.51.100.7, 203.0.113.9")
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"username": "canbo8", "password": GOOD_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let events: Value = app
+        .get(&admin, "/api/v1/accounts/canbo8/events")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sign_in = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "sign_in")
+        .unwrap();
+    assert_eq!(
+        sign_in["address"], "203.0.113.9",
+        "the address the proxy saw"
+    );
+}
