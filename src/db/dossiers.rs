@@ -31,6 +31,8 @@ pub struct NewDossier<'a> {
     pub submitted_at: &'a str,
     /// Index of its `dossier_submitted` log entry.
     pub ledger_index: i64,
+    /// `online` or `counter` (none for an imported record).
+    pub channel: Option<&'a str>,
 }
 
 /// A document to insert.
@@ -196,8 +198,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO dossiers (id, code, procedure_code, status, applicant_kind, \
              applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-             submitted_at, updated_at, ledger_index, unit_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
+             submitted_at, updated_at, ledger_index, unit_code, channel) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)",
         )
         .bind(d.id)
         .bind(d.code)
@@ -213,6 +215,7 @@ impl Tx {
         .bind(d.ledger_index)
         // The receiving unit is the first part of the code, always.
         .bind(d.code.split('-').next())
+        .bind(d.channel)
         .execute(&mut *self.inner)
         .await?;
         Ok(())
