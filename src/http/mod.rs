@@ -19,6 +19,7 @@ pub use admission::{Admission, AdmissionLimits};
 mod serve;
 pub use serve::{BodyStalled, ConnectionLimits, serve};
 mod originals;
+mod reports;
 mod results;
 mod signatures;
 mod tokens;
@@ -86,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .merge(originals::router())
         .merge(tokens::router())
         .merge(units::router())
+        .merge(reports::router())
         .merge(audits::router())
         .merge(documents::router())
         .merge(ledger::router())
