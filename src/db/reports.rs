@@ -201,11 +201,16 @@ impl Db {
             return Ok(Vec::new());
         }
         let (list, _) = placeholders(3, units.len());
+        let hint = self.index_hint("dossiers_open_by_unit");
+        // Two ranges of one index: still open, and ended after the day.
         let sql = format!(
             "SELECT unit_code, procedure_code, COUNT(*), \
-             SUM(CASE WHEN due_on < $2 THEN 1 ELSE 0 END) \
-             FROM dossiers WHERE unit_code IN ({list}) AND received_on <= $1 \
-             AND (closed_on IS NULL OR closed_on > $1) \
+             SUM(CASE WHEN due_on < $2 THEN 1 ELSE 0 END) FROM ( \
+             SELECT unit_code, procedure_code, due_on FROM dossiers {hint} \
+             WHERE unit_code IN ({list}) AND closed_on IS NULL AND received_on <= $1 \
+             UNION ALL \
+             SELECT unit_code, procedure_code, due_on FROM dossiers {hint} \
+             WHERE unit_code IN ({list}) AND closed_on > $1 AND received_on <= $1) o \
              GROUP BY unit_code, procedure_code"
         );
         let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(sqlx::AssertSqlSafe(sql))
