@@ -97,6 +97,10 @@ pub struct DossierRow {
     pub due_on: Option<String>,
     /// The unit that received it (the first part of its code).
     pub unit_code: Option<String>,
+    /// The day (Vietnam) of its first move to RECEIVED.
+    pub received_on: Option<String>,
+    /// The day (Vietnam) its handling ended (RESULT_ISSUED or REJECTED).
+    pub closed_on: Option<String>,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -169,7 +173,7 @@ pub struct DossierFilter {
 pub(super) const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
     submitted_at, updated_at, ledger_index, originals, originals_reason, version, due_on, \
-    unit_code";
+    unit_code, received_on, closed_on";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app

@@ -506,3 +506,38 @@ async fn staff_read_the_reports_of_their_unit_and_below_and_no_one_else_does() {
         assert_eq!(status(r).await, (400, "invalid_query".into()), "{query}");
     }
 }
+
+/// The days the figures are counted by are the logged moves' days: `motcua ledger verify` finds
+/// them edited.
+#[tokio::test]
+async fn report_days_edited_behind_motcua_s_back_are_found_by_the_audit() {
+    let app = TestApp::spawn().await;
+    let officer = app.token(Role::Officer).await;
+    let id = file(&app, &officer, None).await;
+    move_to(&app, &officer, &id, "REJECTED", Some("Hồ sơ giả mạo")).await;
+    app.state().ledger.publish_checkpoint().await.unwrap();
+    let verify = || async {
+        let out = binary()
+            .args(["ledger", "verify"])
+            .args(store_args(&app.settings))
+            .output()
+            .await
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (code, text) = verify().await;
+    assert_eq!(code, Some(0), "{text}");
+    tamper::sql(
+        &app,
+        &format!("UPDATE dossiers SET closed_on = '2020-01-01' WHERE id = '{id}'"),
+    )
+    .await;
+    let (code, text) = verify().await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("report days edited"), "{text}");
+}
