@@ -541,3 +541,56 @@ async fn report_days_edited_behind_motcua_s_back_are_found_by_the_audit() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("report days edited"), "{text}");
 }
+
+/// A deployment from before reports gets each dossier's channel and days from its submitter and
+/// moves, by the migration's own statements: the same as those written as the moves happen.
+#[tokio::test]
+async fn the_migration_fills_in_what_dossiers_filed_before_it_would_have() {
+    let (app, _root) = city().await;
+    let counter = app.token(Role::Officer).await;
+    let business = app.business_token("0101234565").await;
+    let settled = file(&app, &counter, Some("W1")).await;
+    settle(&app, &counter, &settled).await;
+    let refused = file(&app, &business, Some("W2")).await;
+    move_to(&app, &counter, &refused, "REJECTED", Some("Thiếu giấy tờ")).await;
+    let open = file(&app, &business, Some("O")).await;
+    let ids = [&settled, &refused, &open];
+    let select = "SELECT channel, received_on, closed_on FROM dossiers ORDER BY id";
+    let before = rows(&app, select).await;
+    assert_eq!(before.len(), 3);
+    assert!(before.iter().all(|(_, received, _)| received.is_some()));
+
+    tamper::sql(
+        &app,
+        "UPDATE dossiers SET channel = NULL, received_on = NULL, closed_on = NULL",
+    )
+    .await;
+    let migration = include_str!("../../migrations/20261202100000_reports.sql");
+    let without_comments: Vec<&str> = migration
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect();
+    for sql in without_comments.join("\n").split(';') {
+        if sql.trim_start().starts_with("UPDATE") {
+            tamper::sql(&app, sql).await;
+        }
+    }
+    assert_eq!(rows(&app, select).await, before, "{ids:?}");
+}
+
+/// The rows of a query of three text columns.
+async fn rows(
+    app: &TestApp,
+    select: &str,
+) -> Vec<(Option<String>, Option<String>, Option<String>)> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.settings.store.database_url)
+        .await
+        .unwrap();
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(select.to_owned()))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    rows
+}
