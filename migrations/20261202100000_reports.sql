@@ -81,5 +81,7 @@ CREATE INDEX dossiers_due_by_unit
     ON dossiers (unit_code, due_on, closed_on, received_on, procedure_code);
 CREATE INDEX dossiers_open_by_unit
     ON dossiers (unit_code, closed_on, received_on, procedure_code, due_on);
--- Supplement requests in a period.
+-- Supplement requests in a period, each with its dossier's unit and procedure (the unit last,
+-- so that a list of units does not turn each look-up into one per unit).
 CREATE INDEX dossier_transitions_by_status ON dossier_transitions (to_status, at, dossier_id);
+CREATE INDEX dossiers_id_unit ON dossiers (id, procedure_code, unit_code);

@@ -275,9 +275,12 @@ impl Db {
         }
         let (list, next) = placeholders(4, units.len());
         let (case, _) = bucket_case("t.at", next, instants.len());
+        // Each move's dossier is looked up for its unit and procedure in an index that holds
+        // both, not in the table's wide rows.
+        let hint = self.index_hint("dossiers_id_unit");
         let sql = format!(
             "SELECT d.unit_code, d.procedure_code, {case}, COUNT(*) \
-             FROM dossier_transitions t JOIN dossiers d ON d.id = t.dossier_id \
+             FROM dossier_transitions t JOIN dossiers d {hint} ON d.id = t.dossier_id \
              WHERE t.to_status = $1 AND t.at >= $2 AND t.at < $3 AND d.unit_code IN ({list}) \
              GROUP BY 1, 2, 3"
         );

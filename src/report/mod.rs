@@ -400,8 +400,30 @@ impl Reports {
             .map(|(i, b)| (b.month(), i))
             .collect();
         let (from, to) = (range.from.to_string(), range.to.to_string());
+        let as_of = range.to.min(today).to_string();
+        // A dossier open at the end of bucket k is overdue when its due day is before the day
+        // bucket k is judged on; it passes its due day in bucket k when that day is between the
+        // judging days of buckets k-1 and k.
+        let judged: Vec<String> = buckets
+            .iter()
+            .map(|b| b.last.min(today).to_string())
+            .collect();
+        let mut instants: Vec<String> = buckets.iter().map(|b| period::start_of(b.first)).collect();
+        instants.push(period::start_of(range.to.next_day().unwrap_or(range.to)));
+        let refused = DossierStatus::Rejected.as_str();
+        let supplement = DossierStatus::SupplementRequested.as_str();
+        // Five reads of the same snapshot's worth of data, each on a connection of its own: they
+        // run side by side (SQLite's readers too, in WAL mode).
+        let (received, closed, open, passed, supplements) = tokio::try_join!(
+            self.db.received_by_month(units, &from, &to),
+            self.db.closed_by_month(units, &from, &to, refused),
+            self.db.open_at(units, &to, &as_of),
+            self.db.late_by_due_day(units, &judged),
+            self.db.moves_by_bucket(units, supplement, &instants),
+        )?;
+
         let mut counts: BTreeMap<(String, String), Counts> = BTreeMap::new();
-        for r in self.db.received_by_month(units, &from, &to).await? {
+        for r in received {
             let Some(&k) = months.get(&r.month) else {
                 continue;
             };
@@ -412,8 +434,7 @@ impl Reports {
                 Some(Channel::Counter) | None => c.counter[k] += r.count,
             }
         }
-        let refused = DossierStatus::Rejected.as_str();
-        for r in self.db.closed_by_month(units, &from, &to, refused).await? {
+        for r in closed {
             let Some(&k) = months.get(&r.month) else {
                 continue;
             };
@@ -423,31 +444,16 @@ impl Reports {
             c.settled_late[k] += r.settled_late;
             c.late[k] += r.late;
         }
-        let as_of = range.to.min(today).to_string();
-        for r in self.db.open_at(units, &to, &as_of).await? {
+        for r in open {
             let c = counts_of(&mut counts, n, r.unit_code, r.procedure_code);
             c.open_at_end += r.open;
             c.overdue_at_end += r.overdue;
         }
-        // A dossier open at the end of bucket k is overdue when its due day is before the day
-        // bucket k is judged on; it passes its due day in bucket k when that day is between the
-        // judging days of buckets k-1 and k.
-        let judged: Vec<String> = buckets
-            .iter()
-            .map(|b| b.last.min(today).to_string())
-            .collect();
-        for r in self.db.late_by_due_day(units, &judged).await? {
+        for r in passed {
             counts_of(&mut counts, n, r.unit_code, r.procedure_code).passed_due[r.bucket + 1] +=
                 r.count;
         }
-        let mut instants: Vec<String> = buckets.iter().map(|b| period::start_of(b.first)).collect();
-        instants.push(period::start_of(range.to.next_day().unwrap_or(range.to)));
-        let supplement = DossierStatus::SupplementRequested.as_str();
-        for r in self
-            .db
-            .moves_by_bucket(units, supplement, &instants)
-            .await?
-        {
+        for r in supplements {
             counts_of(&mut counts, n, r.unit_code, r.procedure_code).supplements[r.bucket] +=
                 r.count;
         }
