@@ -19,6 +19,9 @@ use crate::ledger::DossierRecord;
 use crate::ledger::LedgerError;
 use crate::ledger::verify::{PAGE, VerifyOptions, VerifyReport, verify_log};
 use crate::storage::{Fixity, ObjectStore, Sha256Digest};
+use crate::timestamp::Timestamp;
+use crate::vocabulary::DossierStatus;
+use crate::workflow::lifecycle::{self, Milestone};
 
 /// What a `document_stored` or `dossier_submitted` entry says, kept for the record checks.
 struct Vouched {
@@ -40,6 +43,8 @@ pub async fn verify(
     // Moves by "<dossier>/<version>", and each dossier's last move as the log tells it.
     let mut transitions: HashMap<String, Vouched> = HashMap::new();
     let mut latest: HashMap<String, (u64, String)> = HashMap::new();
+    // The days the reports count each dossier by, as its logged moves tell them.
+    let mut milestones: HashMap<String, Milestones> = HashMap::new();
     // Decisions on paper originals, by entry index.
     let mut checks: HashMap<String, Vouched> = HashMap::new();
     // The archive: imports and disposals by dossier, and every object a disposal deleted.
@@ -121,6 +126,17 @@ pub async fn verify(
                     if version > last.0 {
                         *last = (version, status.to_owned());
                     }
+                    let day = value["time"]
+                        .as_str()
+                        .and_then(|t| Timestamp::parse(t).ok())
+                        .map(|t| t.vietnam_date().to_string());
+                    let m = milestones.entry(id.to_owned()).or_default();
+                    match DossierStatus::parse(status).and_then(lifecycle::milestone) {
+                        // Entries come in log order: the first receipt is the earliest.
+                        Some(Milestone::Received) if m.received.is_none() => m.received = day,
+                        Some(Milestone::Closed) => m.closed = day,
+                        _ => {}
+                    }
                     transitions.insert(format!("{id}/{version}"), vouched);
                 }
             }
@@ -140,7 +156,7 @@ pub async fn verify(
 
     // 4. Records against their entries.
     check_documents(db, &mut documents, &mut report).await?;
-    check_dossiers(db, &mut dossiers, &latest, &mut report).await?;
+    check_dossiers(db, &mut dossiers, &latest, &milestones, &mut report).await?;
     check_results(db, &mut results, &mut report).await?;
     check_transitions(db, &mut transitions, &mut report).await?;
     check_originals(db, &mut checks, &mut report).await?;
@@ -534,10 +550,19 @@ async fn check_originals(
     .await
 }
 
+/// The days of a dossier's first receipt and of the end of its handling (Vietnam), from its
+/// logged moves.
+#[derive(Default)]
+struct Milestones {
+    received: Option<String>,
+    closed: Option<String>,
+}
+
 async fn check_dossiers(
     db: &Db,
     vouched: &mut HashMap<String, Vouched>,
     latest: &HashMap<String, (u64, String)>,
+    milestones: &HashMap<String, Milestones>,
     report: &mut VerifyReport,
 ) -> Result<(), LedgerError> {
     each_row(
@@ -570,6 +595,22 @@ async fn check_dossiers(
                     "dossier {} ({}) is {} at version {}, but its last logged move made it {status} \
                      at version {version} (status edited)",
                     d.id, d.code, d.status, d.version
+                ));
+            }
+            // The days the reports count it by are those of its logged moves.
+            let m = milestones.get(&d.id);
+            let received = m.and_then(|m| m.received.as_deref());
+            let closed = m.and_then(|m| m.closed.as_deref());
+            if d.received_on.as_deref() != received || d.closed_on.as_deref() != closed {
+                report.problem(format!(
+                    "dossier {} ({}) is recorded as received on {} and ended on {}, but its \
+                     logged moves say {} and {} (report days edited)",
+                    d.id,
+                    d.code,
+                    d.received_on.as_deref().unwrap_or("none"),
+                    d.closed_on.as_deref().unwrap_or("none"),
+                    received.unwrap_or("none"),
+                    closed.unwrap_or("none"),
                 ));
             }
         },

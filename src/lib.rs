@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod notify;
 pub mod pdf;
 pub mod pki;
+pub mod report;
 pub mod result;
 pub mod signature;
 pub mod storage;

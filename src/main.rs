@@ -1,5 +1,5 @@
-//! The `motcua` command: `serve`, `migrate`, `token`, `gc`, `verify`, `sign`, `cert`, `ledger`,
-//! `archive`, `openapi`. Each command lives in its own file under `cli/`; this file only parses
+//! The `motcua` command: `serve`, `migrate`, `token`, `unit`, `report`, `gc`, `verify`, `sign`,
+//! `cert`, `ledger`, `archive`, `openapi`. Each command lives in its own file under `cli/`; this file only parses
 //! the arguments and hands them over.
 
 mod cli;
@@ -40,6 +40,9 @@ enum Command {
     /// Administrative units: add, list, publish.
     #[command(subcommand)]
     Unit(cli::unit::UnitCommand),
+    /// The one-stop processing figures of a unit and the units below it, per procedure and
+    /// period (as GET /api/v1/reports/processing): a table, or --csv or --json.
+    Report(cli::report::ReportArgs),
     /// Remove orphaned objects (stored, but referenced by no record) and unfinished uploads.
     Gc {
         #[command(flatten)]
@@ -94,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(command) => done(cli::token::run(command).await),
         Command::Unit(command) => done(cli::unit::run(command).await),
         Command::Account(command) => done(cli::account::run(command).await),
+        Command::Report(args) => done(cli::report::run(args).await),
         Command::Verify(args) => Ok(cli::verify::verify_file(args)),
         Command::Sign(args) => Ok(cli::sign::sign_file(args)),
         Command::Cert(command) => Ok(cli::cert::run(command)),

@@ -29,6 +29,7 @@ const DOMAIN_AND_ABOVE: &[&str] = &[
     "signature",
     "audit",
     "unit",
+    "report",
 ];
 
 const RULES: &[Rule] = &[
@@ -49,6 +50,7 @@ const RULES: &[Rule] = &[
             "signature",
             "audit",
             "unit",
+            "report",
             "db",
             "storage",
             "pki",
@@ -89,7 +91,9 @@ const RULES: &[Rule] = &[
             "timestamp.rs",
         ],
         except: &[],
-        forbidden: &["dossier", "result", "archive", "audit", "http", "app"],
+        forbidden: &[
+            "dossier", "result", "archive", "audit", "report", "http", "app",
+        ],
         why: "nothing below the dossier domain imports it (or what is built on it)",
     },
     Rule {

@@ -549,6 +549,8 @@ impl Importer {
             submitted_by: run,
             submitted_at: &submitted,
             ledger_index: 0,
+            // Received by an earlier system: the one-stop reports do not count it.
+            channel: None,
         };
         let doc_ids: Vec<String> = stored
             .iter()

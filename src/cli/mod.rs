@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod archive;
 pub(crate) mod cert;
 pub(crate) mod ledger;
+pub(crate) mod report;
 pub(crate) mod serve;
 pub(crate) mod sign;
 pub(crate) mod token;

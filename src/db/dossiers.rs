@@ -31,6 +31,8 @@ pub struct NewDossier<'a> {
     pub submitted_at: &'a str,
     /// Index of its `dossier_submitted` log entry.
     pub ledger_index: i64,
+    /// `online` or `counter` (none for an imported record).
+    pub channel: Option<&'a str>,
 }
 
 /// A document to insert.
@@ -95,6 +97,10 @@ pub struct DossierRow {
     pub due_on: Option<String>,
     /// The unit that received it (the first part of its code).
     pub unit_code: Option<String>,
+    /// The day (Vietnam) of its first move to RECEIVED.
+    pub received_on: Option<String>,
+    /// The day (Vietnam) its handling ended (RESULT_ISSUED or REJECTED).
+    pub closed_on: Option<String>,
 }
 
 /// A stored document with its owner's identifying fields (for access decisions).
@@ -167,7 +173,7 @@ pub struct DossierFilter {
 pub(super) const DOSSIER_COLUMNS: &str = "id, code, procedure_code, status, applicant_kind, \
     applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
     submitted_at, updated_at, ledger_index, originals, originals_reason, version, due_on, \
-    unit_code";
+    unit_code, received_on, closed_on";
 
 impl Tx {
     /// Takes the next number in a unit's daily sequence. Atomic across connections and app
@@ -196,8 +202,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO dossiers (id, code, procedure_code, status, applicant_kind, \
              applicant_tax_code, applicant_id_number, applicant_name, details, submitted_by, \
-             submitted_at, updated_at, ledger_index, unit_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
+             submitted_at, updated_at, ledger_index, unit_code, channel) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)",
         )
         .bind(d.id)
         .bind(d.code)
@@ -213,6 +219,7 @@ impl Tx {
         .bind(d.ledger_index)
         // The receiving unit is the first part of the code, always.
         .bind(d.code.split('-').next())
+        .bind(d.channel)
         .execute(&mut *self.inner)
         .await?;
         Ok(())

@@ -89,6 +89,27 @@ impl Tx {
         Ok(())
     }
 
+    /// Records the day (Vietnam, YYYY-MM-DD) a dossier was received, unless it was received
+    /// before (a dossier back from a supplement request keeps its first day).
+    pub async fn set_received_on(&mut self, dossier_id: &str, day: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE dossiers SET received_on = COALESCE(received_on, $1) WHERE id = $2")
+            .bind(day)
+            .bind(dossier_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
+    /// Records the day (Vietnam, YYYY-MM-DD) a dossier's handling ended (settled or refused).
+    pub async fn set_closed_on(&mut self, dossier_id: &str, day: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE dossiers SET closed_on = $1 WHERE id = $2")
+            .bind(day)
+            .bind(dossier_id)
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(())
+    }
+
     /// Records a move.
     pub async fn insert_transition(&mut self, t: &TransitionRow) -> Result<(), DbError> {
         sqlx::query(

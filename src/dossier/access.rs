@@ -10,6 +10,8 @@
 //! its reach (`Reach`): an officer the dossiers received by their own unit, an archivist or
 //! administrator those of their unit and every unit below it; staff bound to no unit serve the
 //! whole deployment. A dossier a caller may not see is "not found", exactly as if absent.
+//! A unit's one-stop figures (`report_reach`) are read by staff of that unit or of a unit above
+//! it (officers too), and by staff bound to no unit; never by applicants.
 //!
 //! Acting, on a dossier the caller sees: the lead agency (that of the dossier's own procedure)
 //! and the one-stop counter move the dossier through its lifecycle, handle its paper originals,
@@ -225,6 +227,25 @@ pub fn reach(principal: &Principal, units: &[Unit]) -> Reach {
                 .collect(),
         ),
     }
+}
+
+/// Whose one-stop figures (`report`) `principal` may read among `units`: staff only (`None`
+/// for applicants). Staff bound to a unit read its figures and those of every unit below it,
+/// officers included — figures are counts, not dossiers, and a unit's officers answer for the
+/// counters below it; staff bound to no unit read every unit's.
+pub fn report_reach(principal: &Principal, units: &[Unit]) -> Option<Reach> {
+    if matches!(principal.role, Role::Business | Role::Citizen) {
+        return None;
+    }
+    Some(match principal.unit.as_ref() {
+        Some(own) => Reach::Units(
+            subtree_of(units, own)
+                .into_iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        ),
+        None => Reach::Everywhere,
+    })
 }
 
 /// Something a caller does to a dossier it sees, beyond reading it.
@@ -674,6 +695,46 @@ mod tests {
             found.is_empty(),
             "ask dossier::access instead:\n{}",
             found.join("\n")
+        );
+    }
+
+    #[test]
+    fn staff_read_the_figures_of_their_unit_and_below_and_applicants_none() {
+        let unit = |code: &str, parent: Option<&str>| Unit {
+            code: crate::vocabulary::UnitCode::parse(code).unwrap(),
+            name: code.into(),
+            level: crate::vocabulary::UnitLevel::Commune,
+            parent: parent.map(|p| crate::vocabulary::UnitCode::parse(p).unwrap()),
+        };
+        let units = [
+            unit("C", None),
+            unit("D", Some("C")),
+            unit("W1", Some("D")),
+            unit("O", Some("C")),
+        ];
+        let bound = |role: Role, code: &str| Principal {
+            unit: Some(crate::vocabulary::UnitCode::parse(code).unwrap()),
+            ..staff(role, None)
+        };
+        for role in [Role::Officer, Role::Archivist, Role::Admin] {
+            let reach = report_reach(&bound(role, "D"), &units).unwrap();
+            assert!(
+                reach.admits(Some("D")) && reach.admits(Some("W1")),
+                "{role:?}"
+            );
+            assert!(
+                !reach.admits(Some("C")) && !reach.admits(Some("O")),
+                "{role:?}"
+            );
+            assert_eq!(
+                report_reach(&staff(role, None), &units),
+                Some(Reach::Everywhere)
+            );
+        }
+        assert_eq!(report_reach(&citizen("001203004567"), &units), None);
+        assert_eq!(
+            report_reach(&principal(Role::Business, Some("0101234565")), &units),
+            None
         );
     }
 

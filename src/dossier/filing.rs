@@ -14,7 +14,7 @@ use super::intake::{self, IntakeError, IntakeLimits, PendingDossier};
 use super::model::{Document, Dossier, DossierError, part_from_row, summary_from_row};
 use super::signatures::{self};
 use super::transitions::{Move, record_move};
-use crate::vocabulary::{DossierCode, DossierStatus, IdNumber, TaxCode};
+use crate::vocabulary::{Channel, DossierCode, DossierStatus, IdNumber, TaxCode};
 use crate::workflow::lifecycle::Actor;
 
 use super::service::DossierService;
@@ -136,6 +136,14 @@ impl DossierService {
             submitted_by: &principal.token_id,
             submitted_at: &now_text,
             ledger_index: 0,
+            // The applicant's own token files online; staff file at the counter.
+            channel: Some(
+                match principal.role {
+                    crate::auth::Role::Business | crate::auth::Role::Citizen => Channel::Online,
+                    _ => Channel::Counter,
+                }
+                .as_str(),
+            ),
         };
         let documents: Vec<Document> = pending
             .files

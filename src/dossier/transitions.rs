@@ -456,6 +456,13 @@ pub(super) async fn record_move(
         );
     }
     let appended = ledger::append(tx, now, &[draft]).await?;
+    // The day the reports count it from, or the day its handling ended (`report`).
+    let day = now.vietnam_date().to_string();
+    match lifecycle::milestone(m.to) {
+        Some(lifecycle::Milestone::Received) => tx.set_received_on(m.dossier_id, &day).await?,
+        Some(lifecycle::Milestone::Closed) => tx.set_closed_on(m.dossier_id, &day).await?,
+        None => {}
+    }
     tx.insert_transition(&TransitionRow {
         id: uuid::Uuid::new_v4().to_string(),
         dossier_id: m.dossier_id.to_owned(),

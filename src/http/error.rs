@@ -210,6 +210,18 @@ impl From<crate::unit::UnitError> for ApiError {
     }
 }
 
+impl From<crate::report::ReportError> for ApiError {
+    fn from(e: crate::report::ReportError) -> Self {
+        use crate::report::ReportError as R;
+        match &e {
+            R::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            R::UnknownUnit(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            R::Invalid(_) => ApiError::invalid_query(e.to_string()),
+            R::Db(_) | R::Units(_) => ApiError::internal(&e),
+        }
+    }
+}
+
 impl From<crate::gate::GateError> for ApiError {
     fn from(e: crate::gate::GateError) -> Self {
         use crate::gate::GateError as G;

@@ -21,6 +21,7 @@ pub use admission::{Admission, AdmissionLimits};
 mod serve;
 pub use serve::{BodyStalled, ConnectionLimits, serve};
 mod originals;
+mod reports;
 mod results;
 mod signatures;
 mod tokens;
@@ -94,6 +95,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(oidc::router())
         .merge(units::router())
+        .merge(reports::router())
         .merge(audits::router())
         .merge(documents::router())
         .merge(ledger::router())

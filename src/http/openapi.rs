@@ -64,6 +64,7 @@ use super::AppState;
         super::units::add,
         super::units::rename,
         super::units::publish,
+        super::reports::processing,
         super::audits::fixity,
         super::audits::retention,
         super::audits::dossier_bag,

@@ -264,6 +264,33 @@ impl ApplicantKind {
     }
 }
 
+/// How a dossier came in (kênh tiếp nhận), as the one-stop reports split what was received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Filed online by the applicant (trực tuyến): a business's or citizen's own token.
+    Online,
+    /// Filed at the counter (trực tiếp) by staff on the applicant's behalf.
+    Counter,
+}
+
+impl Channel {
+    /// `online` or `counter`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Counter => "counter",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Online, Self::Counter]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
 /// Where a dossier is in its lifecycle (Decree 45/2020/ND-CP). Which moves between these states
 /// are legal, and who may make them, is decided by `workflow::lifecycle`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -282,6 +282,27 @@ pub fn waits_for_applicant(status: DossierStatus) -> bool {
     )
 }
 
+/// What a move to a status marks in the dossier's handling, as the one-stop reports count it
+/// (Decree 61/2018/ND-CP, art. 31; the reporting form of Circular 01/2018/TT-VPCP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Milestone {
+    /// Received (tiếp nhận): the first move to RECEIVED is the day it counts from.
+    Received,
+    /// Its handling ended: the result issued (RESULT_ISSUED, settled: đã giải quyết) or the
+    /// dossier refused (REJECTED, từ chối). Neither is ever left for an open state, so a dossier
+    /// ends once.
+    Closed,
+}
+
+/// The milestone a move to `to` marks, if any.
+pub fn milestone(to: DossierStatus) -> Option<Milestone> {
+    match to {
+        DossierStatus::Received => Some(Milestone::Received),
+        DossierStatus::ResultIssued | DossierStatus::Rejected => Some(Milestone::Closed),
+        _ => None,
+    }
+}
+
 /// `A, B, C`, or `none`.
 fn names(states: &[DossierStatus]) -> String {
     if states.is_empty() {

@@ -41,6 +41,7 @@ mod pkcs11;
 mod pkits;
 mod pyhanko;
 mod render;
+mod reports;
 mod restart;
 mod results;
 mod retention;
