@@ -244,8 +244,9 @@ impl Db {
         }
         let (list, next) = placeholders(3, units.len());
         let (case, _) = bucket_case("due_on", next, days.len());
+        let hint = self.index_hint("dossiers_due_by_unit");
         let sql = format!(
-            "SELECT unit_code, procedure_code, {case}, COUNT(*) FROM dossiers \
+            "SELECT unit_code, procedure_code, {case}, COUNT(*) FROM dossiers {hint} \
              WHERE unit_code IN ({list}) AND due_on >= $1 AND due_on < $2 \
              AND received_on IS NOT NULL AND (closed_on IS NULL OR closed_on > due_on) \
              GROUP BY 1, 2, 3"

@@ -35,10 +35,11 @@
 //! progress and overdue the last's. A dossier's due day is the one stored now: a report on a
 //! past period judges a dossier that later waited for the applicant by its later due day.
 //!
-//! How. The database counts per unit, procedure and month (`db::reports`, five aggregate
-//! queries over indexes ordered as they group): received and ended per month, open and overdue
-//! at the range's end, open dossiers passing their due day per month, supplement requests per
-//! month. The stocks of every month are worked back from the end (open at the end of a month =
+//! How. The database counts per unit, procedure and month (`db::reports`: five aggregate
+//! queries, run side by side, each over an index of its own, those over a year of rows ordered
+//! as they group): received and ended per month, open and overdue at the range's end, open
+//! dossiers passing their due day per month, supplement requests per month. A year's report of
+//! a million dossiers takes under a second (BENCHMARKS.md). The stocks of every month are worked back from the end (open at the end of a month =
 //! open at the end of the next − received in it + ended in it; the same for overdue with the
 //! dossiers passing their due day). Months are then grouped into periods, and units rolled up:
 //! a row's unit counts its own dossiers and those of every unit below it.
