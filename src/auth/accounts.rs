@@ -576,9 +576,23 @@ impl Accounts {
                 } else {
                     "username locked"
                 };
-                self.attempt_event(
+                // Attempts while locked are recorded once a minute per key and address: a
+                // flood of them cannot fill the table.
+                let minute = now.as_offset_date_time().unix_timestamp() / 60;
+                let id = crate::storage::Sha256Digest::of(
+                    format!(
+                        "refused|{key}|{}|{minute}",
+                        address.as_deref().unwrap_or("-")
+                    )
+                    .as_bytes(),
+                )
+                .to_hex();
+                self.event_once(
+                    id,
                     "sign_in_refused_locked",
                     row.as_ref(),
+                    None,
+                    None,
                     address.as_deref(),
                     Some(which),
                 )
@@ -949,8 +963,32 @@ impl Accounts {
         address: Option<&str>,
         detail: Option<&str>,
     ) {
+        self.event_once(
+            uuid::Uuid::new_v4().to_string(),
+            kind,
+            row,
+            username,
+            actor,
+            address,
+            detail,
+        )
+        .await;
+    }
+
+    /// [`Self::event`] under a given id: a second event with the same id is not recorded.
+    #[allow(clippy::too_many_arguments)]
+    async fn event_once(
+        &self,
+        id: String,
+        kind: &str,
+        row: Option<&AccountRow>,
+        username: Option<&str>,
+        actor: Option<&str>,
+        address: Option<&str>,
+        detail: Option<&str>,
+    ) {
         let record = SecurityEventRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             at: Timestamp::now().to_string(),
             kind: kind.to_owned(),
             username: row

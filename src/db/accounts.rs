@@ -569,11 +569,11 @@ impl Db {
         Ok(())
     }
 
-    /// Records a security event.
+    /// Records a security event (once per id: an event already recorded under it stays).
     pub async fn insert_security_event(&self, e: &SecurityEventRow) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO security_events (id, at, kind, username, account_id, actor, address, \
-             detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&e.id)
         .bind(&e.at)

@@ -344,6 +344,11 @@ async fn any_wrong_credential_gets_one_answer_and_repeated_failures_lock_for_a_w
         (429, "sign_in_locked".into()),
         "even the right password waits"
     );
+    // A flood of attempts while locked is recorded once a minute, not once each.
+    for _ in 0..5 {
+        let r = sign_in_raw(&app, "canbo4", GOOD_PASSWORD, None).await;
+        assert_eq!(r.status(), 429);
+    }
 
     // The lock ends by itself.
     crate::tamper::sql(&app, unlock).await;
@@ -378,6 +383,14 @@ async fn any_wrong_credential_gets_one_answer_and_repeated_failures_lock_for_a_w
             .unwrap()
             .iter()
             .any(|e| e["address"] == "127.0.0.1")
+    );
+    let refused = kinds
+        .iter()
+        .filter(|k| **k == "sign_in_refused_locked")
+        .count();
+    assert!(
+        (1..=3).contains(&refused),
+        "seven refused attempts within a minute or two: {refused} records"
     );
     assert!(!events.to_string().contains("sai-mat-khau"));
     assert!(!events.to_string().contains(GOOD_PASSWORD));
