@@ -17,6 +17,7 @@ mod ledger;
 mod oidc;
 mod openapi;
 mod ops;
+mod pages;
 pub use admission::{Admission, AdmissionLimits};
 mod serve;
 pub use serve::{BodyStalled, ConnectionLimits, serve};
@@ -109,6 +110,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .merge(pages::router())
         .merge(results::public_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -35,6 +35,7 @@ mod oidc;
 mod ops;
 mod originals;
 mod overload;
+mod pages;
 mod part_rights;
 mod pdf_signatures;
 mod pkcs11;

@@ -1,0 +1,392 @@
+//! The screens for people (issue 16, part 1): server-rendered HTML from templates compiled into
+//! the binary (askama, `templates/`), words from the message files (`i18n`), our own stylesheet,
+//! no script and no request to any other host. Every control is a real link or form.
+//!
+//! Owns: the page routes, the language cookie, the sign-in form's own CSRF token (a cookie and
+//! a hidden field that must match, against login CSRF), the security headers of pages. Never
+//! decides anything the API would not: pages call the same services, with the same rules.
+
+pub mod i18n;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::auth::AccountError;
+use crate::auth::accounts::SignIn;
+use crate::auth::password::Password;
+
+use super::AppState;
+use super::accounts::{Address, PrivateTransport, cookie};
+use super::auth::session_secret;
+use i18n::{Lang, Messages};
+
+/// The cookie and hidden field of the sign-in form (double submit).
+const FORM_COOKIE: &str = "__Host-motcua-form";
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/language", post(language))
+        .route("/assets/motcua.css", get(stylesheet))
+}
+
+/// The person's language, from their cookie.
+struct PageLang(Lang);
+
+impl FromRequestParts<AppState> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self(Lang::parse(
+            cookie_value(&parts.headers, Lang::COOKIE).as_deref(),
+        )))
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: &'a str,
+    form_token: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: &'a str,
+    welcome: String,
+    role: String,
+    unit: Option<String>,
+    enrol: bool,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: &'a str,
+    message: String,
+}
+
+/// A rendered page with the headers every page carries: no caching, a strict Content-Security-
+/// Policy (nothing but this host; no inline script or style; no framing), nosniff, and a
+/// referrer policy that keeps paths (which may hold dossier codes) on this host.
+fn page(status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    let Ok(body) = html else {
+        tracing::error!("a page template failed to render");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    r
+}
+
+fn error_page(lang: Lang, status: StatusCode, message: String) -> Response {
+    let t = Messages::of(lang);
+    page(
+        status,
+        ErrorPage {
+            lang,
+            t,
+            back: "/",
+            message,
+        }
+        .render(),
+    )
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// The start page: who is signed in (else to the sign-in page).
+async fn home(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+) -> Response {
+    let t = Messages::of(lang);
+    let session = match session_secret(&headers) {
+        Some(secret) => match state.accounts.session(&secret).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "reading a session");
+                return error_page(
+                    lang,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    t.get("error-unavailable"),
+                );
+            }
+        },
+        None => None,
+    };
+    let Some(s) = session else {
+        return see_other("/sign-in");
+    };
+    let p = &s.principal;
+    let name = p.name.clone().unwrap_or_else(|| s.username.clone());
+    page(
+        StatusCode::OK,
+        HomePage {
+            lang,
+            t,
+            back: "/",
+            welcome: t.with("welcome", "name", &name),
+            role: t.with("signed-in-as", "role", &t.get(&format!("role-{}", p.role))),
+            unit: p.unit.as_ref().map(|u| t.with("unit", "unit", u.as_str())),
+            enrol: s.enrol_only,
+            csrf_token: s.csrf_token.clone(),
+        }
+        .render(),
+    )
+}
+
+fn sign_in_form(
+    lang: Lang,
+    status: StatusCode,
+    username: String,
+    error: Option<String>,
+) -> Response {
+    let t = Messages::of(lang);
+    let form_token = uuid::Uuid::new_v4().simple().to_string();
+    let mut r = page(
+        status,
+        SignInPage {
+            lang,
+            t,
+            back: "/sign-in",
+            form_token: form_token.clone(),
+            username,
+            error,
+        }
+        .render(),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{FORM_COOKIE}={form_token}; Path=/; Secure; HttpOnly; SameSite=Strict"
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// The sign-in form.
+async fn sign_in_page(PageLang(lang): PageLang) -> Response {
+    sign_in_form(lang, StatusCode::OK, String::new(), None)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    totp: String,
+}
+
+/// Signs in from the form: the same decision as `POST /api/v1/session`, its errors as plain
+/// words on the form again.
+async fn sign_in(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    transport: Result<PrivateTransport, super::ApiError>,
+    Address(address): Address,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let t = Messages::of(lang);
+    if transport.is_err() {
+        return sign_in_form(
+            lang,
+            StatusCode::FORBIDDEN,
+            f.username,
+            Some(t.get("error-https_required")),
+        );
+    }
+    let expected = cookie_value(&headers, FORM_COOKIE).unwrap_or_default();
+    if expected.is_empty() || expected != f.form_token {
+        return sign_in_form(
+            lang,
+            StatusCode::FORBIDDEN,
+            f.username,
+            Some(t.get("error-form_expired")),
+        );
+    }
+    let attempt = SignIn {
+        username: f.username.clone(),
+        password: Password::new(f.password),
+        second_factor: Some(f.totp).filter(|c| !c.trim().is_empty()),
+        address,
+    };
+    match state.accounts.sign_in(attempt).await {
+        Ok(session) => {
+            let mut r = see_other("/");
+            r.headers_mut()
+                .append(header::SET_COOKIE, cookie(Some(&session.secret)));
+            r
+        }
+        Err(AccountError::InvalidCredentials) => sign_in_form(
+            lang,
+            StatusCode::UNAUTHORIZED,
+            f.username,
+            Some(t.get("error-invalid_credentials")),
+        ),
+        Err(AccountError::Throttled(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            let mut r = sign_in_form(
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                f.username,
+                Some(t.with("error-sign_in_locked", "seconds", &seconds.to_string())),
+            );
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "signing in from the form");
+            error_page(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.get("error-unavailable"),
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// Signs out from the form (its hidden field carries the session's CSRF token).
+async fn sign_out(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let t = Messages::of(lang);
+    let session = match session_secret(&headers) {
+        Some(secret) => state.accounts.session(&secret).await.ok().flatten(),
+        None => None,
+    };
+    let Some(s) = session else {
+        return see_other("/sign-in");
+    };
+    if !s.csrf_matches(f.csrf_token.as_bytes()) {
+        return error_page(lang, StatusCode::FORBIDDEN, t.get("error-form_expired"));
+    }
+    if let Err(e) = state.accounts.sign_out(&s).await {
+        tracing::error!(error = %e, "signing out");
+        return error_page(
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            t.get("error-unavailable"),
+        );
+    }
+    let mut r = see_other("/sign-in");
+    r.headers_mut().append(header::SET_COOKIE, cookie(None));
+    r
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Remembers the chosen language for a year and goes back to the page it was chosen on (a
+/// path of this site only).
+async fn language(Form(f): Form<LanguageForm>) -> Response {
+    let lang = Lang::parse(Some(&f.lang));
+    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains('\\') {
+        f.back.as_str()
+    } else {
+        "/"
+    };
+    let mut r = see_other(back);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        Lang::COOKIE,
+        lang.tag()
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn stylesheet() -> Response {
+    let mut r = include_str!("../../../assets/web/motcua.css").into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
