@@ -3,6 +3,7 @@ skip-to-content = Skip to main content
 language = Language
 language-vi = Tiếng Việt
 language-en = English
+language-apply = Change language
 sign-in-title = Sign in
 sign-in-lead = Sign in with the username and password of an officer, a business or a citizen.
 username = Username

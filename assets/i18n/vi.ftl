@@ -3,6 +3,7 @@ skip-to-content = Chuyển đến nội dung chính
 language = Ngôn ngữ
 language-vi = Tiếng Việt
 language-en = English
+language-apply = Đổi ngôn ngữ
 sign-in-title = Đăng nhập
 sign-in-lead = Đăng nhập bằng tên đăng nhập và mật khẩu của cán bộ, doanh nghiệp hoặc công dân.
 username = Tên đăng nhập
