@@ -91,11 +91,9 @@ pub struct SignInJson {
     pub totp: Option<String>,
 }
 
-/// The signed-in person.
+/// The rights a person signs in with, as the session and account answers show them.
 #[derive(Serialize, ToSchema)]
-pub struct SessionJson {
-    /// The account's username.
-    pub username: String,
+pub struct RightsJson {
     /// Role.
     #[schema(value_type = String)]
     pub role: Role,
@@ -109,6 +107,29 @@ pub struct SessionJson {
     pub tax_code: Option<String>,
     /// Citizen: the identification number.
     pub id_number: Option<String>,
+}
+
+impl From<&Principal> for RightsJson {
+    fn from(p: &Principal) -> Self {
+        Self {
+            role: p.role,
+            name: p.name.clone(),
+            unit: p.unit.as_ref().map(|u| u.as_str().to_owned()),
+            agency: p.agency.clone(),
+            tax_code: p.tax_code.as_ref().map(|t| t.as_str().to_owned()),
+            id_number: p.id_number.as_ref().map(|n| n.as_str().to_owned()),
+        }
+    }
+}
+
+/// The signed-in person.
+#[derive(Serialize, ToSchema)]
+pub struct SessionJson {
+    /// The account's username.
+    pub username: String,
+    /// Role, name, unit, agency, tax code, identification number.
+    #[serde(flatten)]
+    pub rights: RightsJson,
     /// What every state-changing request made with the session cookie sends as
     /// `X-CSRF-Token`.
     pub csrf_token: String,
@@ -131,12 +152,7 @@ fn session_json(
 ) -> SessionJson {
     SessionJson {
         username: username.to_owned(),
-        role: p.role,
-        name: p.name.clone(),
-        unit: p.unit.as_ref().map(|u| u.as_str().to_owned()),
-        agency: p.agency.clone(),
-        tax_code: p.tax_code.as_ref().map(|t| t.as_str().to_owned()),
-        id_number: p.id_number.as_ref().map(|n| n.as_str().to_owned()),
+        rights: RightsJson::from(p),
         csrf_token: csrf.to_owned(),
         enrol_second_factor: enrol,
         expires_at,
@@ -455,19 +471,9 @@ pub struct AccountRequestJson {
 pub struct AccountJson {
     /// Username.
     pub username: String,
-    /// Display name.
-    pub name: Option<String>,
-    /// Role.
-    #[schema(value_type = String)]
-    pub role: Role,
-    /// Staff: unit.
-    pub unit: Option<String>,
-    /// Staff: agency.
-    pub agency: Option<String>,
-    /// Business: tax code.
-    pub tax_code: Option<String>,
-    /// Citizen: identification number.
-    pub id_number: Option<String>,
+    /// Role, name, unit, agency, tax code, identification number.
+    #[serde(flatten)]
+    pub rights: RightsJson,
     /// Business: also its branches.
     pub branches: bool,
     /// It has a password (else it signs in through the identity provider only).
@@ -485,16 +491,10 @@ pub struct AccountJson {
 }
 
 fn account_json(a: Account) -> AccountJson {
-    let p = a.principal;
     AccountJson {
+        rights: RightsJson::from(&a.principal),
         username: a.username,
-        name: p.name,
-        role: p.role,
-        unit: p.unit.map(|u| u.as_str().to_owned()),
-        agency: p.agency,
-        tax_code: p.tax_code.map(|t| t.as_str().to_owned()),
-        id_number: p.id_number.map(|n| n.as_str().to_owned()),
-        branches: p.branches,
+        branches: a.principal.branches,
         password: a.has_password,
         second_factor: a.second_factor,
         identity_provider: a.identity_provider,

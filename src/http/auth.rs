@@ -103,17 +103,22 @@ async fn bearer(value: &header::HeaderValue, state: &AppState) -> Result<Princip
     Ok(principal)
 }
 
-/// The session cookie's value, if the request has one.
-pub(super) fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The value of the request's cookie `name`, if it has one that is not empty.
+pub(super) fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// The session cookie's value, if the request has one.
+pub(super) fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
 }
 
 /// The live session of the request's cookie (none without a cookie; 401 `session_expired` for

@@ -121,15 +121,7 @@ fn state_cookie(state: Option<&str>) -> HeaderValue {
 
 /// The state cookie's value, if the request has one.
 fn kept_state(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == STATE_COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    super::auth::cookie_value(headers, STATE_COOKIE)
 }
 
 /// Sign in through the identity provider: a 303 to the provider's sign-in page (authorization

@@ -23,7 +23,7 @@ use crate::auth::password::Password;
 
 use super::AppState;
 use super::accounts::{Address, PrivateTransport, cookie};
-use super::auth::session_secret;
+use super::auth::{cookie_value, session_secret};
 use i18n::{Lang, Messages};
 
 /// The cookie and hidden field of the sign-in form (double submit).
@@ -49,17 +49,6 @@ impl FromRequestParts<AppState> for PageLang {
             cookie_value(&parts.headers, Lang::COOKIE).as_deref(),
         )))
     }
-}
-
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim().to_owned())
 }
 
 #[derive(Template)]
