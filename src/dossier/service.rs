@@ -404,10 +404,20 @@ impl DossierService {
 
     /// A dossier with its documents, if the caller may see it.
     pub async fn get(&self, principal: &Principal, id: &str) -> Result<Dossier, DossierError> {
-        let row = self.visible_row(principal, id).await?;
+        self.get_handled(principal, id).await.map(|(d, _)| d)
+    }
+
+    /// [`Self::get`], with the access rules' view of the dossier it found, for what the caller
+    /// asks next (the moves it may make) without looking it up again.
+    pub(super) async fn get_handled(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(Dossier, Handling), DossierError> {
+        let (row, handling) = self.visible(principal, id).await?;
         self.log_archivist_read(principal, "dossier", id).await?;
         self.record_read(principal, id, "dossier").await?;
-        self.assemble(row).await
+        Ok((self.assemble(row).await?, handling))
     }
 
     /// Records a staff member's read of an applicant's dossier, so the applicant can see who

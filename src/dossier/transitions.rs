@@ -218,6 +218,18 @@ impl DossierService {
         self.get(principal, id).await
     }
 
+    /// A dossier the caller may see, in full, with the moves it may make now (see
+    /// [`Self::moves_for`]), the access rules consulted once.
+    pub async fn get_with_moves(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(Dossier, Vec<DossierStatus>), DossierError> {
+        let (dossier, handling) = self.get_handled(principal, id).await?;
+        let allowed = moves(principal, &handling, dossier.status);
+        Ok((dossier, allowed))
+    }
+
     /// The moves `principal` may make on a dossier now: none for a dossier it may not see or
     /// move (an agency of a linked procedure, an archivist), else its role's moves from the
     /// dossier's status.

@@ -165,12 +165,8 @@ async fn show(
     Caller(principal): Caller,
     Id(id, _): Id<OfDossier>,
 ) -> Result<Response, ApiError> {
-    let dossier = state.dossiers.get(&principal, &id).await?;
-    Ok(Json(
-        DossierJson::from_dossier(&dossier, true)
-            .with_moves(state.dossiers.moves_for(&principal, &dossier).await?),
-    )
-    .into_response())
+    let (dossier, moves) = state.dossiers.get_with_moves(&principal, &id).await?;
+    Ok(Json(DossierJson::from_dossier(&dossier, true).with_moves(moves)).into_response())
 }
 
 /// A staff member's read of a dossier.
