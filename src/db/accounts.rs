@@ -136,8 +136,14 @@ pub struct ReadRow {
 }
 
 impl Db {
-    /// Stores a new account; a unique violation means the username is taken.
+    /// Stores a new account, and its row among the actors the records name (`api_tokens`:
+    /// `submitted_by`, `actor_token`, `issued_by`... refer to it) with the same rights; a
+    /// unique violation means the username is taken.
+    ///
+    /// That row's id and `token_hash` are both `account:<id>`: no SHA-256 in hex equals it, so
+    /// no bearer token ever matches it, and token listings and revocation leave it alone.
     pub async fn insert_account(&self, a: &AccountRow) -> Result<(), DbError> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(concat!(
             "INSERT INTO accounts (",
             account_columns!(),
@@ -164,8 +170,25 @@ impl Db {
         .bind(&a.created_by)
         .bind(&a.created_at)
         .bind(&a.updated_at)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        let actor = format!("account:{}", a.id);
+        sqlx::query(
+            "INSERT INTO api_tokens (id, token_hash, role, tax_code, id_number, agency, name, \
+             created_at, branches, unit_code) VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&actor)
+        .bind(&a.role)
+        .bind(a.tax_code.as_deref())
+        .bind(a.id_number.as_deref())
+        .bind(a.agency.as_deref())
+        .bind(a.name.as_deref())
+        .bind(&a.created_at)
+        .bind(a.branches)
+        .bind(a.unit_code.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

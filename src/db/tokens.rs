@@ -62,7 +62,8 @@ impl Db {
     /// this id.
     pub async fn revoke_token(&self, id: &str, at: &str) -> Result<bool, DbError> {
         let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+             AND id NOT LIKE 'account:%'",
         )
         .bind(at)
         .bind(id)
