@@ -101,6 +101,22 @@ fn argon2() -> Argon2<'static> {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// A new random password for a machine-made account (the first administrator): 24 letters and
+/// digits from the operating system's generator, about 140 bits, grouped by dashes to be typed.
+pub fn generate() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..24)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    chars
+        .chunks(6)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// The PHC string of `password` under a fresh salt.
 pub fn hash(password: &Password) -> Result<String, HashError> {
     let mut salt = [0u8; 16];

@@ -160,6 +160,8 @@ pub struct DossierFilter {
     pub status: Option<String>,
     /// Only this dossier code.
     pub code: Option<String>,
+    /// Only applicants whose name contains this text.
+    pub name_contains: Option<String>,
     /// Submitted at or after (RFC 3339 text).
     pub submitted_from: Option<String>,
     /// Submitted before (RFC 3339 text).
@@ -306,115 +308,28 @@ impl Db {
 
     /// Dossiers matching `filter`, newest first, at most `filter.limit`.
     pub async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<DossierRow>, DbError> {
-        let mut conditions: Vec<String> = Vec::new();
-        let mut values: Vec<String> = Vec::new();
-        let mut push = |column_test: &str, value: &str| {
-            values.push(value.to_owned());
-            conditions.push(column_test.replace('?', &format!("${}", values.len())));
-        };
-        if let Some(v) = &filter.tax_code
-            && !filter.tax_code_branches
-        {
-            push("applicant_tax_code = ?", v);
-        }
-        if let Some(v) = &filter.id_number {
-            push("applicant_id_number = ?", v);
-        }
-        if let Some(v) = &filter.procedure_code {
-            push("procedure_code = ?", v);
-        }
-        if let Some(v) = &filter.status {
-            push("status = ?", v);
-        }
-        if let Some(v) = &filter.code {
-            push("code = ?", v);
-        }
-        if let Some(v) = &filter.result_code {
-            push("id IN (SELECT dossier_id FROM results WHERE code = ?)", v);
-        }
-        if let Some(v) = &filter.document_sha256 {
-            push(
-                "id IN (SELECT dossier_id FROM documents WHERE sha256 = ?)",
-                v,
-            );
-        }
-        if let Some(v) = &filter.submitted_from {
-            push("submitted_at >= ?", v);
-        }
-        if let Some(v) = &filter.submitted_to {
-            push("submitted_at < ?", v);
-        }
-        if let Some(v) = &filter.tax_code
-            && filter.tax_code_branches
-        {
-            values.push(v.clone());
-            let a = values.len();
-            values.push(format!("{v}-___"));
-            let b = values.len();
-            conditions.push(format!(
-                "(applicant_tax_code = ${a} OR applicant_tax_code LIKE ${b})"
-            ));
-        }
-        if let Some(codes) = &filter.procedure_codes {
-            let mut any = Vec::new();
-            if !codes.is_empty() {
-                let mut placeholders = Vec::new();
-                for c in codes {
-                    values.push(c.clone());
-                    placeholders.push(format!("${}", values.len()));
-                }
-                any.push(format!("procedure_code IN ({})", placeholders.join(", ")));
-            }
-            if let Some(agency) = &filter.part_agency {
-                values.push(agency.clone());
-                any.push(format!(
-                    "id IN (SELECT dossier_id FROM dossier_parts WHERE agency = ${})",
-                    values.len()
-                ));
-            }
-            if any.is_empty() {
-                conditions.push("1 = 0".into());
-            } else {
-                conditions.push(format!("({})", any.join(" OR ")));
-            }
-        }
-        if let Some(units) = &filter.unit_codes {
-            if units.is_empty() {
-                conditions.push("1 = 0".into());
-            } else {
-                let mut placeholders = Vec::new();
-                for u in units {
-                    values.push(u.clone());
-                    placeholders.push(format!("${}", values.len()));
-                }
-                // Received there, or with a part processed there.
-                let list = placeholders.join(", ");
-                conditions.push(format!(
-                    "(unit_code IN ({list}) OR id IN (SELECT dossier_id FROM dossier_parts \
-                     WHERE unit_code IN ({list})))"
-                ));
-            }
-        }
-        if let Some((at, id)) = &filter.before {
-            values.push(at.clone());
-            let a = values.len();
-            values.push(id.clone());
-            let b = values.len();
-            conditions.push(format!(
-                "(submitted_at < ${a} OR (submitted_at = ${a} AND id < ${b}))"
-            ));
-        }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        let (where_clause, values) = where_clause(filter, true);
         let sql = format!(
             "SELECT {DOSSIER_COLUMNS} FROM dossiers {where_clause} \
              ORDER BY submitted_at DESC, id DESC LIMIT {}",
             filter.limit.clamp(1, 1000)
         );
         let mut query = sqlx::query_as::<_, DossierRow>(sqlx::AssertSqlSafe(sql));
+        for v in values {
+            query = query.bind(v);
+        }
+        Ok(query.fetch_all(self.pool()).await?)
+    }
+
+    /// How many dossiers of each status the filter matches (its cursor and limit aside), for
+    /// the counts of a work queue.
+    pub async fn count_dossiers_by_status(
+        &self,
+        filter: &DossierFilter,
+    ) -> Result<Vec<(String, i64)>, DbError> {
+        let (where_clause, values) = where_clause(filter, false);
+        let sql = format!("SELECT status, COUNT(*) FROM dossiers {where_clause} GROUP BY status");
+        let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
         for v in values {
             query = query.bind(v);
         }
@@ -540,4 +455,120 @@ impl Db {
                 .await?,
         )
     }
+}
+
+/// The `WHERE` clause of a listing and the values of its `$n` placeholders, in order.
+fn where_clause(filter: &DossierFilter, with_cursor: bool) -> (String, Vec<String>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    let mut push = |column_test: &str, value: &str| {
+        values.push(value.to_owned());
+        conditions.push(column_test.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(v) = &filter.tax_code
+        && !filter.tax_code_branches
+    {
+        push("applicant_tax_code = ?", v);
+    }
+    if let Some(v) = &filter.id_number {
+        push("applicant_id_number = ?", v);
+    }
+    if let Some(v) = &filter.procedure_code {
+        push("procedure_code = ?", v);
+    }
+    if let Some(v) = &filter.status {
+        push("status = ?", v);
+    }
+    if let Some(v) = &filter.name_contains {
+        // The name as typed, anywhere in the applicant's name; LIKE's wildcards taken literally.
+        let escaped = v
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        push("applicant_name LIKE ? ESCAPE '\\'", &format!("%{escaped}%"));
+    }
+    if let Some(v) = &filter.code {
+        push("code = ?", v);
+    }
+    if let Some(v) = &filter.result_code {
+        push("id IN (SELECT dossier_id FROM results WHERE code = ?)", v);
+    }
+    if let Some(v) = &filter.document_sha256 {
+        push(
+            "id IN (SELECT dossier_id FROM documents WHERE sha256 = ?)",
+            v,
+        );
+    }
+    if let Some(v) = &filter.submitted_from {
+        push("submitted_at >= ?", v);
+    }
+    if let Some(v) = &filter.submitted_to {
+        push("submitted_at < ?", v);
+    }
+    if let Some(v) = &filter.tax_code
+        && filter.tax_code_branches
+    {
+        values.push(v.clone());
+        let a = values.len();
+        values.push(format!("{v}-___"));
+        let b = values.len();
+        conditions.push(format!(
+            "(applicant_tax_code = ${a} OR applicant_tax_code LIKE ${b})"
+        ));
+    }
+    if let Some(codes) = &filter.procedure_codes {
+        let mut any = Vec::new();
+        if !codes.is_empty() {
+            let mut placeholders = Vec::new();
+            for c in codes {
+                values.push(c.clone());
+                placeholders.push(format!("${}", values.len()));
+            }
+            any.push(format!("procedure_code IN ({})", placeholders.join(", ")));
+        }
+        if let Some(agency) = &filter.part_agency {
+            values.push(agency.clone());
+            any.push(format!(
+                "id IN (SELECT dossier_id FROM dossier_parts WHERE agency = ${})",
+                values.len()
+            ));
+        }
+        if any.is_empty() {
+            conditions.push("1 = 0".into());
+        } else {
+            conditions.push(format!("({})", any.join(" OR ")));
+        }
+    }
+    if let Some(units) = &filter.unit_codes {
+        if units.is_empty() {
+            conditions.push("1 = 0".into());
+        } else {
+            let mut placeholders = Vec::new();
+            for u in units {
+                values.push(u.clone());
+                placeholders.push(format!("${}", values.len()));
+            }
+            // Received there, or with a part processed there.
+            let list = placeholders.join(", ");
+            conditions.push(format!(
+                "(unit_code IN ({list}) OR id IN (SELECT dossier_id FROM dossier_parts \
+                 WHERE unit_code IN ({list})))"
+            ));
+        }
+    }
+    if let Some((at, id)) = filter.before.as_ref().filter(|_| with_cursor) {
+        values.push(at.clone());
+        let a = values.len();
+        values.push(id.clone());
+        let b = values.len();
+        conditions.push(format!(
+            "(submitted_at < ${a} OR (submitted_at = ${a} AND id < ${b}))"
+        ));
+    }
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    (where_clause, values)
 }

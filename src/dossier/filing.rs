@@ -315,6 +315,7 @@ impl DossierService {
             version,
             history: self.history(&dossier_id).await?,
             due_on,
+            closed_on: None,
             parts: self
                 .db
                 .parts_of(&dossier_id)

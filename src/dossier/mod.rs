@@ -26,5 +26,6 @@ pub use intake::{IntakeError, IntakeLimits, PendingDossier};
 pub use model::{
     Document, Dossier, DossierError, DossierPage, DossierQuery, DossierRead, Part, SignatureSummary,
 };
+pub use search::PublicStatus;
 pub use service::DossierService;
 pub use transitions::{AgencyDeadlines, Deadlines, MoveRequest, Transition};

@@ -42,6 +42,8 @@ pub struct Dossier {
     /// When it is due (working days from receipt, paused while waiting for the applicant);
     /// `None` while it waits, or for a dossier never received.
     pub due_on: Option<time::Date>,
+    /// The day it closed (rejected, or its result issued), in Vietnam; `None` while open.
+    pub closed_on: Option<time::Date>,
     /// For interlinked procedures (liên thông): one part per procedure, each handled by its
     /// own agency (empty for a dossier of one procedure, and in listings).
     pub parts: Vec<Part>,
@@ -215,6 +217,8 @@ pub struct DossierQuery {
     pub id_number: Option<IdNumber>,
     /// Only this dossier code.
     pub code: Option<String>,
+    /// Only applicants whose name contains this text.
+    pub name: Option<String>,
     /// Only the dossier that issued this result code.
     pub result_code: Option<String>,
     /// Only dossiers holding a document with this SHA-256 (hex).
@@ -304,12 +308,22 @@ pub(super) fn dossier_from_row(row: DossierRow) -> Result<Dossier, DossierError>
         due_on: row
             .due_on
             .as_deref()
-            .map(|d| {
-                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-                    .map_err(|_| corrupt("due date", d))
-            })
+            .map(|d| parse_day("due date", d))
+            .transpose()?,
+        closed_on: row
+            .closed_on
+            .as_deref()
+            .map(|d| parse_day("closing date", d))
             .transpose()?,
     })
+}
+
+fn parse_day(what: &str, text: &str) -> Result<time::Date, DossierError> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| corrupt(what, text))
 }
 
 pub(super) fn part_from_row(row: crate::db::PartRow) -> Part {

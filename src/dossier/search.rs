@@ -23,6 +23,56 @@ impl DossierService {
                 "limit must be between 1 and 200".into(),
             ));
         }
+        let Some(filter) = self.filter_for(principal, query, limit).await? else {
+            return Ok(DossierPage {
+                items: vec![],
+                next_cursor: None,
+            });
+        };
+        let mut rows = self.db().list_dossiers(&filter).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = match (more, rows.last()) {
+            (true, Some(last)) => Some(encode_cursor(&last.submitted_at, &last.id)),
+            _ => None,
+        };
+        let items = rows
+            .into_iter()
+            .map(dossier_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(DossierPage { items, next_cursor })
+    }
+
+    /// How many dossiers of each status the caller may see among those the query matches (its
+    /// cursor and limit aside): the counts of a work queue. Statuses with none are left out.
+    pub async fn count_by_status(
+        &self,
+        principal: &Principal,
+        query: DossierQuery,
+    ) -> Result<Vec<(crate::vocabulary::DossierStatus, u64)>, DossierError> {
+        let Some(filter) = self.filter_for(principal, query, 1).await? else {
+            return Ok(vec![]);
+        };
+        self.db()
+            .count_dossiers_by_status(&filter)
+            .await?
+            .into_iter()
+            .map(|(status, n)| {
+                let s = crate::vocabulary::DossierStatus::parse(&status)
+                    .ok_or_else(|| super::model::corrupt("status", &status))?;
+                Ok((s, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// The database filter of a query, confined to what the caller may see; `None` when the
+    /// caller may see none of what it asks for.
+    async fn filter_for(
+        &self,
+        principal: &Principal,
+        query: DossierQuery,
+        limit: u32,
+    ) -> Result<Option<DossierFilter>, DossierError> {
         let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
         let mut filter = DossierFilter {
             tax_code: query.tax_code.map(|t| t.as_str().to_owned()),
@@ -45,6 +95,7 @@ impl DossierService {
             unit_codes: None,
             status: query.status.map(|s| s.as_str().to_owned()),
             code: query.code,
+            name_contains: query.name.filter(|n| !n.trim().is_empty()),
             submitted_from: query.submitted_from.map(|t| t.to_string()),
             submitted_to: query.submitted_to.map(|t| t.to_string()),
             before,
@@ -53,21 +104,17 @@ impl DossierService {
         // Confine the caller to what it may see (`access::visibility`, the rule `can_see` is
         // made of). Asking for someone else's identifier yields an empty page, not an error
         // that would confirm it exists.
-        let empty = DossierPage {
-            items: vec![],
-            next_cursor: None,
-        };
         if let super::access::Reach::Units(units) = self.reach(principal).await? {
             filter.unit_codes = Some(units);
         }
         match super::access::visibility(principal) {
             Visibility::All => {}
-            Visibility::Nothing => return Ok(empty),
+            Visibility::Nothing => return Ok(None),
             Visibility::TaxCode { code, branches } => {
                 match &filter.tax_code {
                     // One of its branches, asked for by name.
                     Some(asked) if super::access::covers(&code, branches, asked) => {}
-                    Some(_) => return Ok(empty),
+                    Some(_) => return Ok(None),
                     None => {
                         filter.tax_code = Some(code);
                         filter.tax_code_branches = branches;
@@ -76,7 +123,7 @@ impl DossierService {
             }
             Visibility::IdNumber(own) => {
                 if filter.id_number.as_ref().is_some_and(|asked| *asked != own) {
-                    return Ok(empty);
+                    return Ok(None);
                 }
                 filter.id_number = Some(own);
             }
@@ -98,10 +145,7 @@ impl DossierService {
                 .as_deref()
                 .is_some_and(|own| own != agency)
             {
-                return Ok(DossierPage {
-                    items: vec![],
-                    next_cursor: None,
-                });
+                return Ok(None);
             }
             filter.procedure_codes = Some(
                 self.catalogue()
@@ -112,18 +156,7 @@ impl DossierService {
             );
             filter.part_agency = Some(agency.to_owned());
         }
-        let mut rows = self.db().list_dossiers(&filter).await?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = match (more, rows.last()) {
-            (true, Some(last)) => Some(encode_cursor(&last.submitted_at, &last.id)),
-            _ => None,
-        };
-        let items = rows
-            .into_iter()
-            .map(dossier_from_row)
-            .collect::<Result<_, _>>()?;
-        Ok(DossierPage { items, next_cursor })
+        Ok(Some(filter))
     }
 }
 
@@ -161,5 +194,50 @@ mod tests {
             decode_cursor("nonsense!"),
             Err(DossierError::InvalidQuery(_))
         ));
+    }
+}
+
+/// What anyone may learn of a dossier from its code alone: where it stands and when it is due.
+/// No name, no procedure details, no papers: the code is printed on a slip a citizen may lose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicStatus {
+    /// Its status.
+    pub status: crate::vocabulary::DossierStatus,
+    /// When it is due, if it has a due date.
+    pub due_on: Option<time::Date>,
+    /// When it was received (the day, in Vietnam).
+    pub received_on: time::Date,
+}
+
+impl DossierService {
+    /// The public answer for a dossier code (`None`: no such code). Disposed records answer
+    /// nothing either.
+    pub async fn public_status(&self, code: &str) -> Result<Option<PublicStatus>, DossierError> {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 64 {
+            return Ok(None);
+        }
+        let rows = self
+            .db()
+            .list_dossiers(&DossierFilter {
+                code: Some(code.to_owned()),
+                limit: 1,
+                ..DossierFilter::default()
+            })
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let d = dossier_from_row(row)?;
+        match self.refuse_disposed(&d.id).await {
+            Ok(()) => {}
+            Err(DossierError::Disposed(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        Ok(Some(PublicStatus {
+            status: d.status,
+            due_on: d.due_on,
+            received_on: d.submitted_at.vietnam_date(),
+        }))
     }
 }

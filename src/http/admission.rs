@@ -252,7 +252,17 @@ pub(super) async fn admit(State(state): State<AppState>, request: Request, next:
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         Sha256::digest(format!("address:{ip}")).into()
     };
+    // A person's browser gets its refusals as a page in their language, a client as JSON.
+    let person = (!path.starts_with("/api/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html")))
+    .then(|| super::pages::request_lang(request.headers()));
+    let refuse = |error: ApiError, retry_after: u64| refuse(person, error, retry_after);
     let public = path == "/verify"
+        || path == "/lookup"
         || path.starts_with("/verify/")
         || path.starts_with("/api/v1/session/oidc");
     if public && let Err(wait) = state.admission.take_public(address) {
@@ -315,8 +325,11 @@ pub(super) async fn admit(State(state): State<AppState>, request: Request, next:
     next.run(request).await
 }
 
-fn refuse(error: ApiError, retry_after: u64) -> Response {
-    let mut response = error.into_response();
+fn refuse(person: Option<super::pages::i18n::Lang>, error: ApiError, retry_after: u64) -> Response {
+    let mut response = match person {
+        Some(lang) => super::pages::failure(lang, &error),
+        None => error.into_response(),
+    };
     if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }

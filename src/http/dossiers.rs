@@ -216,34 +216,36 @@ async fn reads(
 }
 
 /// Listing filters.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this procedure code.
-    procedure: Option<String>,
+    pub(super) procedure: Option<String>,
     /// Only this status, e.g. `SUBMITTED`.
-    status: Option<String>,
+    pub(super) status: Option<String>,
     /// Only this applicant tax code.
-    tax_code: Option<String>,
+    pub(super) tax_code: Option<String>,
     /// Only this applicant identification number.
-    id_number: Option<String>,
+    pub(super) id_number: Option<String>,
     /// Only this dossier code.
-    code: Option<String>,
+    pub(super) code: Option<String>,
+    /// Only applicants whose name contains this text (as typed: case and accents count).
+    pub(super) name: Option<String>,
     /// Only the dossier that issued this result code.
-    result_code: Option<String>,
+    pub(super) result_code: Option<String>,
     /// Only dossiers holding a document with this SHA-256 (hex).
-    sha256: Option<String>,
+    pub(super) sha256: Option<String>,
     /// Only dossiers this agency handles (as the catalogue names it).
-    agency: Option<String>,
+    pub(super) agency: Option<String>,
     /// Submitted at or after this instant (RFC 3339).
-    submitted_from: Option<String>,
+    pub(super) submitted_from: Option<String>,
     /// Submitted before this instant (RFC 3339).
-    submitted_to: Option<String>,
+    pub(super) submitted_to: Option<String>,
     /// Page size, 1 to 200 (default 50).
-    limit: Option<u32>,
+    pub(super) limit: Option<u32>,
     /// `next_cursor` from the previous page.
-    cursor: Option<String>,
+    pub(super) cursor: Option<String>,
 }
 
 /// List dossiers, newest first, one page at a time.
@@ -286,7 +288,7 @@ pub fn parse_search(text: &str) -> Result<DossierQuery, String> {
     to_query(params).map_err(|e| e.message().to_owned())
 }
 
-fn to_query(p: ListParams) -> Result<DossierQuery, ApiError> {
+pub(super) fn to_query(p: ListParams) -> Result<DossierQuery, ApiError> {
     let bad =
         |field: &str, e: &dyn std::fmt::Display| ApiError::invalid_query(format!("{field}: {e}"));
     Ok(DossierQuery {
@@ -305,6 +307,7 @@ fn to_query(p: ListParams) -> Result<DossierQuery, ApiError> {
             .map(|n| IdNumber::parse_recorded(&n).map_err(|e| bad("id_number", &e.rule)))
             .transpose()?,
         code: p.code,
+        name: p.name,
         result_code: p.result_code,
         sha256: p.sha256,
         agency: p.agency,

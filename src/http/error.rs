@@ -121,6 +121,11 @@ impl ApiError {
         self.status
     }
 
+    /// Seconds to wait before retrying, when the reply says.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The code.
     pub fn code(&self) -> &'static str {
         self.code

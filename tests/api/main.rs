@@ -16,6 +16,7 @@ mod archive;
 mod clear_errors;
 mod concurrency;
 mod cosign;
+mod counter_pages;
 pub mod disposal;
 mod documents;
 mod failures;

@@ -10,14 +10,14 @@ use crate::support::TestApp;
 
 const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn set_cookie(r: &reqwest::Response, name: &str) -> String {
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> String {
     r.headers()
         .get_all("set-cookie")
         .iter()
@@ -31,12 +31,46 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> String {
 }
 
 /// The form token the page put in its hidden field.
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .expect("the hidden field");
     let rest = &html[at + name.len() + 15..];
     rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Creates an account with a password (through the account API) and signs it in with the
+/// form; returns the session cookie (`name=value`).
+pub async fn signed_in(app: &TestApp, account: serde_json::Value) -> String {
+    let admin = app.token(Role::Admin).await;
+    let username = account["username"].as_str().unwrap().to_owned();
+    let password = account["password"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(&account)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let client = no_redirects();
+    let r = client.get(app.url("/sign-in")).send().await.unwrap();
+    let form_cookie = set_cookie(&r, "__Host-motcua-form=");
+    let token = hidden(&r.text().await.unwrap(), "form_token");
+    let r = client
+        .post(app.url("/sign-in"))
+        .header("cookie", &form_cookie)
+        .form(&[
+            ("username", username.as_str()),
+            ("password", password.as_str()),
+            ("form_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "signed in as {username}");
+    set_cookie(&r, "__Host-motcua-session=")
 }
 
 #[tokio::test]
@@ -210,4 +244,62 @@ async fn a_person_signs_in_and_out_with_forms_in_their_language() {
             .unwrap()
             .starts_with("text/css")
     );
+}
+
+#[tokio::test]
+async fn a_fresh_service_on_the_embedded_defaults_makes_a_first_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = crate::support::fresh_settings(&dir).await;
+    let file = settings.store.data_dir.join("first-admin-password");
+    let embedded = settings.store.database_url.starts_with("sqlite:");
+    let process = crate::support::spawn_process(&settings, &[]).await;
+    if !embedded {
+        // A production deployment makes its administrators with `motcua account create`.
+        assert!(!file.exists());
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "only the owner reads the password");
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert_eq!(password.len(), 24 + 3, "24 characters in groups of six");
+
+    // It signs in with it (and must enrol a second factor first, as administrators do).
+    let client = no_redirects();
+    let r = client
+        .get(format!("{}/sign-in", process.base))
+        .send()
+        .await
+        .unwrap();
+    let form_cookie = set_cookie(&r, "__Host-motcua-form=");
+    let token = hidden(&r.text().await.unwrap(), "form_token");
+    let r = client
+        .post(format!("{}/sign-in", process.base))
+        .header("cookie", &form_cookie)
+        .form(&[
+            ("username", "admin"),
+            ("password", password.as_str()),
+            ("form_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let session = set_cookie(&r, "__Host-motcua-session=");
+    let html = client
+        .get(format!("{}/", process.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Bật xác thực hai lớp"), "{html}");
+    drop(process);
+
+    // A second start leaves the account and the file alone.
+    std::fs::remove_file(&file).unwrap();
+    let _again = crate::support::spawn_process(&settings, &[]).await;
+    assert!(!file.exists(), "no second administrator, no new password");
 }

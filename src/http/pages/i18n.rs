@@ -79,6 +79,15 @@ impl Messages {
         self.format(key, Some(&args))
     }
 
+    /// The message `key` with several arguments.
+    pub fn with_args(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut fluent = FluentArgs::new();
+        for (name, value) in args {
+            fluent.set(*name, (*value).to_owned());
+        }
+        self.format(key, Some(&fluent))
+    }
+
     fn format(&self, key: &str, args: Option<&FluentArgs>) -> String {
         let Some(pattern) = self.bundle.get_message(key).and_then(|m| m.value()) else {
             return key.to_owned();

@@ -6,7 +6,12 @@
 //! a hidden field that must match, against login CSRF), the security headers of pages. Never
 //! decides anything the API would not: pages call the same services, with the same rules.
 
+mod account;
+mod counter;
+mod format;
 pub mod i18n;
+mod public;
+mod receive;
 
 use askama::Template;
 use axum::Router;
@@ -36,6 +41,131 @@ pub(super) fn router() -> Router<AppState> {
         .route("/sign-out", post(sign_out))
         .route("/language", post(language))
         .route("/assets/motcua.css", get(stylesheet))
+        .route("/assets/fonts/{name}", get(font))
+        .merge(account::router())
+        .merge(receive::router())
+        .merge(counter::router())
+        .merge(public::router())
+}
+
+/// What the header shows of the person signed in: their name, their role, the links of their
+/// work and the sign-out form (which carries the session's CSRF token).
+pub(super) struct UserBar {
+    name: String,
+    role: String,
+    csrf_token: String,
+    /// Staff see the work queue.
+    staff: bool,
+}
+
+/// A signed-in person on a page: their session and language. Without a session, the page
+/// sends them to the sign-in form; an account that must enrol a second factor goes to the
+/// start page, which says so.
+pub(super) struct Signed {
+    session: crate::auth::accounts::LiveSession,
+    lang: Lang,
+}
+
+impl Signed {
+    fn principal(&self) -> &crate::auth::Principal {
+        &self.session.principal
+    }
+
+    fn t(&self) -> &'static Messages {
+        Messages::of(self.lang)
+    }
+
+    fn bar(&self) -> Option<UserBar> {
+        Some(user_bar(&self.session, self.t()))
+    }
+
+    /// The session's CSRF token matches the form's hidden field.
+    fn form_is_ours(&self, token: &str) -> bool {
+        self.session.csrf_matches(token.as_bytes())
+    }
+}
+
+fn user_bar(s: &crate::auth::accounts::LiveSession, t: &Messages) -> UserBar {
+    let p = &s.principal;
+    UserBar {
+        name: p.name.clone().unwrap_or_else(|| s.username.clone()),
+        role: t.get(&format!("role-{}", p.role)),
+        csrf_token: s.csrf_token.clone(),
+        staff: p.role.is_staff(),
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        signed(parts, state, false).await
+    }
+}
+
+/// A signed-in person who may still have to enrol a second factor (the enrolment pages).
+pub(super) struct Enrolling(Signed);
+
+impl FromRequestParts<AppState> for Enrolling {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        signed(parts, state, true).await.map(Self)
+    }
+}
+
+async fn signed(parts: &Parts, state: &AppState, enrolling: bool) -> Result<Signed, Response> {
+    let lang = request_lang(&parts.headers);
+    let Some(secret) = session_secret(&parts.headers) else {
+        return Err(see_other("/sign-in"));
+    };
+    match state.accounts.session(&secret).await {
+        Ok(Some(session)) if session.enrol_only && !enrolling => Err(see_other("/")),
+        Ok(Some(session)) => Ok(Signed { session, lang }),
+        Ok(None) => Err(see_other("/sign-in")),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a session");
+            Err(error_page(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Messages::of(lang).get("error-unavailable"),
+            ))
+        }
+    }
+}
+
+/// The page for an error of the API's vocabulary: the same status, the code's plain words
+/// (`error-<code>` in the message files, else the status's), and the code itself for support.
+pub(super) fn failure(lang: Lang, e: &super::ApiError) -> Response {
+    let t = Messages::of(lang);
+    let key = format!("error-{}", e.code());
+    let mut words = t.get(&key);
+    if words == key {
+        let by_status = format!("error-status-{}", e.status().as_u16());
+        words = t.get(&by_status);
+        if words == by_status {
+            words = t.get("error-unavailable");
+        }
+    }
+    if e.status().is_server_error() {
+        tracing::error!(code = e.code(), message = e.message(), "a page failed");
+    }
+    let mut r = error_page(
+        lang,
+        e.status(),
+        t.with_args("error-with-code", &[("words", &words), ("code", e.code())]),
+    );
+    if let Some(seconds) = e.retry_after()
+        && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// The person's language, from their cookie.
+pub(super) fn request_lang(headers: &HeaderMap) -> Lang {
+    Lang::parse(cookie_value(headers, Lang::COOKIE).as_deref())
 }
 
 /// The person's language, from their cookie.
@@ -45,9 +175,7 @@ impl FromRequestParts<AppState> for PageLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Self(Lang::parse(
-            cookie_value(&parts.headers, Lang::COOKIE).as_deref(),
-        )))
+        Ok(Self(request_lang(&parts.headers)))
     }
 }
 
@@ -57,6 +185,7 @@ struct SignInPage<'a> {
     lang: Lang,
     t: &'a Messages,
     back: &'a str,
+    user: Option<UserBar>,
     form_token: String,
     username: String,
     error: Option<String>,
@@ -68,10 +197,12 @@ struct HomePage<'a> {
     lang: Lang,
     t: &'a Messages,
     back: &'a str,
+    user: Option<UserBar>,
     welcome: String,
     role: String,
     unit: Option<String>,
     enrol: bool,
+    staff: bool,
     csrf_token: String,
 }
 
@@ -81,6 +212,7 @@ struct ErrorPage<'a> {
     lang: Lang,
     t: &'a Messages,
     back: &'a str,
+    user: Option<UserBar>,
     message: String,
 }
 
@@ -125,6 +257,7 @@ fn error_page(lang: Lang, status: StatusCode, message: String) -> Response {
             lang,
             t,
             back: "/",
+            user: None,
             message,
         }
         .render(),
@@ -171,10 +304,12 @@ async fn home(
             lang,
             t,
             back: "/",
+            user: Some(user_bar(&s, t)),
             welcome: t.with("welcome", "name", &name),
             role: t.with("signed-in-as", "role", &t.get(&format!("role-{}", p.role))),
             unit: p.unit.as_ref().map(|u| t.with("unit", "unit", u.as_str())),
             enrol: s.enrol_only,
+            staff: p.role.is_staff(),
             csrf_token: s.csrf_token.clone(),
         }
         .render(),
@@ -195,6 +330,7 @@ fn sign_in_form(
             lang,
             t,
             back: "/sign-in",
+            user: None,
             form_token: form_token.clone(),
             username,
             error,
@@ -359,6 +495,28 @@ async fn language(Form(f): Form<LanguageForm>) -> Response {
     )) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
+    r
+}
+
+/// The font of the pages (DejaVu Sans, which covers Vietnamese; the same files the result
+/// documents embed), so a counter with no Vietnamese font installed still reads right.
+async fn font(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let bytes = match name.as_str() {
+        "DejaVuSans.ttf" => crate::pdf::font::REGULAR_TTF,
+        "DejaVuSans-Bold.ttf" => crate::pdf::font::BOLD_TTF,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("font/ttf"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }
 

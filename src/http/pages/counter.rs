@@ -1,0 +1,717 @@
+//! The counter's screens: the work queue (`GET /dossiers`: counts by status, deadline colours,
+//! filters and one search box), a dossier's page (`GET /dossiers/{id}`: declaration, papers,
+//! signature verdicts in plain words, originals, history, and the moves the person may make as
+//! buttons), and making a move (`POST /dossiers/{id}/move`). Applicants use the same two pages
+//! for their own dossiers: the service confines everyone to what they may see.
+//!
+//! Never decides a right itself: every list, read and move goes through `DossierService` with
+//! the person's principal, as the API does, and an error comes back as the API's code in words.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::dossier::{Dossier, DossierStatus, IdNumber, MoveRequest, TaxCode};
+use crate::workflow::calendar::today;
+
+use super::super::dossiers::{ListParams, to_query};
+use super::super::{ApiError, AppState};
+use super::format::{Standing, date, moment, number};
+use super::i18n::{Lang, Messages};
+use super::{Signed, UserBar, failure, page, see_other};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dossiers", get(queue))
+        .route("/dossiers/{id}", get(show))
+        .route("/dossiers/{id}/move", post(make_move))
+}
+
+/// The queue's filters, as the form sends them. Dates come from `<input type="date">`.
+#[derive(Debug, Default, Deserialize)]
+struct QueueParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+/// What the search box was taken for.
+#[derive(Debug, PartialEq, Eq)]
+enum Search {
+    Nothing,
+    Code(String),
+    TaxCode(String),
+    IdNumber(String),
+    Name(String),
+}
+
+impl Search {
+    /// One box takes a dossier code, a tax code, an identification number or a name: a code
+    /// has the shape `<unit>-<YYMMDD>-<n>`, a tax code and an ID number their own rules; the
+    /// rest is a name.
+    fn read(text: &str) -> Self {
+        let q = text.trim();
+        if q.is_empty() {
+            return Self::Nothing;
+        }
+        let parts: Vec<&str> = q.split('-').collect();
+        if parts.len() >= 3
+            && parts[parts.len() - 2].len() == 6
+            && parts[parts.len() - 2..]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Self::Code(q.to_owned());
+        }
+        if IdNumber::parse_recorded(q).is_ok() && q.len() == 12 {
+            return Self::IdNumber(q.to_owned());
+        }
+        if TaxCode::parse_recorded(q).is_ok() {
+            return Self::TaxCode(q.to_owned());
+        }
+        Self::Name(q.to_owned())
+    }
+}
+
+/// The instant a day typed as `dd/mm/yyyy` (or `yyyy-mm-dd`) starts in Vietnam (`after` = 0),
+/// or the day after it (`after` = 1, for an inclusive end), as RFC 3339.
+fn day_start(text: &str, after: i64) -> Result<Option<String>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = time::Date::parse(
+        text,
+        time::macros::format_description!("[day]/[month]/[year]"),
+    )
+    .or_else(|_| {
+        time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+    })
+    .map_err(|_| ())?;
+    let start = day
+        .midnight()
+        .assume_offset(crate::workflow::VIETNAM_OFFSET)
+        + time::Duration::days(after);
+    Ok(Some(
+        start
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|_| ())?,
+    ))
+}
+
+struct StatusTab {
+    href: String,
+    label: String,
+    count: String,
+    current: bool,
+}
+
+struct Row {
+    id: String,
+    code: String,
+    applicant: String,
+    procedure: String,
+    status: String,
+    submitted: String,
+    due: String,
+    standing_class: &'static str,
+    standing: String,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: String,
+    user: Option<UserBar>,
+    title: String,
+    tabs: Vec<StatusTab>,
+    procedures: Vec<Choice>,
+    q: String,
+    status: String,
+    from: String,
+    to: String,
+    rows: Vec<Row>,
+    next: Option<String>,
+    today: String,
+}
+
+/// The work queue (officers) or "my dossiers" (applicants).
+async fn queue(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(p): Query<QueueParams>,
+) -> Response {
+    let lang = signed.lang;
+    let t = signed.t();
+    let principal = signed.principal();
+    // `to` is inclusive on the form: up to the end of that day.
+    let (from, to) = match (day_start(&p.from, 0), day_start(&p.to, 1)) {
+        (Ok(f), Ok(to)) => (f, to),
+        _ => {
+            return failure(
+                lang,
+                &ApiError::invalid_query("from and to are dates (dd/mm/yyyy)"),
+            );
+        }
+    };
+    let mut params = ListParams {
+        procedure: Some(p.procedure.clone()).filter(|s| !s.is_empty()),
+        submitted_from: from,
+        submitted_to: to,
+        limit: Some(50),
+        cursor: Some(p.cursor.clone()).filter(|s| !s.is_empty()),
+        ..ListParams::default()
+    };
+    match Search::read(&p.q) {
+        Search::Nothing => {}
+        Search::Code(c) => params.code = Some(c),
+        Search::TaxCode(c) => params.tax_code = Some(c),
+        Search::IdNumber(n) => params.id_number = Some(n),
+        Search::Name(n) => params.name = Some(n),
+    }
+    let counted = match to_query(ListParams {
+        cursor: None,
+        ..clone_params(&params)
+    }) {
+        Ok(q) => q,
+        Err(e) => return failure(lang, &e),
+    };
+    params.status = Some(p.status.clone()).filter(|s| !s.is_empty());
+    let query = match to_query(params) {
+        Ok(q) => q,
+        Err(e) => return failure(lang, &e),
+    };
+    let counts = match state.dossiers.count_by_status(principal, counted).await {
+        Ok(c) => c,
+        Err(e) => return failure(lang, &ApiError::from(e)),
+    };
+    let listing = match state.dossiers.list(principal, query).await {
+        Ok(l) => l,
+        Err(e) => return failure(lang, &ApiError::from(e)),
+    };
+
+    let link = |status: &str, cursor: &str| {
+        let pairs = [
+            ("q", p.q.as_str()),
+            ("status", status),
+            ("procedure", p.procedure.as_str()),
+            ("from", p.from.as_str()),
+            ("to", p.to.as_str()),
+            ("cursor", cursor),
+        ];
+        let query: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let encoded = serde_urlencoded::to_string(query).unwrap_or_default();
+        if encoded.is_empty() {
+            "/dossiers".to_owned()
+        } else {
+            format!("/dossiers?{encoded}")
+        }
+    };
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    let mut tabs = vec![StatusTab {
+        href: link("", ""),
+        label: t.get("queue-all"),
+        count: number(total),
+        current: p.status.is_empty(),
+    }];
+    for status in DossierStatus::ALL {
+        let n = counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n);
+        if n == 0 && p.status != status.as_str() {
+            continue;
+        }
+        tabs.push(StatusTab {
+            href: link(status.as_str(), ""),
+            label: t.get(&format!("status-{}", status.as_str())),
+            count: number(n),
+            current: p.status == status.as_str(),
+        });
+    }
+    let catalogue = state.dossiers.catalogue();
+    let procedure_name = |code: &str| {
+        catalogue
+            .get(code)
+            .map(|pr| match lang {
+                Lang::Vi => pr.name_vi.clone(),
+                Lang::En => pr.name_en.clone(),
+            })
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let mut procedures = vec![Choice {
+        value: String::new(),
+        label: t.get("queue-any-procedure"),
+        selected: p.procedure.is_empty(),
+    }];
+    procedures.extend(catalogue.iter().map(|pr| Choice {
+        value: pr.code.clone(),
+        label: procedure_name(&pr.code),
+        selected: pr.code == p.procedure,
+    }));
+    let day = today();
+    let calendar = state.dossiers.calendar();
+    let rows = listing
+        .items
+        .iter()
+        .map(|d| {
+            let standing = Standing::of(d, day, calendar);
+            Row {
+                id: d.id.clone(),
+                code: d.code.to_string(),
+                applicant: d.applicant.name().to_owned(),
+                procedure: procedure_name(&d.procedure),
+                status: t.get(&format!("status-{}", d.status.as_str())),
+                submitted: moment(&d.submitted_at),
+                due: d.due_on.map(date).unwrap_or_default(),
+                standing_class: standing.class(),
+                standing: standing.words(t),
+            }
+        })
+        .collect();
+    let title = if principal.role.is_staff() {
+        t.get("queue-title")
+    } else {
+        t.get("my-dossiers-title")
+    };
+    let back = link(&p.status, &p.cursor);
+    page(
+        StatusCode::OK,
+        QueuePage {
+            lang,
+            t,
+            user: signed.bar(),
+            title,
+            tabs,
+            procedures,
+            q: p.q.clone(),
+            status: p.status.clone(),
+            from: p.from.clone(),
+            to: p.to.clone(),
+            rows,
+            next: listing.next_cursor.map(|c| link(&p.status, &c)),
+            today: date(day),
+            back,
+        }
+        .render(),
+    )
+}
+
+fn clone_params(p: &ListParams) -> ListParams {
+    ListParams {
+        procedure: p.procedure.clone(),
+        status: p.status.clone(),
+        tax_code: p.tax_code.clone(),
+        id_number: p.id_number.clone(),
+        code: p.code.clone(),
+        name: p.name.clone(),
+        result_code: p.result_code.clone(),
+        sha256: p.sha256.clone(),
+        agency: p.agency.clone(),
+        submitted_from: p.submitted_from.clone(),
+        submitted_to: p.submitted_to.clone(),
+        limit: p.limit,
+        cursor: p.cursor.clone(),
+    }
+}
+
+struct Field {
+    label: String,
+    value: String,
+}
+
+struct Paper {
+    id: String,
+    filename: String,
+    kind: String,
+    size: String,
+    image: bool,
+    sha256: String,
+}
+
+struct Verdict {
+    file: String,
+    class: &'static str,
+    words: String,
+    why: String,
+    signer: String,
+    report_id: String,
+}
+
+struct Step {
+    at: String,
+    from: String,
+    to: String,
+    who: String,
+    reason: String,
+}
+
+struct MoveButton {
+    to: String,
+    label: String,
+    reason_required: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dossier.html")]
+struct DossierPage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: String,
+    user: Option<UserBar>,
+    code: String,
+    status: String,
+    standing_class: &'static str,
+    standing: String,
+    facts: Vec<Field>,
+    declared: Vec<Field>,
+    papers: Vec<Paper>,
+    verdicts: Vec<Verdict>,
+    originals: String,
+    history: Vec<Step>,
+    moves: Vec<MoveButton>,
+    id: String,
+    version: i64,
+    csrf_token: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ShowParams {
+    #[serde(default)]
+    moved: String,
+    #[serde(default)]
+    received: Option<u8>,
+}
+
+/// A dossier's page.
+async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(params): Query<ShowParams>,
+) -> Response {
+    let lang = signed.lang;
+    let t = signed.t();
+    let principal = signed.principal();
+    let (dossier, moves) = match state.dossiers.get_with_moves(principal, &id).await {
+        Ok(x) => x,
+        Err(e) => return failure(lang, &ApiError::from(e)),
+    };
+    let notice = DossierStatus::parse(&params.moved)
+        .map(|s| {
+            t.with(
+                "moved-to",
+                "status",
+                &t.get(&format!("status-{}", s.as_str())),
+            )
+        })
+        .or_else(|| params.received.map(|_| t.get("received")));
+    page(
+        StatusCode::OK,
+        dossier_page(&state, &signed, &dossier, moves, notice).render(),
+    )
+}
+
+fn dossier_page<'a>(
+    state: &AppState,
+    signed: &'a Signed,
+    d: &Dossier,
+    moves: Vec<DossierStatus>,
+    notice: Option<String>,
+) -> DossierPage<'a> {
+    let lang = signed.lang;
+    let t = signed.t();
+    let catalogue = state.dossiers.catalogue();
+    let procedure = catalogue.get(&d.procedure).map_or_else(
+        || d.procedure.clone(),
+        |p| match lang {
+            Lang::Vi => p.name_vi.clone(),
+            Lang::En => p.name_en.clone(),
+        },
+    );
+    let standing = Standing::of(d, today(), state.dossiers.calendar());
+    let field = |label: &str, value: String| Field {
+        label: t.get(label),
+        value,
+    };
+    let mut facts = vec![
+        field("field-procedure", procedure),
+        field("field-applicant", d.applicant.name().to_owned()),
+    ];
+    if let Some(tax) = d.applicant.tax_code() {
+        facts.push(field("field-tax-code", tax.as_str().to_owned()));
+    }
+    if let Some(n) = d.applicant.id_number() {
+        facts.push(field("field-id-number", n.as_str().to_owned()));
+    }
+    facts.push(field("field-submitted", moment(&d.submitted_at)));
+    if let Some(due) = d.due_on {
+        facts.push(field("field-due", date(due)));
+    }
+    let declared = declared_fields(&d.details, t);
+    let papers = d
+        .documents
+        .iter()
+        .map(|doc| Paper {
+            id: doc.id.clone(),
+            filename: doc.filename.clone(),
+            kind: doc.media_type.as_str().to_owned(),
+            size: t.with("size-bytes", "n", &number(doc.size)),
+            image: doc.media_type.as_str().starts_with("image/"),
+            sha256: doc.sha256.to_hex(),
+        })
+        .collect::<Vec<_>>();
+    let file_name = |id: &str| {
+        d.documents
+            .iter()
+            .find(|doc| doc.id == id)
+            .map(|doc| doc.filename.clone())
+            .unwrap_or_default()
+    };
+    let verdicts = d
+        .signatures
+        .iter()
+        .map(|s| {
+            let (class, key) = match s.indication.as_str() {
+                "TOTAL_PASSED" => ("valid", "signature-valid"),
+                "TOTAL_FAILED" => ("invalid", "signature-invalid"),
+                _ => ("unknown", "signature-indeterminate"),
+            };
+            Verdict {
+                file: s
+                    .signed_document_id
+                    .as_deref()
+                    .map_or_else(|| file_name(&s.signature_document_id), file_name),
+                class,
+                words: t.get(key),
+                why: s
+                    .sub_indication
+                    .as_deref()
+                    .map(|sub| t.get(&format!("signature-why-{sub}")))
+                    .unwrap_or_default(),
+                signer: s
+                    .signer_tax_code
+                    .as_deref()
+                    .map(|tax| t.with("signature-signer-tax-code", "tax", tax))
+                    .unwrap_or_default(),
+                report_id: s.id.clone(),
+            }
+        })
+        .collect();
+    let originals = match &d.originals {
+        Some(o) if o.waived => t.get("originals-waived"),
+        Some(o) => t.with(
+            "originals-required",
+            "reason",
+            o.reason.as_deref().unwrap_or_default(),
+        ),
+        None => String::new(),
+    };
+    let history = d
+        .history
+        .iter()
+        .map(|m| Step {
+            at: moment(&m.at),
+            from: t.get(&format!("status-{}", m.from.as_str())),
+            to: t.get(&format!("status-{}", m.to.as_str())),
+            who: t.get(&format!("actor-{}", m.actor.as_str())),
+            reason: m.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    let moves = moves
+        .into_iter()
+        .map(|to| MoveButton {
+            label: t.get(&format!("move-to-{}", to.as_str())),
+            reason_required: crate::workflow::lifecycle::reason_required(d.status, to),
+            to: to.as_str().to_owned(),
+        })
+        .collect();
+    DossierPage {
+        lang,
+        t,
+        back: format!("/dossiers/{}", d.id),
+        user: signed.bar(),
+        code: d.code.to_string(),
+        status: t.get(&format!("status-{}", d.status.as_str())),
+        standing_class: standing.class(),
+        standing: standing.words(t),
+        facts,
+        declared,
+        papers,
+        verdicts,
+        originals,
+        history,
+        moves,
+        id: d.id.clone(),
+        version: d.version,
+        csrf_token: signed.session.csrf_token.clone(),
+        notice,
+    }
+}
+
+/// The declared details as label and value, flattened one level (`contact.phone`), strings
+/// as they are and anything else as compact JSON.
+fn declared_fields(details: &serde_json::Value, t: &Messages) -> Vec<Field> {
+    // The fields every declaration may have are named in the message files; a procedure's
+    // own fields (`data.*`) keep the names the applicant's software gave them.
+    let label = |path: String| {
+        let key = format!("declared-{}", path.replace('.', "-"));
+        let words = t.get(&key);
+        if words == key { path } else { words }
+    };
+    fn text(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+    let mut out = Vec::new();
+    let Some(map) = details.as_object() else {
+        return out;
+    };
+    for (key, value) in map {
+        match value {
+            serde_json::Value::Object(inner) => {
+                for (k, v) in inner {
+                    out.push(Field {
+                        label: label(format!("{key}.{k}")),
+                        value: text(v),
+                    });
+                }
+            }
+            other => out.push(Field {
+                label: label(key.clone()),
+                value: text(other),
+            }),
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+/// Makes a move from the dossier page's buttons: the same decision as `POST
+/// /api/v1/dossiers/{id}/transitions`, then back to the page, which says what happened.
+async fn make_move(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Response {
+    let lang = signed.lang;
+    if !signed.form_is_ours(&f.csrf_token) {
+        return failure(
+            lang,
+            &ApiError::new(
+                StatusCode::FORBIDDEN,
+                "form_expired",
+                "the form's token does not match the session",
+            ),
+        );
+    }
+    let Some(to) = DossierStatus::parse(f.to.trim()) else {
+        return failure(
+            lang,
+            &ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_status",
+                "not a dossier status",
+            ),
+        );
+    };
+    let request = MoveRequest {
+        to,
+        reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
+        version: f.version,
+    };
+    match state
+        .dossiers
+        .transition(signed.principal(), &id, request)
+        .await
+    {
+        Ok(d) => see_other(&format!("/dossiers/{}?moved={}", d.id, to.as_str())),
+        Err(e) => failure(lang, &ApiError::from(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_box_tells_codes_numbers_and_names_apart() {
+        assert_eq!(
+            Search::read(" HN-260301-0007 "),
+            Search::Code("HN-260301-0007".into())
+        );
+        assert_eq!(
+            Search::read("0101234565"),
+            Search::TaxCode("0101234565".into())
+        );
+        assert_eq!(
+            Search::read("001203004567"),
+            Search::IdNumber("001203004567".into())
+        );
+        assert_eq!(
+            Search::read("Nguyễn Văn An"),
+            Search::Name("Nguyễn Văn An".into())
+        );
+        assert_eq!(Search::read("   "), Search::Nothing);
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_in_vietnam() {
+        assert_eq!(
+            day_start("2026-03-02", 0),
+            Ok(Some("2026-03-02T00:00:00+07:00".to_owned()))
+        );
+        assert_eq!(
+            day_start("2026-03-02", 1),
+            Ok(Some("2026-03-03T00:00:00+07:00".to_owned()))
+        );
+        assert_eq!(
+            day_start("02/03/2026", 0),
+            Ok(Some("2026-03-02T00:00:00+07:00".to_owned())),
+            "as people write it"
+        );
+        assert_eq!(day_start("", 1), Ok(None));
+        assert_eq!(day_start("hôm qua", 0), Err(()));
+        assert_eq!(day_start("31/02/2026", 0), Err(()));
+    }
+}

@@ -1,0 +1,394 @@
+//! The counter's screens over HTTP, as a browser without scripts meets them: the work queue
+//! with its counts, deadline colours and one search box; a dossier's page with its moves as
+//! forms; an applicant who sees only their own; the public lookup that shows no personal data;
+//! and a second factor enrolled from the pages. (Real-browser walks are in `browser.rs`.)
+
+use serde_json::json;
+
+use crate::pages::{hidden, no_redirects, signed_in};
+use crate::support::*;
+
+const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let r = no_redirects()
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn birth_registration(app: &TestApp, id_number: &str, name: &str) -> serde_json::Value {
+    let token = app.citizen_token(id_number).await;
+    let dossier = json!({
+        "procedure": "birth-registration",
+        "applicant": {"id_number": id_number, "name": name},
+        "contact": {"phone": "0912345678"},
+        "data": {"child_name": "Nguyễn Văn Bé", "born": "2026-11-20"}
+    });
+    app.submit_ok(
+        &token,
+        form(
+            &dossier,
+            vec![("to-khai.pdf", "application/pdf", pdf(name))],
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_officer_finds_a_dossier_in_the_queue_and_moves_it_from_its_page() {
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let mine = birth_registration(&app, "001203004567", "Nguyễn Thị Hoa").await;
+    birth_registration(&app, "001085012345", "Trần Văn Nam").await;
+    let officer = signed_in(
+        &app,
+        json!({"username": "canbo", "password": PASSWORD, "role": "officer", "name": "Lê Bình"}),
+    )
+    .await;
+
+    // The queue: both dossiers, counted by status, with their due dates coloured.
+    let (status, html) = page(&app, &officer, "/dossiers").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>Hồ sơ cần xử lý</h1>"), "{html}");
+    assert!(html.contains("Nguyễn Thị Hoa") && html.contains("Trần Văn Nam"));
+    assert!(
+        html.contains("Đã tiếp nhận <span class=\"count\">2</span>"),
+        "the RECEIVED tab counts both"
+    );
+    assert!(html.contains("class=\"standing in-time\""), "{html}");
+
+    // One box finds by name, by ID number and by code.
+    let code = mine["code"].as_str().unwrap();
+    for q in ["Thị Hoa", "001203004567", code] {
+        let (_, html) = page(
+            &app,
+            &officer,
+            &format!(
+                "/dossiers?{}",
+                serde_urlencoded::to_string([("q", q)]).unwrap()
+            ),
+        )
+        .await;
+        assert!(html.contains("Nguyễn Thị Hoa"), "{q} finds the dossier");
+        assert!(!html.contains("Trần Văn Nam"), "{q} finds only it");
+    }
+    // A date filter that is not a date is a clear error, not an empty list.
+    let (status, html) = page(&app, &officer, "/dossiers?from=hom-qua").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("invalid_query"), "{html}");
+
+    // The dossier's page: declaration, papers, history, and the officer's moves as forms.
+    let id = mine["id"].as_str().unwrap();
+    let (status, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("Hồ sơ {code}")));
+    assert!(html.contains("Nguyễn Văn Bé"), "the declared data");
+    assert!(html.contains("to-khai.pdf"));
+    assert!(html.contains("Nhận đủ hồ sơ"), "the accept button: {html}");
+    let csrf = hidden(&html, "csrf_token");
+    let version = hidden(&html, "version");
+
+    let post = |form: Vec<(&'static str, String)>| {
+        let app = &app;
+        let officer = officer.clone();
+        async move {
+            no_redirects()
+                .post(app.url(&format!("/dossiers/{id}/move")))
+                .header("cookie", officer)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Without the session's token the form is refused and nothing moves.
+    let r = post(vec![("csrf_token", "x".into()), ("to", "ACCEPTED".into())]).await;
+    assert_eq!(r.status(), 403);
+    // A refusal needs a reason: the API's rule, in plain words.
+    let r = post(vec![
+        ("csrf_token", csrf.clone()),
+        ("to", "REJECTED".into()),
+        ("version", version.clone()),
+    ])
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Bước này cần ghi rõ lý do."), "{html}");
+    assert!(html.contains("reason_required"));
+    // Accepting works and the page says so.
+    let r = post(vec![
+        ("csrf_token", csrf.clone()),
+        ("to", "ACCEPTED".into()),
+        ("version", version.clone()),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/dossiers/{id}?moved=ACCEPTED"));
+    let (_, html) = page(&app, &officer, &to).await;
+    assert!(
+        html.contains("Đã chuyển hồ sơ sang: Đã nhận đủ hồ sơ."),
+        "{html}"
+    );
+    // The same form again, with the version it was drawn from: someone moved first.
+    let r = post(vec![
+        ("csrf_token", csrf),
+        ("to", "ACCEPTED".into()),
+        ("version", version),
+    ])
+    .await;
+    assert_eq!(r.status(), 409);
+
+    // The API agrees: the move is recorded, by the officer's account (the service then asks
+    // for the paper originals on its own).
+    let officer_token = app.token(motcua::auth::Role::Officer).await;
+    let d: serde_json::Value = app
+        .get(&officer_token, &format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let history = d["history"].as_array().unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|m| m["to"] == "ACCEPTED" && m["actor"] == "officer"),
+        "{d}"
+    );
+    assert_eq!(d["status"], "AWAITING_ORIGINALS");
+}
+
+#[tokio::test]
+async fn an_applicant_sees_only_their_own_dossiers_on_the_pages() {
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let own = birth_registration(&app, "001203004567", "Nguyễn Thị Hoa").await;
+    let other = birth_registration(&app, "001085012345", "Trần Văn Nam").await;
+    let citizen = signed_in(
+        &app,
+        json!({"username": "hoa", "password": PASSWORD, "role": "citizen",
+               "id_number": "001203004567", "name": "Nguyễn Thị Hoa"}),
+    )
+    .await;
+    let (status, html) = page(&app, &citizen, "/dossiers").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>Hồ sơ của tôi</h1>"));
+    assert!(html.contains(own["code"].as_str().unwrap()));
+    assert!(!html.contains("Trần Văn Nam"));
+    // Asking for someone else's by their number shows nothing, not an error that confirms it.
+    let (_, html) = page(&app, &citizen, "/dossiers?q=001085012345").await;
+    assert!(html.contains("Không có hồ sơ nào phù hợp."));
+    // Their own page has no officer's moves; another's is not found.
+    let (status, html) = page(
+        &app,
+        &citizen,
+        &format!("/dossiers/{}", own["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("Nhận đủ hồ sơ"));
+    let (status, html) = page(
+        &app,
+        &citizen,
+        &format!("/dossiers/{}", other["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(!html.contains("Trần Văn Nam"));
+}
+
+#[tokio::test]
+async fn anyone_looks_up_a_dossier_by_its_code_and_sees_no_personal_data() {
+    let app = TestApp::spawn().await;
+    let d = birth_registration(&app, "001203004567", "Nguyễn Thị Hoa").await;
+    let code = d["code"].as_str().unwrap();
+    let (status, html) = page(&app, "", &format!("/lookup?code={code}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Đã tiếp nhận"), "{html}");
+    assert!(html.contains("Hẹn trả"));
+    for private in [
+        "Nguyễn Thị Hoa",
+        "001203004567",
+        "Nguyễn Văn Bé",
+        "to-khai.pdf",
+    ] {
+        assert!(!html.contains(private), "{private} is not shown");
+    }
+    let (status, html) = page(&app, "", "/lookup?code=TEST-000000-9999").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Không có hồ sơ nào mang mã này."));
+    // The form alone, and in English.
+    let (status, html) = page(&app, "motcua-lang=en", "/lookup").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>Look up a dossier</h1>"));
+}
+
+#[tokio::test]
+async fn an_administrator_enrols_a_second_factor_from_the_pages() {
+    let app = TestApp::spawn().await;
+    let admin = signed_in(
+        &app,
+        json!({"username": "quantri", "password": PASSWORD, "role": "admin", "name": "Quản trị"}),
+    )
+    .await;
+    // Until enrolled, the work pages send them to the start page, which offers enrolment.
+    let (status, _) = page(&app, &admin, "/dossiers").await;
+    assert_eq!(status, 303);
+    let (_, html) = page(&app, &admin, "/").await;
+    assert!(html.contains("Bật xác thực hai lớp"));
+    let csrf = hidden(&html, "csrf_token");
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            no_redirects()
+                .post(app.url(path))
+                .header("cookie", admin)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = post("/account/second-factor", vec![("csrf_token", csrf.clone())]).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<svg class=\"qr\""), "a QR code drawn here");
+    let key = hidden(&html, "key");
+    let uri = hidden(&html, "uri");
+    // A wrong code: the same key again, with the reason.
+    let r = post(
+        "/account/second-factor/confirm",
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("code", "000000".into()),
+            ("key", key.clone()),
+            ("uri", uri.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains(&key));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = motcua::auth::totp::TotpKey::from_stored(&key)
+        .unwrap()
+        .code_at(now);
+    let r = post(
+        "/account/second-factor/confirm",
+        vec![
+            ("csrf_token", csrf),
+            ("code", code),
+            ("key", key),
+            ("uri", uri),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Mã dự phòng"));
+    assert_eq!(html.matches("<li><code>").count(), 10, "ten recovery codes");
+    // Now the work pages open.
+    let (status, _) = page(&app, &admin, "/dossiers").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn an_officer_receives_a_walk_in_dossier_with_a_scan_from_the_form() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let officer = signed_in(
+        &app,
+        json!({"username": "canbo", "password": PASSWORD, "role": "officer", "name": "Lê Bình"}),
+    )
+    .await;
+    let (status, html) = page(&app, &officer, "/dossiers/new?procedure=birth-registration").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    assert!(html.contains("type=\"file\""), "a file input per paper");
+    let csrf = hidden(&html, "csrf_token");
+
+    let post = |form: Form| {
+        let app = &app;
+        let officer = officer.clone();
+        async move {
+            no_redirects()
+                .post(app.url("/dossiers/new"))
+                .header("cookie", officer)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let fields = |form: Form| {
+        form.text("procedure", "birth-registration")
+            .text("applicant_kind", "citizen")
+            .text("applicant_number", "001203004567")
+            .text("applicant_name", "Phạm Thị Lan")
+            .text("phone", "0912345678")
+            .text("content", "Đăng ký khai sinh cho con")
+    };
+    let scan = || {
+        Part::bytes(png())
+            .file_name("ban-quet.png")
+            .mime_str("image/png")
+            .unwrap()
+    };
+    // The form's token must come first: without it nothing is stored.
+    let r = post(fields(Form::new()).part("file", scan())).await;
+    assert_eq!(r.status(), 403);
+    // With it: a scan, and one paper input left empty (browsers still send that part).
+    let r = post(
+        fields(Form::new().text("csrf_token", csrf))
+            .part("file", scan())
+            .part(
+                "file",
+                Part::bytes(Vec::new())
+                    .file_name("")
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            ),
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.ends_with("?received=1"), "{to}");
+    let (_, html) = page(&app, &officer, &to).await;
+    assert!(html.contains("Đã tiếp nhận hồ sơ."), "{html}");
+    assert!(html.contains("ban-quet.png"));
+    assert!(
+        html.contains("<img src=\"/api/v1/documents/"),
+        "the scan is shown"
+    );
+
+    // The API sees exactly one dossier, as declared.
+    let token = app.token(motcua::auth::Role::Officer).await;
+    let list: serde_json::Value = app
+        .get(&token, "/api/v1/dossiers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["applicant"]["name"], "Phạm Thị Lan");
+    assert_eq!(
+        items[0]["details"]["data"]["content"],
+        "Đăng ký khai sinh cho con"
+    );
+
+    // An applicant has no counter.
+    let citizen = signed_in(
+        &app,
+        json!({"username": "lan", "password": PASSWORD, "role": "citizen",
+               "id_number": "001203004567", "name": "Phạm Thị Lan"}),
+    )
+    .await;
+    let (status, _) = page(&app, &citizen, "/dossiers/new").await;
+    assert_eq!(status, 403);
+}
