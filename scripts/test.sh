@@ -45,6 +45,9 @@ command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 # Node runs the real OpenID provider of the sign-in tests (Node 20 or later; our machines have
 # NodeSource's).
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# Debian's Chromium, which the browser walks drive (tests/api/browser.rs), unless MOTCUA_CHROMIUM
+# names another.
+[[ -n ${MOTCUA_CHROMIUM:-} || -x /usr/bin/chromium ]] || missing+=(chromium)
 # pyHanko signs PDFs in the interoperability tests (pinned; from PyPI).
 if ! command -v pyhanko >/dev/null 2>&1; then
     header "installing pyHanko"
@@ -72,6 +75,14 @@ fi
 if [[ ! -d tests/oidc/node_modules/oidc-provider ]]; then
     header "installing the test OpenID provider"
     npm ci --prefix tests/oidc --no-audit --no-fund
+fi
+
+# The browser walks' driver and accessibility checker (tests/browser): playwright-core, which
+# drives the Chromium above and downloads no browser of its own, and axe-core, pinned by
+# tests/browser/package-lock.json (from the npm registry).
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+    header "installing the browser walks' packages"
+    npm ci --prefix tests/browser --no-audit --no-fund
 fi
 
 if [[ ${MOTCUA_SKIP_LINT:-0} != 1 ]]; then

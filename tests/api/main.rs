@@ -13,6 +13,7 @@ mod access_matrix;
 mod accounts;
 mod appearance;
 mod archive;
+mod browser;
 mod clear_errors;
 mod concurrency;
 mod cosign;

@@ -1,0 +1,136 @@
+//! The pages in a real browser: walks in `tests/browser/` (Node, playwright-core driving Debian's
+//! Chromium, axe-core checking accessibility; pinned by its `package-lock.json`, installed with
+//! Chromium by `scripts/test.sh`) go through motcua's pages as a person would, against an app
+//! each test starts. One Chromium at a time: the machine has two cores.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use motcua::auth::Role;
+use serde_json::json;
+use tokio::io::AsyncReadExt as _;
+use tokio::sync::Semaphore;
+
+use crate::support::TestApp;
+
+/// How long one walk may take before it is killed.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One browser at a time in this process.
+static CHROMIUM: Semaphore = Semaphore::const_new(1);
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
+
+/// Fails, naming the script that installs them, unless the walks' packages and Chromium are here.
+fn assert_installed() {
+    let chromium = std::env::var("MOTCUA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    for (what, path) in [
+        (
+            "playwright-core",
+            format!("{DIR}/node_modules/playwright-core"),
+        ),
+        ("axe-core", format!("{DIR}/node_modules/axe-core")),
+        ("Chromium", chromium),
+    ] {
+        assert!(
+            Path::new(&path).exists(),
+            "{what} is missing ({path}): scripts/test.sh installs it \
+             (or `apt-get install chromium` and `npm ci --prefix tests/browser`)"
+        );
+    }
+}
+
+/// Runs `node tests/browser/<script>` against `app` (`MOTCUA_BASE`, plus `env`) and panics
+/// with its output unless it exits 0 within [`TIMEOUT`].
+pub async fn walk(app: &TestApp, script: &str, env: &[(&str, &str)]) {
+    let mut all = vec![("MOTCUA_BASE", app.base.as_str())];
+    all.extend_from_slice(env);
+    node(script, &all).await;
+}
+
+/// Runs `node tests/browser/<script>` with `env`, one at a time, as [`walk`] says.
+async fn node(script: &str, env: &[(&str, &str)]) {
+    assert_installed();
+    let _one_browser = CHROMIUM.acquire().await.unwrap();
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new("node")
+        .arg(format!("{DIR}/{script}"))
+        .current_dir(DIR)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (Node 20 or later)");
+    let pid = child.id().expect("the walk is running");
+    let read = |mut pipe: Box<dyn tokio::io::AsyncRead + Send + Unpin>| {
+        tokio::spawn(async move {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).await.map(|_| text)
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let status = match tokio::time::timeout(TIMEOUT, child.wait()).await {
+        Ok(status) => Some(status.unwrap()),
+        Err(_) => {
+            // SIGTERM first: playwright-core then closes its Chromium (in a process group of
+            // its own) before node exits. SIGKILL if that does not happen soon.
+            // SAFETY: kill(2) on the child this test started, which has not been waited for.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                .await
+                .is_err()
+            {
+                child.kill().await.unwrap();
+            }
+            None
+        }
+    };
+    let stdout = stdout.await.unwrap().unwrap_or_default();
+    let stderr = stderr.await.unwrap().unwrap_or_default();
+    let took = started.elapsed();
+    match status {
+        Some(s) if s.success() => eprintln!("{script} ({took:.1?}):\n{}", stdout.trim_end()),
+        Some(s) => panic!("{script} failed ({s}) after {took:.1?}:\n{stdout}\n{stderr}"),
+        None => panic!("{script} did not finish within {TIMEOUT:?}, killed:\n{stdout}\n{stderr}"),
+    }
+}
+
+/// The walks' checks fail where they should: a page of the walk's own making that breaks each
+/// rule is caught on each, and a page that keeps them passes.
+#[tokio::test]
+async fn the_walks_checks_catch_a_page_that_breaks_the_rules() {
+    node("self_check.mjs", &[]).await;
+}
+
+#[tokio::test]
+async fn the_sign_in_walk_passes_in_a_real_browser() {
+    const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let admin = app.token(Role::Admin).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"username": "canbo", "password": PASSWORD, "role": "officer",
+                      "name": "Trần Thị Bình"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    walk(
+        &app,
+        "sign_in.mjs",
+        &[
+            ("MOTCUA_USERNAME", "canbo"),
+            ("MOTCUA_PASSWORD", PASSWORD),
+            ("MOTCUA_NAME", "Trần Thị Bình"),
+        ],
+    )
+    .await;
+}
