@@ -253,13 +253,8 @@ pub(super) async fn admit(State(state): State<AppState>, request: Request, next:
         Sha256::digest(format!("address:{ip}")).into()
     };
     // A person's browser gets its refusals as a page in their language, a client as JSON.
-    let person = (!path.starts_with("/api/")
-        && request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html")))
-    .then(|| super::pages::request_lang(request.headers()));
+    let person = (!path.starts_with("/api/") && super::pages::wants_page(request.headers()))
+        .then(|| super::pages::request_lang(request.headers()));
     let refuse = |error: ApiError, retry_after: u64| refuse(person, error, retry_after);
     let public = path == "/verify"
         || path == "/lookup"

@@ -130,8 +130,14 @@ async fn api_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page")
+/// Outside the API: a page in the person's language for a browser, JSON for anything else.
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    let e = ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page");
+    if pages::wants_page(&headers) {
+        pages::failure(pages::request_lang(&headers), &e)
+    } else {
+        e.into_response()
+    }
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -20,6 +20,8 @@ use crate::signature::Report;
 
 use super::error::{multipart_error, read_part_limited};
 use super::extract::{Form, Id, JsonBody, OfDossier};
+use super::pages::public::{ResultView, SignerView, VerifyView, verify_page as verify_html};
+use super::pages::request_lang;
 use super::{ApiError, AppState, Caller, ErrorBody, json};
 
 pub(super) fn api_router() -> Router<AppState> {
@@ -375,21 +377,6 @@ async fn revoke(
 
 // ---- public pages ----------------------------------------------------------------------
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -397,52 +384,52 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>body{{font-family:sans-serif;max-width:44rem;margin:2rem auto;\
-         padding:0 1rem;line-height:1.5}}.ok{{color:#0a6b2d}}.bad{{color:#a40000}}\
-         dt{{font-weight:bold}}dd{{margin:0 0 .5rem 0}}</style></head><body>\n{body}\n\
-         <hr><form method=\"post\" action=\"/verify\" enctype=\"multipart/form-data\">\
-         <p><label>Kiểm tra một tệp PDF kết quả / Check a result PDF: \
-         <input type=\"file\" name=\"file\" accept=\"application/pdf\" required></label> \
-         <button type=\"submit\">Kiểm tra / Check</button></p></form></body></html>\n",
-        escape(title)
-    );
-    let mut r = (status, html).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn signer_lines(report: &Report) -> String {
-    let mut out = String::new();
-    for s in &report.signatures {
-        let who = s
-            .signer
-            .as_ref()
-            .map(|i| match (&i.organization, &i.common_name) {
-                (Some(o), Some(c)) if o != c => format!("{c} ({o})"),
-                (_, Some(c)) => c.clone(),
-                _ => i.subject.clone(),
+/// What the public page shows of a check (`http::pages::public` draws it).
+fn view(
+    verdict: &'static str,
+    asked: &str,
+    result: Option<&IssuedResult>,
+    report: Option<&Report>,
+    sha256: Option<String>,
+) -> VerifyView {
+    VerifyView {
+        verdict,
+        asked: asked.to_owned(),
+        result: result.map(|r| ResultView {
+            code: r.code.clone(),
+            title: r.title.clone(),
+            agency: r.agency.clone(),
+            issued_at: r.issued_at.clone(),
+            sha256: r.sha256.to_hex(),
+            revoked: r
+                .revocation
+                .as_ref()
+                .map(|v| (v.revoked_at.clone(), v.reason.clone())),
+        }),
+        signers: report
+            .map(|report| {
+                report
+                    .signatures
+                    .iter()
+                    .map(|s| SignerView {
+                        who: s
+                            .signer
+                            .as_ref()
+                            .map(|i| match (&i.organization, &i.common_name) {
+                                (Some(o), Some(c)) if o != c => format!("{c} ({o})"),
+                                (_, Some(c)) => c.clone(),
+                                _ => i.subject.clone(),
+                            })
+                            .unwrap_or_else(|| "?".into()),
+                        at: s.signing_time.clone(),
+                        indication: s.indication.as_str().to_owned(),
+                        sub_indication: s.sub_indication.map(|x| x.as_str().to_owned()),
+                    })
+                    .collect()
             })
-            .unwrap_or_else(|| "?".into());
-        out.push_str(&format!(
-            "<dt>Người ký / Signed by</dt><dd>{}</dd><dt>Thời điểm ký / Signed at</dt><dd>{} ({})</dd>\
-             <dt>Kết quả kiểm tra chữ ký / Signature check</dt><dd>{}{}</dd>",
-            escape(&who),
-            escape(&s.signing_time.as_deref().map_or("?".into(), vietnam_time)),
-            escape(s.signing_time_source),
-            s.indication.as_str(),
-            s.sub_indication.map(|x| format!(" / {}", x.as_str())).unwrap_or_default(),
-        ));
+            .unwrap_or_default(),
+        sha256,
     }
-    out
 }
 
 /// The public JSON answer of the verification page.
@@ -492,47 +479,6 @@ fn verdict(result: Option<&IssuedResult>, report: &Report) -> &'static str {
     }
 }
 
-fn result_html(r: &IssuedResult) -> String {
-    let mut out = format!(
-        "<dl><dt>Số / Result code</dt><dd>{}</dd><dt>Loại / Document</dt><dd>{}</dd>\
-         <dt>Cơ quan cấp / Issued by</dt><dd>{}</dd><dt>Ngày cấp / Issued at</dt><dd>{}</dd>\
-         <dt>SHA-256</dt><dd><code>{}</code></dd>",
-        escape(&r.code),
-        escape(&r.title),
-        escape(&r.agency),
-        escape(&vietnam_time(&r.issued_at)),
-        r.sha256.to_hex()
-    );
-    if let Some(v) = &r.revocation {
-        out.push_str(&format!(
-            "<dt>Thu hồi / Revoked</dt><dd class=\"bad\">{}: {}</dd>",
-            escape(&vietnam_time(&v.revoked_at)),
-            escape(&v.reason)
-        ));
-    }
-    out
-}
-
-/// An instant as people at the counter read it, and as the PDF prints it: Vietnam's time
-/// (UTC+07:00), `dd/mm/yyyy HH:MM:SS`. Text that is not an instant is shown as it is.
-fn vietnam_time(text: &str) -> String {
-    match crate::timestamp::Timestamp::parse(text) {
-        Ok(t) => {
-            let t = t.as_offset_date_time().to_offset(crate::timestamp::VIETNAM);
-            format!(
-                "{:02}/{:02}/{:04} {:02}:{:02}:{:02} (UTC+07:00)",
-                t.day(),
-                u8::from(t.month()),
-                t.year(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        }
-        Err(_) => text.to_owned(),
-    }
-}
-
 /// The public verification page of a result (no token): whether it is genuine, who signed it
 /// and when. `Accept: application/json` gives the same as JSON.
 #[utoipa::path(get, path = "/verify/{code}", tag = "results",
@@ -547,13 +493,10 @@ async fn verify_page(
     let (result, report) = match state.results.public_status(&code).await {
         Ok(found) => found,
         Err(ResultError::NotFound) if !wants_json(&headers) => {
-            return Ok(page(
-                StatusCode::NOT_FOUND,
-                "Không tìm thấy / Not found",
-                &format!(
-                    "<h1 class=\"bad\">Không tìm thấy kết quả / No such result</h1><p>{}</p>",
-                    escape(&code)
-                ),
+            return Ok(verify_html(
+                request_lang(&headers),
+                format!("/verify/{code}"),
+                Some(view("not_found", &code, None, None, None)),
             ));
         }
         Err(e) => return Err(e.into()),
@@ -568,19 +511,10 @@ async fn verify_page(
         })
         .into_response());
     }
-    let heading = match verdict {
-        "genuine" => "<h1 class=\"ok\">Kết quả hợp lệ / Genuine result</h1>",
-        "revoked" => "<h1 class=\"bad\">Kết quả đã bị thu hồi / This result was revoked</h1>",
-        _ => "<h1 class=\"bad\">Chữ ký không hợp lệ / The signature does not verify</h1>",
-    };
-    Ok(page(
-        StatusCode::OK,
-        &result.code,
-        &format!(
-            "{heading}{}{}</dl>",
-            result_html(&result),
-            signer_lines(&report)
-        ),
+    Ok(verify_html(
+        request_lang(&headers),
+        format!("/verify/{code}"),
+        Some(view(verdict, &code, Some(&result), Some(&report), None)),
     ))
 }
 
@@ -588,14 +522,8 @@ async fn verify_page(
 #[utoipa::path(get, path = "/verify", tag = "results",
     responses((status = 200, description = "HTML form posting `file` to `POST /verify`"),
         (status = 429, body = ErrorBody, description = "rate_limited (Retry-After)")))]
-pub(super) async fn upload_form() -> Response {
-    page(
-        StatusCode::OK,
-        "Kiểm tra kết quả / Check a result",
-        "<h1>Kiểm tra kết quả / Check a result</h1>\
-         <p>Tải lên tệp PDF kết quả để kiểm tra chữ ký số và đối chiếu với kết quả đã cấp. / \
-         Upload a result PDF to check its signature and compare it with the results issued.</p>",
-    )
+pub(super) async fn upload_form(headers: HeaderMap) -> Response {
+    verify_html(request_lang(&headers), "/verify".into(), None)
 }
 
 /// Largest PDF the public check accepts.
@@ -648,27 +576,16 @@ async fn check_upload(
         })
         .into_response());
     }
-    let body = match (matched, verdict) {
-        (Some(r), "genuine") => format!(
-            "<h1 class=\"ok\">Tệp đúng là kết quả đã cấp / This file is a genuine result</h1>{}{}</dl>",
-            result_html(r),
-            signer_lines(&verdict_of.report)
-        ),
-        (Some(r), "revoked") => format!(
-            "<h1 class=\"bad\">Kết quả đã bị thu hồi / This result was revoked</h1>{}{}</dl>",
-            result_html(r),
-            signer_lines(&verdict_of.report)
-        ),
-        _ => format!(
-            "<h1 class=\"bad\">Tệp không khớp kết quả nào đã cấp / This file is not a result issued here</h1>\
-             <dl><dt>SHA-256</dt><dd><code>{}</code></dd>{}</dl>",
-            verdict_of.sha256.to_hex(),
-            signer_lines(&verdict_of.report)
-        ),
-    };
-    Ok(page(
-        StatusCode::OK,
-        "Kiểm tra kết quả / Check a result",
-        &body,
+    let sha256 = verdict_of.sha256.to_hex();
+    Ok(verify_html(
+        request_lang(&headers),
+        "/verify".into(),
+        Some(view(
+            verdict,
+            &sha256,
+            matched,
+            Some(&verdict_of.report),
+            Some(sha256.clone()),
+        )),
     ))
 }

@@ -134,3 +134,48 @@ async fn the_sign_in_walk_passes_in_a_real_browser() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_officer_receives_and_moves_a_dossier_with_the_keyboard_in_a_real_browser() {
+    const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let admin = app.token(Role::Admin).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"username": "canbo", "password": PASSWORD, "role": "officer",
+                      "name": "Lê Thị Bình"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let scan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/scans/gray-200dpi.png"
+    );
+    walk(
+        &app,
+        "counter.mjs",
+        &[
+            ("MOTCUA_USERNAME", "canbo"),
+            ("MOTCUA_PASSWORD", PASSWORD),
+            ("MOTCUA_SCAN", scan),
+        ],
+    )
+    .await;
+    // What the walk did is recorded: one dossier, received from the form and accepted.
+    let officer = app.token(Role::Officer).await;
+    let list: serde_json::Value = app
+        .get(&officer, "/api/v1/dossiers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["applicant"]["name"], "Phạm Thị Lan");
+    assert_ne!(items[0]["status"], "RECEIVED", "it was moved");
+}

@@ -366,6 +366,62 @@ async fn an_officer_receives_a_walk_in_dossier_with_a_scan_from_the_form() {
         "the scan is shown"
     );
 
+    // The receipt and appointment slip: issued and signed once, its PDF to print; asking
+    // again gives the same slip.
+    let csrf = hidden(&html, "csrf_token");
+    let id = to
+        .trim_start_matches("/dossiers/")
+        .trim_end_matches("?received=1")
+        .to_owned();
+    let print = || {
+        let app = &app;
+        let officer = officer.clone();
+        let csrf = csrf.clone();
+        let id = id.clone();
+        async move {
+            let r = no_redirects()
+                .post(app.url(&format!("/dossiers/{id}/receipt")))
+                .header("cookie", officer)
+                .form(&[("csrf_token", csrf)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303);
+            r.headers()["location"].to_str().unwrap().to_owned()
+        }
+    };
+    let slip = print().await;
+    assert!(
+        slip.starts_with("/api/v1/results/") && slip.ends_with("/pdf"),
+        "{slip}"
+    );
+    assert_eq!(print().await, slip, "the same slip again");
+    let pdf = no_redirects()
+        .get(app.url(&slip))
+        .header("cookie", &officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    let bytes = pdf.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("giay-tiep-nhan.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let (ok, text) = crate::signing::run("pdftotext", &[path.as_os_str(), "-".as_ref()]);
+    assert!(ok, "pdftotext reads it");
+    let code = html
+        .split("<h1>")
+        .nth(1)
+        .and_then(|h| h.split("</h1>").next())
+        .and_then(|h| h.split(' ').next_back())
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("GIẤY TIẾP NHẬN HỒ SƠ"), "{text}");
+    assert!(
+        text.contains(&code) && text.contains("ban-quet.png"),
+        "{text}"
+    );
+
     // The API sees exactly one dossier, as declared.
     let token = app.token(motcua::auth::Role::Officer).await;
     let list: serde_json::Value = app

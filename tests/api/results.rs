@@ -155,7 +155,7 @@ async fn the_public_page_says_genuine_without_a_token_and_checks_uploads() {
             .starts_with("text/html")
     );
     let html = page.text().await.unwrap();
-    assert!(html.contains("Genuine result"), "{html}");
+    assert!(html.contains("Văn bản này là thật"), "{html}");
     assert!(html.contains(code));
     assert!(html.contains("TOTAL_PASSED"), "{html}");
     // The applicant's data is not on the public page.
@@ -209,6 +209,18 @@ async fn the_public_page_says_genuine_without_a_token_and_checks_uploads() {
     let form_page = app.client.get(app.url("/verify")).send().await.unwrap();
     assert_eq!(form_page.status(), 200);
     assert!(form_page.text().await.unwrap().contains("type=\"file\""));
+    // In English for those who chose it.
+    let html = app
+        .client
+        .get(app.url(&format!("/verify/{code}")))
+        .header("cookie", "motcua-lang=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("This document is genuine"));
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ export async function messages(lang) {
   const text = await readFile(path.join(repo, 'assets/i18n', `${lang}.ftl`), 'utf8');
   const words = new Map();
   for (const line of text.split('\n')) {
-    const m = /^([a-z][a-z0-9_-]*)\s*=\s*(.*)$/.exec(line);
+    const m = /^([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*)$/.exec(line);
     if (m) words.set(m[1], m[2]);
   }
   return (key, args = {}) => {

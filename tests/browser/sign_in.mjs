@@ -108,22 +108,17 @@ async function signInAndOut(browser, lang, other) {
 }
 
 async function publicPages(browser, lang) {
+  const t = await messages(lang);
   const page = await newPage(browser, { lang });
 
-  // The public check of a result's PDF. Its page is built in src/http/results.rs, not from
-  // the templates: it has no <main> and is always marked Vietnamese (it shows both languages).
-  await visit(page, '/verify', 'verify', {
-    knownDefects: lang === 'vi' ? ['main'] : ['main', 'lang'],
-  });
-  const file = page.getByLabel(/Check a result PDF/);
+  // The public check of a result's PDF: the form, in their language.
+  await visit(page, '/verify', 'verify');
+  const file = page.getByLabel(t('verify-upload'));
   expect(await file.isVisible(), '/verify has no labelled file field');
 
-  // A page that does not exist: a 404; an HTML page gets every page's checks.
-  const missing = await page.goto(`${BASE}/no-such-page`);
-  expect(missing.status() === 404, `/no-such-page answered ${missing.status()}, not 404`);
-  const type = missing.headers()['content-type'] ?? '';
-  if (type.startsWith('text/html')) await look(page, 'not-found');
-  else console.log(`note: a missing page answers 404 with ${type}, not an HTML page`);
+  // A page that does not exist: a page in their language saying so, with the 404.
+  await visit(page, '/no-such-page', 'not-found', { status: 404 });
+  expect((await text(page, 'h1')) === t('error-title'), 'the 404 page has no plain heading');
 
   await page.context().close();
 }

@@ -29,6 +29,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/dossiers", get(queue))
         .route("/dossiers/{id}", get(show))
         .route("/dossiers/{id}/move", post(make_move))
+        .route("/dossiers/{id}/receipt", post(receipt))
 }
 
 /// The queue's filters, as the form sends them. Dates come from `<input type="date">`.
@@ -398,6 +399,7 @@ struct DossierPage<'a> {
     version: i64,
     csrf_token: String,
     notice: Option<String>,
+    staff: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -528,7 +530,7 @@ fn dossier_page<'a>(
         Some(o) => t.with(
             "originals-required",
             "reason",
-            o.reason.as_deref().unwrap_or_default(),
+            &originals_reason(o.reason.as_deref().unwrap_or_default(), t),
         ),
         None => String::new(),
     };
@@ -571,7 +573,32 @@ fn dossier_page<'a>(
         version: d.version,
         csrf_token: signed.session.csrf_token.clone(),
         notice,
+        staff: signed.principal().role.is_staff(),
     }
+}
+
+/// Why the originals are required, in the person's words: the intake records its reason in
+/// English (`dossier::signatures::decide`), in one of four shapes; anything else as recorded.
+fn originals_reason(recorded: &str, t: &Messages) -> String {
+    if recorded.starts_with("no digitally signed file was submitted") {
+        return t.get("originals-why-unsigned");
+    }
+    if recorded.starts_with("no business trust store is configured") {
+        return t.get("originals-why-no-trust");
+    }
+    if let Some(rest) = recorded.strip_prefix("the signature is valid, but the signer (tax code ")
+        && let Some(tax) = rest.strip_suffix(") is not the applicant")
+    {
+        return t.with("originals-why-other-signer", "tax", tax);
+    }
+    if let Some(rest) = recorded.strip_prefix("the signature is not valid: ") {
+        let why = rest
+            .split_once(" / ")
+            .map(|(_, sub)| format!(" {}", t.get(&format!("signature-why-{}", sub.trim()))))
+            .unwrap_or_default();
+        return format!("{}{why}", t.get("originals-why-invalid"));
+    }
+    recorded.to_owned()
 }
 
 /// The declared details as label and value, flattened one level (`contact.phone`), strings
@@ -670,6 +697,106 @@ async fn make_move(
     }
 }
 
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// The receipt and appointment slip (Giấy tiếp nhận hồ sơ và hẹn trả kết quả): the dossier's
+/// `dossier_receipt` result, issued and signed by the agency the first time (with the dossier
+/// code, the applicant, the procedure, the papers received, the due date and where to look it
+/// up), the same one afterwards; then its PDF, to print.
+async fn receipt(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let lang = signed.lang;
+    if !signed.form_is_ours(&f.csrf_token) {
+        return failure(
+            lang,
+            &ApiError::new(
+                StatusCode::FORBIDDEN,
+                "form_expired",
+                "the form's token does not match the session",
+            ),
+        );
+    }
+    match issue_receipt(&state, signed.principal(), &id).await {
+        Ok(code) => see_other(&format!("/api/v1/results/{code}/pdf")),
+        Err(e) => failure(lang, &e),
+    }
+}
+
+async fn issue_receipt(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    id: &str,
+) -> Result<String, ApiError> {
+    use crate::pdf::render::ResultKind;
+    let existing = state.results.list(principal, id).await?;
+    if let Some(r) = existing
+        .iter()
+        .find(|r| r.kind == ResultKind::DossierReceipt.as_str() && r.revocation.is_none())
+    {
+        return Ok(r.code.clone());
+    }
+    let d = state.dossiers.get(principal, id).await?;
+    // The slip is in Vietnamese, as the records are.
+    let t = Messages::of(Lang::Vi);
+    let procedure = state
+        .dossiers
+        .catalogue()
+        .get(&d.procedure)
+        .map_or_else(|| d.procedure.clone(), |p| p.name_vi.clone());
+    let mut fields = vec![
+        (t.get("field-code"), d.code.to_string()),
+        (t.get("field-applicant"), d.applicant.name().to_owned()),
+        (t.get("field-procedure"), procedure),
+        (t.get("field-received"), moment(&d.submitted_at)),
+    ];
+    for (n, doc) in d.documents.iter().enumerate() {
+        fields.push((
+            t.with("receipt-paper", "n", &(n + 1).to_string()),
+            doc.filename.clone(),
+        ));
+    }
+    fields.push((
+        t.get("receipt-lookup"),
+        t.with("receipt-lookup-how", "code", d.code.as_str()),
+    ));
+    // The place printed before the date: the receiving unit's name.
+    let place = match crate::vocabulary::UnitCode::parse(d.code.unit()) {
+        Ok(code) => state
+            .dossiers
+            .units()
+            .get(&code)
+            .await
+            .ok()
+            .flatten()
+            .map_or_else(|| d.code.unit().to_owned(), |u| u.name),
+        Err(_) => d.code.unit().to_owned(),
+    };
+    let issued = state
+        .results
+        .issue(
+            principal,
+            id,
+            crate::result::IssueRequest {
+                kind: ResultKind::DossierReceipt,
+                title: String::new(),
+                fields,
+                place,
+                due_date: d.due_on,
+                procedure: None,
+            },
+        )
+        .await?;
+    Ok(issued.code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,6 +820,37 @@ mod tests {
             Search::Name("Nguyễn Văn An".into())
         );
         assert_eq!(Search::read("   "), Search::Nothing);
+    }
+
+    #[test]
+    fn the_reasons_for_originals_are_told_in_the_persons_words() {
+        let vi = Messages::of(Lang::Vi);
+        assert_eq!(
+            originals_reason(
+                "no digitally signed file was submitted (a signed PDF or a .p7s signature)",
+                vi
+            ),
+            vi.get("originals-why-unsigned")
+        );
+        assert_eq!(
+            originals_reason(
+                "the signature is valid, but the signer (tax code 0107654326) is not the applicant",
+                vi
+            ),
+            vi.with("originals-why-other-signer", "tax", "0107654326")
+        );
+        assert_eq!(
+            originals_reason(
+                "the signature is not valid: TOTAL_FAILED / HASH_FAILURE",
+                vi
+            ),
+            format!(
+                "{} {}",
+                vi.get("originals-why-invalid"),
+                vi.get("signature-why-HASH_FAILURE")
+            )
+        );
+        assert_eq!(originals_reason("something else", vi), "something else");
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod account;
 mod counter;
 mod format;
 pub mod i18n;
-mod public;
+pub(super) mod public;
 mod receive;
 
 use askama::Template;
@@ -161,6 +161,14 @@ pub(super) fn failure(lang: Lang, e: &super::ApiError) -> Response {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
     r
+}
+
+/// Whether the request comes from a browser that wants a page (it accepts HTML).
+pub(super) fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// The person's language, from their cookie.
