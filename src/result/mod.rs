@@ -350,6 +350,79 @@ impl ResultService {
         dossier_id: &str,
         request: IssueRequest,
     ) -> Result<IssuedResult, ResultError> {
+        let (dossier, completes) = self.check_issue(principal, dossier_id, &request).await?;
+        let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
+        let title = match request.title.trim() {
+            "" => request.kind.default_title().to_owned(),
+            t => t.to_owned(),
+        };
+        let dossier_code = dossier.code.as_str().to_owned();
+        let public_url = self.public_url.clone();
+        let make = move |issuer: &Issuer, code: &str, issued_at: time::OffsetDateTime| {
+            let document = ResultDocument {
+                kind: request.kind,
+                result_code: code.to_owned(),
+                dossier_code: dossier_code.clone(),
+                agency: issuer.agency.clone(),
+                title: request.title.clone(),
+                fields: request.fields.clone(),
+                place: request.place.clone(),
+                issued_at,
+                due_date: request.due_date,
+                verify_url: format!("{public_url}/verify/{code}"),
+            };
+            render_and_sign(issuer, &document)
+        };
+        self.record(
+            principal,
+            &issuer,
+            &dossier,
+            Recording {
+                kind: request.kind.as_str(),
+                title,
+                completes,
+            },
+            make,
+        )
+        .await
+    }
+
+    /// The result `request` would issue, rendered but neither signed nor recorded, after the
+    /// same checks as [`Self::issue`] (who may, which kind, what fits): for the officer to read
+    /// before signing. Its code is the next one only in shape (`<dossier code>-KQ?`), its QR
+    /// code leads nowhere yet, and nothing of it is kept.
+    pub async fn preview(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        request: &IssueRequest,
+    ) -> Result<Vec<u8>, ResultError> {
+        let (dossier, _) = self.check_issue(principal, dossier_id, request).await?;
+        let issuer = self.issuer.as_ref().ok_or(ResultError::NoIssuer)?;
+        let code = format!("{}-KQ?", dossier.code.as_str());
+        let document = ResultDocument {
+            kind: request.kind,
+            verify_url: format!("{}/verify/{code}", self.public_url),
+            result_code: code,
+            dossier_code: dossier.code.as_str().to_owned(),
+            agency: issuer.agency.clone(),
+            title: request.title.clone(),
+            fields: request.fields.clone(),
+            place: request.place.clone(),
+            issued_at: time::OffsetDateTime::now_utc(),
+            due_date: request.due_date,
+        };
+        Ok(crate::pdf::render::render(&document)?)
+    }
+
+    /// The checks of an issue, before anything is rendered: the dossier as the caller acts on
+    /// it, and the part the result completes (`None` for a receipt).
+    async fn check_issue(
+        &self,
+        principal: &Principal,
+        dossier_id: &str,
+        request: &IssueRequest,
+    ) -> Result<(crate::dossier::Dossier, Option<Option<String>>), ResultError> {
         // The receipt is the whole dossier's and completes no part; any other kind completes
         // the part it is for.
         let receipt = request.kind == ResultKind::DossierReceipt;
@@ -368,7 +441,7 @@ impl ResultService {
             }
             None
         } else {
-            Some(self.part_for(&dossier, &request)?)
+            Some(self.part_for(&dossier, request)?)
         };
         if request.place.trim().is_empty() {
             return Err(ResultError::Invalid(
@@ -406,40 +479,7 @@ impl ResultService {
                 })?;
             }
         }
-        let issuer = self.issuer.clone().ok_or(ResultError::NoIssuer)?;
-        let title = match request.title.trim() {
-            "" => request.kind.default_title().to_owned(),
-            t => t.to_owned(),
-        };
-        let dossier_code = dossier.code.as_str().to_owned();
-        let public_url = self.public_url.clone();
-        let make = move |issuer: &Issuer, code: &str, issued_at: time::OffsetDateTime| {
-            let document = ResultDocument {
-                kind: request.kind,
-                result_code: code.to_owned(),
-                dossier_code: dossier_code.clone(),
-                agency: issuer.agency.clone(),
-                title: request.title.clone(),
-                fields: request.fields.clone(),
-                place: request.place.clone(),
-                issued_at,
-                due_date: request.due_date,
-                verify_url: format!("{public_url}/verify/{code}"),
-            };
-            render_and_sign(issuer, &document)
-        };
-        self.record(
-            principal,
-            &issuer,
-            &dossier,
-            Recording {
-                kind: request.kind.as_str(),
-                title,
-                completes,
-            },
-            make,
-        )
-        .await
+        Ok((dossier, completes))
     }
 
     /// The part a result completes (`None`: the dossier's own procedure, the only one of a

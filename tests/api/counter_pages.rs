@@ -448,3 +448,142 @@ async fn an_officer_receives_a_walk_in_dossier_with_a_scan_from_the_form() {
     let (status, _) = page(&app, &citizen, "/dossiers/new").await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn an_officer_previews_signs_and_hands_over_a_result_from_the_pages() {
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let filed = birth_registration(&app, "001203004567", "Nguyễn Thị Hoa").await;
+    let id = filed["id"].as_str().unwrap();
+    let officer = signed_in(
+        &app,
+        json!({"username": "canbo", "password": PASSWORD, "role": "officer", "name": "Lê Bình"}),
+    )
+    .await;
+    let (status, html) = page(&app, &officer, &format!("/dossiers/{id}/result")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("value=\"birth_registration\""),
+        "the procedure's kind: {html}"
+    );
+    assert!(
+        html.contains("Người nộp: Nguyễn Thị Hoa"),
+        "rows drawn from the dossier"
+    );
+    let csrf = hidden(&html, "csrf_token");
+    let post = |action: &'static str, rows: &'static str| {
+        let app = &app;
+        let officer = officer.clone();
+        let csrf = csrf.clone();
+        async move {
+            no_redirects()
+                .post(app.url(&format!("/dossiers/{id}/result")))
+                .header("cookie", officer)
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("action", action),
+                    ("kind", "birth_registration"),
+                    ("place", "Hà Nội"),
+                    ("rows", rows),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let rows = "Họ và tên: Nguyễn Văn Bé\nNgày sinh: 20/11/2026\nNơi sinh: Hà Nội";
+
+    // A row that is not "label: value" is refused in words, and nothing is issued.
+    let r = post("issue", "Nguyễn Văn Bé").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Tên mục: Nội dung"));
+
+    // The preview: a PDF to read, neither signed nor recorded.
+    let r = post("preview", rows).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("xem-truoc.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let (_, text) = crate::signing::run("pdftotext", &[path.as_os_str(), "-".as_ref()]);
+    assert!(
+        text.contains("GIẤY KHAI SINH") && text.contains("Nguyễn Văn Bé"),
+        "{text}"
+    );
+    let (_, sigs) = crate::signing::run("pdfsig", &[path.as_os_str()]);
+    assert!(sigs.contains("does not contain any signatures"), "{sigs}");
+    let token = app.token(motcua::auth::Role::Officer).await;
+    let issued: serde_json::Value = app
+        .get(&token, &format!("/api/v1/dossiers/{id}/results"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        issued.as_array().map(Vec::len),
+        Some(0),
+        "a preview issues nothing"
+    );
+
+    // Signed and issued: the dossier's page lists it, and the public check says genuine.
+    let r = post("issue", rows).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let code = to.split("issued=").nth(1).unwrap().to_owned();
+    let (_, html) = page(&app, &officer, &to).await;
+    assert!(html.contains(&format!("Đã cấp kết quả {code}.")), "{html}");
+    assert!(html.contains(&format!("/api/v1/results/{code}/pdf")));
+    let (status, public) = page(&app, "", &format!("/verify/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(public.contains("Văn bản này là thật"), "{public}");
+
+    // The officer records the result as issued (through the API here; the page's buttons are
+    // the same moves), then hands it over at the counter: the move says how.
+    for to in [
+        "ACCEPTED",
+        "ORIGINALS_VERIFIED",
+        "PROCESSING",
+        "RESULT_ISSUED",
+    ] {
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/dossiers/{id}/transitions")))
+            .bearer_auth(&token)
+            .json(&json!({ "to": to }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{to}: {}", r.text().await.unwrap());
+    }
+    let (_, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    let d: serde_json::Value = app
+        .get(&token, &format!("/api/v1/dossiers/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        d["allowed_moves"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|s| s == "RETURNED")),
+        "after the result, the officer hands it over: {d}"
+    );
+    assert!(html.contains("Hình thức trả kết quả"), "{html}");
+    let r = no_redirects()
+        .post(app.url(&format!("/dossiers/{id}/move")))
+        .header("cookie", &officer)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("to", "RETURNED"),
+            ("reason", "Trả trực tiếp tại quầy"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    assert!(
+        html.contains("Trả trực tiếp tại quầy"),
+        "the history says how"
+    );
+}

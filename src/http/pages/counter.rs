@@ -375,6 +375,15 @@ struct MoveButton {
     to: String,
     label: String,
     reason_required: bool,
+    /// Handing the result over: the reason says how (at the counter, by post, online).
+    delivery: bool,
+}
+
+struct IssuedLine {
+    code: String,
+    title: String,
+    issued_at: String,
+    revoked: bool,
 }
 
 #[derive(Template)]
@@ -400,6 +409,7 @@ struct DossierPage<'a> {
     csrf_token: String,
     notice: Option<String>,
     staff: bool,
+    results: Vec<IssuedLine>,
 }
 
 #[derive(Deserialize, Default)]
@@ -408,6 +418,8 @@ struct ShowParams {
     moved: String,
     #[serde(default)]
     received: Option<u8>,
+    #[serde(default)]
+    issued: String,
 }
 
 /// A dossier's page.
@@ -432,10 +444,18 @@ async fn show(
                 &t.get(&format!("status-{}", s.as_str())),
             )
         })
-        .or_else(|| params.received.map(|_| t.get("received")));
+        .or_else(|| params.received.map(|_| t.get("received")))
+        .or_else(|| {
+            crate::result::plausible_code(&params.issued)
+                .then(|| t.with("issued", "code", &params.issued))
+        });
+    let results = match state.results.list(principal, &id).await {
+        Ok(r) => r,
+        Err(e) => return failure(lang, &ApiError::from(e)),
+    };
     page(
         StatusCode::OK,
-        dossier_page(&state, &signed, &dossier, moves, notice).render(),
+        dossier_page(&state, &signed, &dossier, moves, notice, &results).render(),
     )
 }
 
@@ -445,6 +465,7 @@ fn dossier_page<'a>(
     d: &Dossier,
     moves: Vec<DossierStatus>,
     notice: Option<String>,
+    results: &[crate::result::IssuedResult],
 ) -> DossierPage<'a> {
     let lang = signed.lang;
     let t = signed.t();
@@ -550,6 +571,7 @@ fn dossier_page<'a>(
         .map(|to| MoveButton {
             label: t.get(&format!("move-to-{}", to.as_str())),
             reason_required: crate::workflow::lifecycle::reason_required(d.status, to),
+            delivery: to == DossierStatus::Returned,
             to: to.as_str().to_owned(),
         })
         .collect();
@@ -574,6 +596,16 @@ fn dossier_page<'a>(
         csrf_token: signed.session.csrf_token.clone(),
         notice,
         staff: signed.principal().role.is_staff(),
+        results: results
+            .iter()
+            .map(|r| IssuedLine {
+                code: r.code.clone(),
+                title: r.title.clone(),
+                issued_at: crate::timestamp::Timestamp::parse(&r.issued_at)
+                    .map_or_else(|_| r.issued_at.clone(), |at| moment(&at)),
+                revoked: r.revocation.is_some(),
+            })
+            .collect(),
     }
 }
 

@@ -10,6 +10,7 @@ mod account;
 mod counter;
 mod format;
 pub mod i18n;
+mod issue;
 pub(super) mod public;
 mod receive;
 
@@ -44,6 +45,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/assets/fonts/{name}", get(font))
         .merge(account::router())
         .merge(receive::router())
+        .merge(issue::router())
         .merge(counter::router())
         .merge(public::router())
 }
