@@ -179,3 +179,51 @@ async fn an_officer_receives_and_moves_a_dossier_with_the_keyboard_in_a_real_bro
     assert_eq!(items[0]["applicant"]["name"], "Phạm Thị Lan");
     assert_ne!(items[0]["status"], "RECEIVED", "it was moved");
 }
+
+#[tokio::test]
+async fn a_citizen_files_online_with_a_progress_bar_in_a_real_browser() {
+    const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let admin = app.token(Role::Admin).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"username": "hoa", "password": PASSWORD, "role": "citizen",
+                      "id_number": "001203004567", "name": "Nguyễn Thị Hoa"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let scan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/scans/a4-rgb-100dpi.jpg"
+    );
+    walk(
+        &app,
+        "applicant.mjs",
+        &[
+            ("MOTCUA_USERNAME", "hoa"),
+            ("MOTCUA_PASSWORD", PASSWORD),
+            ("MOTCUA_SCAN", scan),
+        ],
+    )
+    .await;
+    // Two dossiers filed (one per language), each as corrected at the check step.
+    let officer = app.token(Role::Officer).await;
+    let list: serde_json::Value = app
+        .get(&officer, "/api/v1/dossiers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert!(
+        items
+            .iter()
+            .all(|d| d["details"]["data"]["content"] == "Đăng ký khai sinh cho con gái")
+    );
+}

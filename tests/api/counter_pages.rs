@@ -587,3 +587,231 @@ async fn an_officer_previews_signs_and_hands_over_a_result_from_the_pages() {
         "the history says how"
     );
 }
+
+#[tokio::test]
+async fn an_applicant_sends_the_papers_asked_for_and_sees_who_opened_the_dossier() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let filed = birth_registration(&app, "001203004567", "Nguyễn Thị Hoa").await;
+    let id = filed["id"].as_str().unwrap();
+    // An officer opens it and asks for one more paper.
+    let officer = signed_in(
+        &app,
+        json!({"username": "canbo", "password": PASSWORD, "role": "officer", "name": "Lê Bình"}),
+    )
+    .await;
+    let (_, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    let r = no_redirects()
+        .post(app.url(&format!("/dossiers/{id}/move")))
+        .header("cookie", &officer)
+        .form(&[
+            ("csrf_token", hidden(&html, "csrf_token").as_str()),
+            ("to", "SUPPLEMENT_REQUESTED"),
+            ("reason", "Thiếu giấy chứng sinh"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    let citizen = signed_in(
+        &app,
+        json!({"username": "hoa", "password": PASSWORD, "role": "citizen",
+               "id_number": "001203004567", "name": "Nguyễn Thị Hoa"}),
+    )
+    .await;
+    let (_, html) = page(&app, &citizen, &format!("/dossiers/{id}")).await;
+    assert!(html.contains("Bổ sung giấy tờ"), "{html}");
+    assert!(
+        html.contains("Thiếu giấy chứng sinh"),
+        "the reason, in the history"
+    );
+    // Who opened it: the officer, by name and role.
+    assert!(html.contains("Ai đã xem hồ sơ"), "{html}");
+    assert!(html.contains("Lê Bình, cán bộ tiếp nhận"), "{html}");
+    let csrf = hidden(&html, "csrf_token");
+    let r = no_redirects()
+        .post(app.url(&format!("/dossiers/{id}/supplement")))
+        .header("cookie", &citizen)
+        .multipart(
+            Form::new().text("csrf_token", csrf).part(
+                "file",
+                Part::bytes(pdf("giay chung sinh"))
+                    .file_name("giay-chung-sinh.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = page(&app, &citizen, &to).await;
+    assert!(html.contains("Đã gửi giấy tờ bổ sung."), "{html}");
+    assert!(html.contains("giay-chung-sinh.pdf"));
+    assert!(!html.contains("supplement-files"), "no longer asked");
+    // Another applicant cannot answer for them.
+    let other = signed_in(
+        &app,
+        json!({"username": "nam", "password": PASSWORD, "role": "citizen",
+               "id_number": "001085012345", "name": "Trần Văn Nam"}),
+    )
+    .await;
+    let (_, html) = page(&app, &other, "/dossiers").await;
+    let r = no_redirects()
+        .post(app.url(&format!("/dossiers/{id}/supplement")))
+        .header("cookie", &other)
+        .multipart(
+            Form::new()
+                .text("csrf_token", hidden(&html, "csrf_token"))
+                .part(
+                    "file",
+                    Part::bytes(pdf("x"))
+                        .file_name("x.pdf")
+                        .mime_str("application/pdf")
+                        .unwrap(),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn a_citizen_files_online_with_a_check_step_and_sees_which_papers_to_bring() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let citizen = signed_in(
+        &app,
+        json!({"username": "hoa", "password": PASSWORD, "role": "citizen",
+               "id_number": "001203004567", "name": "Nguyễn Thị Hoa"}),
+    )
+    .await;
+    // Step 1: only the procedures a citizen may file; their number is not asked for.
+    let (status, html) = page(&app, &citizen, "/dossiers/new").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Nộp hồ sơ trực tuyến"));
+    assert!(html.contains("value=\"birth-registration\""));
+    assert!(
+        !html.contains("value=\"business-registration\""),
+        "not for citizens"
+    );
+    let (_, html) = page(&app, &citizen, "/dossiers/new?procedure=birth-registration").await;
+    assert!(html.contains("001203004567") && !html.contains("id=\"applicant_number\""));
+    assert!(
+        html.contains("value=\"Nguyễn Thị Hoa\""),
+        "their name, filled in"
+    );
+    let csrf = hidden(&html, "csrf_token");
+    let declared = [
+        ("csrf_token", csrf.as_str()),
+        ("procedure", "birth-registration"),
+        ("applicant_name", "Nguyễn Thị Hoa"),
+        ("phone", "0912345678"),
+        ("content", "Đăng ký khai sinh cho con"),
+    ];
+    // Step 2: the check — the declaration as it will be filed, the papers, a progress bar.
+    let r = no_redirects()
+        .post(app.url("/dossiers/new/check"))
+        .header("cookie", &citizen)
+        .form(&declared)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Kiểm tra trước khi nộp"));
+    assert!(html.contains("<dd>Đăng ký khai sinh cho con</dd>"));
+    assert!(html.contains("<progress id=\"upload-progress\""));
+    let integrity = html
+        .split("integrity=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let script = app
+        .client
+        .get(app.url("/assets/upload.js"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    assert_eq!(
+        integrity,
+        format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&script))
+        ),
+        "the script served is the one the page names"
+    );
+    // Back to correct it: what was typed is kept.
+    let r = no_redirects()
+        .post(app.url("/dossiers/new/edit"))
+        .header("cookie", &citizen)
+        .form(&declared)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Đăng ký khai sinh cho con</textarea>")
+    );
+    // A declaration the intake would refuse is refused at the check, before any file.
+    let r = no_redirects()
+        .post(app.url("/dossiers/new/check"))
+        .header("cookie", &citizen)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("procedure", "business-registration"),
+            ("applicant_name", "Nguyễn Thị Hoa"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "{}", r.text().await.unwrap());
+
+    // Filed: the dossier's page says at once that the originals must be brought, and why.
+    let mut form = Form::new();
+    for (k, v) in [
+        ("csrf_token", csrf.as_str()),
+        ("procedure", "birth-registration"),
+        ("applicant_kind", "citizen"),
+        ("applicant_number", "001203004567"),
+        ("applicant_name", "Nguyễn Thị Hoa"),
+        ("phone", "0912345678"),
+        ("content", "Đăng ký khai sinh cho con"),
+    ] {
+        form = form.text(k, v.to_owned());
+    }
+    let r = no_redirects()
+        .post(app.url("/dossiers/new"))
+        .header("cookie", &citizen)
+        .multipart(
+            form.part(
+                "file",
+                Part::bytes(pdf("to khai"))
+                    .file_name("to-khai.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, html) = page(&app, &citizen, &to).await;
+    assert!(
+        html.contains("Cần mang bản gốc giấy tờ để đối chiếu."),
+        "{html}"
+    );
+    assert!(html.contains("không có tệp nào được ký số"), "and why");
+}

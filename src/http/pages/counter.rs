@@ -410,6 +410,15 @@ struct DossierPage<'a> {
     notice: Option<String>,
     staff: bool,
     results: Vec<IssuedLine>,
+    /// The applicant answers a request for more papers.
+    supplement: bool,
+    reads: Vec<ReadLine>,
+}
+
+struct ReadLine {
+    at: String,
+    who: String,
+    what: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -420,6 +429,8 @@ struct ShowParams {
     received: Option<u8>,
     #[serde(default)]
     issued: String,
+    #[serde(default)]
+    supplemented: Option<u8>,
 }
 
 /// A dossier's page.
@@ -448,14 +459,20 @@ async fn show(
         .or_else(|| {
             crate::result::plausible_code(&params.issued)
                 .then(|| t.with("issued", "code", &params.issued))
-        });
+        })
+        .or_else(|| params.supplemented.map(|_| t.get("supplemented")));
+    // Who among staff opened it: the applicant's right to know (and staff who see it).
+    let reads = match state.dossiers.reads(principal, &id).await {
+        Ok(r) => r,
+        Err(e) => return failure(lang, &ApiError::from(e)),
+    };
     let results = match state.results.list(principal, &id).await {
         Ok(r) => r,
         Err(e) => return failure(lang, &ApiError::from(e)),
     };
     page(
         StatusCode::OK,
-        dossier_page(&state, &signed, &dossier, moves, notice, &results).render(),
+        dossier_page(&state, &signed, &dossier, moves, notice, &results, &reads).render(),
     )
 }
 
@@ -466,6 +483,7 @@ fn dossier_page<'a>(
     moves: Vec<DossierStatus>,
     notice: Option<String>,
     results: &[crate::result::IssuedResult],
+    reads: &[crate::dossier::DossierRead],
 ) -> DossierPage<'a> {
     let lang = signed.lang;
     let t = signed.t();
@@ -596,6 +614,32 @@ fn dossier_page<'a>(
         csrf_token: signed.session.csrf_token.clone(),
         notice,
         staff: signed.principal().role.is_staff(),
+        supplement: d.status == DossierStatus::SupplementRequested
+            && !signed.principal().role.is_staff(),
+        reads: reads
+            .iter()
+            .map(|r| ReadLine {
+                at: crate::timestamp::Timestamp::parse(&r.at)
+                    .map_or_else(|_| r.at.clone(), |at| moment(&at)),
+                who: [
+                    r.name.clone(),
+                    Some(t.get(&format!("role-{}", r.role))),
+                    r.unit.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+                what: match r.what.strip_prefix("document:") {
+                    Some(doc) => d
+                        .documents
+                        .iter()
+                        .find(|x| x.id == doc)
+                        .map_or_else(|| t.get("read-a-paper"), |x| x.filename.clone()),
+                    None => t.get("read-the-dossier"),
+                },
+            })
+            .collect(),
         results: results
             .iter()
             .map(|r| IssuedLine {

@@ -7,12 +7,14 @@
 //! decides anything the API would not: pages call the same services, with the same rules.
 
 mod account;
+mod applicant;
 mod counter;
 mod format;
 pub mod i18n;
 mod issue;
 pub(super) mod public;
 mod receive;
+mod script;
 
 use askama::Template;
 use axum::Router;
@@ -43,7 +45,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/language", post(language))
         .route("/assets/motcua.css", get(stylesheet))
         .route("/assets/fonts/{name}", get(font))
+        .route("/assets/upload.js", get(script::upload_js))
         .merge(account::router())
+        .merge(applicant::router())
         .merge(receive::router())
         .merge(issue::router())
         .merge(counter::router())

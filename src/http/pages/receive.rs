@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::dossier::{ApplicantKind, Procedure};
@@ -23,9 +23,13 @@ use super::super::extract::Form;
 use super::super::{ApiError, AppState};
 use super::i18n::{Lang, Messages};
 use super::{Signed, UserBar, failure, page, see_other};
+use axum::extract::Form as Form2;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/dossiers/new", get(form).post(receive))
+    Router::new()
+        .route("/dossiers/new", get(form).post(receive))
+        .route("/dossiers/new/check", post(check))
+        .route("/dossiers/new/edit", post(edit))
 }
 
 struct Choice {
@@ -78,14 +82,7 @@ async fn form(
     let lang = signed.lang;
     let t = signed.t();
     if !signed.principal().role.is_staff() {
-        return failure(
-            lang,
-            &ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "only staff receive dossiers at the counter",
-            ),
-        );
+        return online_form(&state, &signed, params.procedure.trim(), None).await;
     }
     let catalogue = state.dossiers.catalogue();
     let chosen = catalogue.get(params.procedure.trim());
@@ -142,7 +139,8 @@ async fn form(
 }
 
 /// The declaration's fields, as the form names them.
-#[derive(Default)]
+#[derive(Default, Clone, Deserialize)]
+#[serde(default)]
 struct Declared {
     procedure: String,
     applicant_kind: String,
@@ -214,6 +212,240 @@ impl Declared {
         }
         d
     }
+}
+
+/// The applicant's own kind and number, which the online form never asks for: the intake
+/// would refuse any other anyway.
+fn own_identity(p: &crate::auth::Principal) -> Option<(&'static str, String)> {
+    if let Some(tax) = &p.tax_code {
+        return Some(("business", tax.as_str().to_owned()));
+    }
+    p.id_number
+        .as_ref()
+        .map(|n| ("citizen", n.as_str().to_owned()))
+}
+
+#[derive(Template)]
+#[template(path = "file_online.html")]
+struct OnlinePage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: String,
+    user: Option<UserBar>,
+    procedures: Vec<Choice>,
+    chosen: Option<(String, String)>,
+    number: String,
+    values: Declared,
+    ask_unit: bool,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "file_check.html")]
+struct CheckPage<'a> {
+    lang: Lang,
+    t: &'a Messages,
+    back: String,
+    user: Option<UserBar>,
+    values: Declared,
+    shown: Vec<(String, String)>,
+    papers: Vec<PaperInput>,
+    csrf_token: String,
+    script_integrity: &'static str,
+}
+
+/// The applicant's online form, step 1: the procedure (those their kind may file), then the
+/// declaration, filled again with `values` when they come back to correct it.
+async fn online_form(
+    state: &AppState,
+    signed: &Signed,
+    procedure: &str,
+    values: Option<Declared>,
+) -> Response {
+    let lang = signed.lang;
+    let t = signed.t();
+    let Some((kind, number)) = own_identity(signed.principal()) else {
+        return failure(
+            lang,
+            &ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this account files for no applicant",
+            ),
+        );
+    };
+    let kind = if kind == "business" {
+        ApplicantKind::Business
+    } else {
+        ApplicantKind::Citizen
+    };
+    let catalogue = state.dossiers.catalogue();
+    let chosen = catalogue
+        .get(procedure)
+        .filter(|p| p.applicants.contains(&kind));
+    let procedures = catalogue
+        .iter()
+        .filter(|p| p.applicants.contains(&kind))
+        .map(|p| Choice {
+            value: p.code.clone(),
+            label: name_of(p, lang),
+            selected: chosen.is_some_and(|c| c.code == p.code),
+        })
+        .collect();
+    let ask_unit = match state.dossiers.units().list().await {
+        Ok(units) => units.len() > 1,
+        Err(e) => return failure(lang, &ApiError::unavailable(&e)),
+    };
+    let mut values = values.unwrap_or_default();
+    if values.applicant_name.is_empty() {
+        values.applicant_name = signed.principal().name.clone().unwrap_or_default();
+    }
+    page(
+        StatusCode::OK,
+        OnlinePage {
+            lang,
+            t,
+            back: match chosen {
+                Some(p) => format!("/dossiers/new?procedure={}", p.code),
+                None => "/dossiers/new".to_owned(),
+            },
+            user: signed.bar(),
+            procedures,
+            chosen: chosen.map(|p| (p.code.clone(), name_of(p, lang))),
+            number,
+            values,
+            ask_unit,
+            csrf_token: signed.session.csrf_token.clone(),
+        }
+        .render(),
+    )
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    values: Declared,
+}
+
+/// Step 2, the check before filing: the declaration as it will be filed, then the papers
+/// (with a progress bar where scripts run) and the button that files it.
+async fn check(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form2(f): Form2<StepForm>,
+) -> Response {
+    let lang = signed.lang;
+    let t = signed.t();
+    if !signed.form_is_ours(&f.csrf_token) {
+        return failure(
+            lang,
+            &ApiError::new(
+                StatusCode::FORBIDDEN,
+                "form_expired",
+                "the form's token does not match the session",
+            ),
+        );
+    }
+    let Some((kind, number)) = own_identity(signed.principal()) else {
+        return failure(
+            lang,
+            &ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this account files for no applicant",
+            ),
+        );
+    };
+    let mut values = f.values;
+    values.applicant_kind = kind.to_owned();
+    values.applicant_number = number;
+    // The declaration is checked as the intake will check it (procedure, applicant, fields),
+    // before any file is chosen; nothing is stored.
+    let declaration = values.declaration().to_string();
+    if let Err(e) = state
+        .dossiers
+        .begin_intake(signed.principal(), declaration.as_bytes())
+        .await
+    {
+        return failure(lang, &ApiError::from(e));
+    }
+    let catalogue = state.dossiers.catalogue();
+    let Some(procedure) = catalogue.get(values.procedure.trim()) else {
+        return failure(lang, &ApiError::not_found("procedure"));
+    };
+    let mut shown = vec![
+        (t.get("field-procedure"), name_of(procedure, lang)),
+        (
+            t.get(if kind == "business" {
+                "field-tax-code"
+            } else {
+                "field-id-number"
+            }),
+            values.applicant_number.clone(),
+        ),
+        (t.get("receive-name"), values.applicant_name.clone()),
+    ];
+    for (key, value) in [
+        ("receive-phone", &values.phone),
+        ("receive-email", &values.email),
+        ("receive-address", &values.address),
+        ("receive-subject", &values.title),
+        ("receive-content", &values.content),
+        ("receive-unit", &values.unit),
+    ] {
+        if !value.trim().is_empty() {
+            shown.push((t.get(key), value.trim().to_owned()));
+        }
+    }
+    let papers = procedure
+        .components
+        .iter()
+        .enumerate()
+        .map(|(index, c)| PaperInput {
+            index,
+            label: match lang {
+                Lang::Vi => c.name_vi.clone(),
+                Lang::En => c.name_en.clone(),
+            },
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        CheckPage {
+            lang,
+            t,
+            back: format!("/dossiers/new?procedure={}", procedure.code),
+            user: signed.bar(),
+            values,
+            shown,
+            papers,
+            csrf_token: signed.session.csrf_token.clone(),
+            script_integrity: super::script::integrity(),
+        }
+        .render(),
+    )
+}
+
+/// Back from the check to correct the declaration, with what was typed.
+async fn edit(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form2(f): Form2<StepForm>,
+) -> Response {
+    if !signed.form_is_ours(&f.csrf_token) {
+        return failure(
+            signed.lang,
+            &ApiError::new(
+                StatusCode::FORBIDDEN,
+                "form_expired",
+                "the form's token does not match the session",
+            ),
+        );
+    }
+    let procedure = f.values.procedure.clone();
+    online_form(&state, &signed, procedure.trim(), Some(f.values)).await
 }
 
 /// A text field of the form is small; the files are what is large.
