@@ -271,3 +271,4 @@ upload-progress = Sent { "{" }percent{ "}" }% ({ "{" }sent{ "}" } MB of { "{" }t
 upload-checking = Sent. Checking the papers and digital signatures…
 upload-failed = The connection was lost at { "{" }percent{ "}" }%. Nothing was recorded; check the connection and choose "File the dossier" again.
 nav-file = File a dossier
+queue-open-total = { $n } open dossiers

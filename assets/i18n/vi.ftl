@@ -271,3 +271,4 @@ upload-progress = Đã tải lên { "{" }percent{ "}" }% ({ "{" }sent{ "}" } MB 
 upload-checking = Đã tải lên xong. Đang kiểm tra giấy tờ và chữ ký số…
 upload-failed = Mất kết nối khi đã tải lên { "{" }percent{ "}" }%. Hồ sơ chưa được ghi nhận; hãy kiểm tra kết nối rồi bấm "Nộp hồ sơ" lần nữa.
 nav-file = Nộp hồ sơ trực tuyến
+queue-open-total = { $n } hồ sơ đang mở

@@ -158,6 +158,8 @@ pub struct DossierFilter {
     pub document_sha256: Option<String>,
     /// Only this status.
     pub status: Option<String>,
+    /// Only these statuses (a work queue's open ones).
+    pub statuses: Option<Vec<String>>,
     /// Only this dossier code.
     pub code: Option<String>,
     /// Only applicants whose name contains this text.
@@ -515,6 +517,18 @@ fn where_clause(filter: &DossierFilter, with_cursor: bool) -> (String, Vec<Strin
         conditions.push(format!(
             "(applicant_tax_code = ${a} OR applicant_tax_code LIKE ${b})"
         ));
+    }
+    if let Some(statuses) = &filter.statuses {
+        let mut placeholders = Vec::new();
+        for s in statuses {
+            values.push(s.clone());
+            placeholders.push(format!("${}", values.len()));
+        }
+        conditions.push(if placeholders.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("status IN ({})", placeholders.join(", "))
+        });
     }
     if let Some(codes) = &filter.procedure_codes {
         let mut any = Vec::new();

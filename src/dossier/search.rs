@@ -43,16 +43,26 @@ impl DossierService {
         Ok(DossierPage { items, next_cursor })
     }
 
-    /// How many dossiers of each status the caller may see among those the query matches (its
-    /// cursor and limit aside): the counts of a work queue. Statuses with none are left out.
+    /// How many open dossiers (not yet at a terminal status: work still to do) of each status
+    /// the caller may see among those the query matches (its cursor and limit aside): the
+    /// counts of a work queue. Statuses with none are left out. Closed dossiers are not
+    /// counted: they are most of a deployment's records, and counting them on every look at
+    /// the queue would cost a scan of them all.
     pub async fn count_by_status(
         &self,
         principal: &Principal,
         query: DossierQuery,
     ) -> Result<Vec<(crate::vocabulary::DossierStatus, u64)>, DossierError> {
-        let Some(filter) = self.filter_for(principal, query, 1).await? else {
+        let Some(mut filter) = self.filter_for(principal, query, 1).await? else {
             return Ok(vec![]);
         };
+        filter.statuses = Some(
+            crate::vocabulary::DossierStatus::ALL
+                .into_iter()
+                .filter(|s| !crate::workflow::lifecycle::is_terminal(*s))
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        );
         self.db()
             .count_dossiers_by_status(&filter)
             .await?
@@ -94,6 +104,7 @@ impl DossierService {
             tax_code_branches: false,
             unit_codes: None,
             status: query.status.map(|s| s.as_str().to_owned()),
+            statuses: None,
             code: query.code,
             name_contains: query.name.filter(|n| !n.trim().is_empty()),
             submitted_from: query.submitted_from.map(|t| t.to_string()),

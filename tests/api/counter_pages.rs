@@ -438,15 +438,37 @@ async fn an_officer_receives_a_walk_in_dossier_with_a_scan_from_the_form() {
         "Đăng ký khai sinh cho con"
     );
 
-    // An applicant has no counter.
+    // An applicant has no counter: the same address gives them their own online form, and
+    // filing for someone else through it is refused by the intake's rule.
     let citizen = signed_in(
         &app,
-        json!({"username": "lan", "password": PASSWORD, "role": "citizen",
-               "id_number": "001203004567", "name": "Phạm Thị Lan"}),
+        json!({"username": "nam", "password": PASSWORD, "role": "citizen",
+               "id_number": "001085012345", "name": "Trần Văn Nam"}),
     )
     .await;
-    let (status, _) = page(&app, &citizen, "/dossiers/new").await;
-    assert_eq!(status, 403);
+    let (status, html) = page(&app, &citizen, "/dossiers/new?procedure=birth-registration").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Nộp hồ sơ trực tuyến") && !html.contains("id=\"applicant_number\""));
+    let csrf = hidden(&html, "csrf_token");
+    let r = no_redirects()
+        .post(app.url("/dossiers/new"))
+        .header("cookie", &citizen)
+        .multipart(fields(Form::new().text("csrf_token", csrf)).part("file", scan()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "not their own number");
+    let list: serde_json::Value = app
+        .get(&token, "/api/v1/dossiers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing more recorded"
+    );
 }
 
 #[tokio::test]

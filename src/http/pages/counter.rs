@@ -150,6 +150,7 @@ struct QueuePage<'a> {
     user: Option<UserBar>,
     title: String,
     tabs: Vec<StatusTab>,
+    open_total: String,
     procedures: Vec<Choice>,
     q: String,
     status: String,
@@ -232,28 +233,39 @@ async fn queue(
             format!("/dossiers?{encoded}")
         }
     };
+    // The open statuses, with how many dossiers wait in each; then the closed ones, which are
+    // not counted (most records are closed: counting them would scan them all).
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let mut tabs = vec![StatusTab {
         href: link("", ""),
         label: t.get("queue-all"),
-        count: number(total),
+        count: String::new(),
         current: p.status.is_empty(),
     }];
+    let mut closed = Vec::new();
     for status in DossierStatus::ALL {
+        let terminal = crate::workflow::lifecycle::is_terminal(status);
         let n = counts
             .iter()
             .find(|(s, _)| *s == status)
             .map_or(0, |(_, n)| *n);
-        if n == 0 && p.status != status.as_str() {
+        if !terminal && n == 0 && p.status != status.as_str() {
             continue;
         }
-        tabs.push(StatusTab {
+        let tab = StatusTab {
             href: link(status.as_str(), ""),
             label: t.get(&format!("status-{}", status.as_str())),
-            count: number(n),
+            count: if terminal { String::new() } else { number(n) },
             current: p.status == status.as_str(),
-        });
+        };
+        if terminal {
+            closed.push(tab);
+        } else {
+            tabs.push(tab);
+        }
     }
+    tabs.extend(closed);
+    let open_total = t.with("queue-open-total", "n", &number(total));
     let catalogue = state.dossiers.catalogue();
     let procedure_name = |code: &str| {
         catalogue
@@ -308,6 +320,7 @@ async fn queue(
             user: signed.bar(),
             title,
             tabs,
+            open_total,
             procedures,
             q: p.q.clone(),
             status: p.status.clone(),
