@@ -227,3 +227,49 @@ async fn a_citizen_files_online_with_a_progress_bar_in_a_real_browser() {
             .all(|d| d["details"]["data"]["content"] == "Đăng ký khai sinh cho con gái")
     );
 }
+
+#[tokio::test]
+async fn an_administrator_turns_on_two_step_sign_in_in_a_real_browser() {
+    const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+    // Administrators must enrol a second factor (the default policy).
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    for username in ["quantri", "admin-en"] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/accounts"))
+            .bearer_auth(&admin)
+            .json(
+                &json!({"username": username, "password": PASSWORD, "role": "admin",
+                          "name": "Quản trị"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    walk(
+        &app,
+        "enrol.mjs",
+        &[
+            ("MOTCUA_USERNAME_VI", "quantri"),
+            ("MOTCUA_USERNAME_EN", "admin-en"),
+            ("MOTCUA_PASSWORD", PASSWORD),
+        ],
+    )
+    .await;
+    // Both accounts now have their second factor, as the account API says.
+    let accounts: serde_json::Value = app
+        .get(&admin, "/api/v1/accounts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let enrolled = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["second_factor"] == true)
+        .count();
+    assert_eq!(enrolled, 2, "{accounts}");
+}

@@ -132,21 +132,36 @@ async function receiveWithTheKeyboard(browser) {
   expect((await text(page, 'table.list tbody td.code')) === code, 'the search found another');
   await look(page, 'queue-search');
 
+  // Issue the result: the form, a signed result, its public check page.
+  await visit(page, `${dossierUrl}/result`, 'issue');
+  await page.fill('#place', 'Hà Nội');
+  await page.fill('#rows', 'Họ và tên: Phạm Văn Bé\nNgày sinh: 20/11/2026');
+  await navigating(page, () => page.click('button[value="issue"]'));
+  const issued = new URL(page.url()).searchParams.get('issued');
+  expect(issued && issued.startsWith(code), `issuing ended on ${page.url()}`);
+  await look(page, 'dossier-issued');
+  await visit(page, `/verify/${issued}`, 'verify-genuine');
+  expect((await text(page, 'h2.verdict-big')) === t('verify-genuine'), 'not told genuine');
+
   // A dossier that does not exist: a plain 404 page.
   await visit(page, '/dossiers/00000000-0000-0000-0000-000000000000', 'dossier-missing', {
     status: 404,
   });
   await page.context().close();
-  return { code, dossierUrl };
+  return { code, dossierUrl, issued };
 }
 
-async function pagesInEnglish(browser, { code, dossierUrl }) {
+async function pagesInEnglish(browser, { code, dossierUrl, issued }) {
   const t = await messages('en');
   const page = await newPage(browser, { lang: 'en' });
   await signIn(page);
   await visit(page, '/dossiers', 'queue');
   await visit(page, dossierUrl, 'dossier');
   await visit(page, '/dossiers/new?procedure=birth-registration', 'receive');
+  await visit(page, `${dossierUrl}/result`, 'issue');
+  await visit(page, `/verify/${issued}`, 'verify-genuine');
+  expect((await text(page, 'h2.verdict-big')) === t('verify-genuine'), 'not told genuine');
+  await visit(page, '/verify/TEST-000000-0000-KQ1', 'verify-not-found', { status: 404 });
   await page.context().close();
 
   // Anyone, without signing in: the lookup shows the status, and nothing personal.
