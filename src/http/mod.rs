@@ -110,7 +110,11 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
-        .merge(pages::router())
+        // The pages' uploads (a walk-in dossier, papers added) go to the same intake as the
+        // API's, under the same limit.
+        .merge(pages::router().layer(DefaultBodyLimit::max(
+            usize::try_from(body_limit).unwrap_or(usize::MAX),
+        )))
         .merge(results::public_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
