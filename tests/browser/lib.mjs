@@ -171,9 +171,24 @@ export async function look(page, name, options = {}) {
  * default). Returns the response.
  */
 export async function visit(page, path, name, { status = 200, ...options } = {}) {
+  // What the page's load brings (the issue's budget: 150 KB, fonts aside), counted as if
+  // nothing were cached: every response but the fonts.
+  const bodies = [];
+  const count = (r) => {
+    if (!new URL(r.url()).pathname.startsWith('/assets/fonts/')) {
+      bodies.push(r.body().then((b) => b.length).catch(() => 0));
+    }
+  };
+  page.on('response', count);
   const response = await page.goto(BASE + path);
+  await page.waitForLoadState('load');
+  page.off('response', count);
   if (response.status() !== status) {
     throw new Error(`${path} answered ${response.status()}, not ${status}`);
+  }
+  const bytes = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
+  if (bytes > 150 * 1024) {
+    throw new Error(`${path} brings ${bytes} bytes on its first load, over 150 KB`);
   }
   await look(page, name, options);
   return response;
