@@ -874,3 +874,131 @@ async fn a_paper_larger_than_the_frameworks_default_limit_is_received_from_the_p
         .unwrap();
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn an_officer_checks_each_original_against_the_submitted_paper_on_the_dossier_page() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let filed = birth_registration(&app, "001203004567", "Nguyễn Thị Hoa").await;
+    let id = filed["id"].as_str().unwrap();
+    let officer = signed_in(
+        &app,
+        json!({"username": "canbo", "password": PASSWORD, "role": "officer", "name": "Lê Bình"}),
+    )
+    .await;
+    let (_, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    assert!(
+        !html.contains("Đối chiếu bản gốc</h2>"),
+        "not before it awaits them"
+    );
+    let csrf = hidden(&html, "csrf_token");
+    let move_to = |to: &'static str| {
+        let app = &app;
+        let officer = officer.clone();
+        let csrf = csrf.clone();
+        async move {
+            no_redirects()
+                .post(app.url(&format!("/dossiers/{id}/move")))
+                .header("cookie", officer)
+                .form(&[("csrf_token", csrf.as_str()), ("to", to)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(move_to("ACCEPTED").await, 303);
+
+    // The checklist: each paper of the procedure, beside the papers submitted.
+    let (_, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    assert!(html.contains("Đối chiếu bản gốc</h2>"), "{html}");
+    assert!(html.contains("Giấy tờ đã nộp") && html.contains("to-khai.pdf"));
+    let components: Vec<String> = html
+        .match_indices("/originals/")
+        .filter_map(|(at, _)| {
+            let rest = &html[at + "/originals/".len()..];
+            rest.split('/').next().map(str::to_owned)
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(!components.is_empty(), "{html}");
+    let first = &components[0];
+
+    // A scan below the quality rule is refused in words; a good one is kept and shown.
+    let scan = |name: &str| {
+        std::fs::read(format!(
+            "{}/tests/data/scans/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let send = |bytes: Vec<u8>| {
+        let app = &app;
+        let officer = officer.clone();
+        let csrf = csrf.clone();
+        let first = first.clone();
+        async move {
+            no_redirects()
+                .post(app.url(&format!("/dossiers/{id}/originals/{first}/scans")))
+                .header("cookie", officer)
+                .multipart(
+                    Form::new().text("csrf_token", csrf).part(
+                        "file",
+                        Part::bytes(bytes)
+                            .file_name("ban-goc.jpg")
+                            .mime_str("image/jpeg")
+                            .unwrap(),
+                    ),
+                )
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = send(scan("a4-rgb-100dpi.jpg")).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("scan_quality"));
+    let r = send(scan("rgb-300dpi.jpg")).await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &officer, r.headers()["location"].to_str().unwrap()).await;
+    assert!(html.contains("Đã lưu bản quét bản gốc."), "{html}");
+    assert!(html.contains("ban-goc.jpg"));
+
+    // Each paper decided; then the dossier moves on with the officer's button.
+    for c in &components {
+        let r = no_redirects()
+            .post(app.url(&format!("/dossiers/{id}/originals/{c}/decision")))
+            .header("cookie", &officer)
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("outcome", "matches"),
+                ("note", "Đã đối chiếu"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{c}: {}", r.text().await.unwrap());
+    }
+    let (_, html) = page(&app, &officer, &format!("/dossiers/{id}")).await;
+    assert!(
+        html.contains("Khớp với bản đã nộp (") && html.contains("Đã đối chiếu"),
+        "{html}"
+    );
+    // Every paper matching, the service moved the dossier on; the checklist stays to read,
+    // without its forms.
+    assert!(
+        html.contains("<strong>Đã đối chiếu bản gốc</strong>"),
+        "{html}"
+    );
+    assert!(!html.contains("/decision\""), "nothing more to decide");
+    // The applicant does not see the counter's checklist.
+    let citizen = signed_in(
+        &app,
+        json!({"username": "hoa", "password": PASSWORD, "role": "citizen",
+               "id_number": "001203004567", "name": "Nguyễn Thị Hoa"}),
+    )
+    .await;
+    let (_, html) = page(&app, &citizen, &format!("/dossiers/{id}")).await;
+    assert!(!html.contains("Đối chiếu bản gốc</h2>"));
+}

@@ -425,6 +425,9 @@ struct DossierPage<'a> {
     results: Vec<IssuedLine>,
     /// The applicant answers a request for more papers.
     supplement: bool,
+    /// The originals to check at the counter (staff), and whether they may be checked now.
+    checklist: Vec<super::originals::PaperCheck>,
+    originals_open: bool,
     reads: Vec<ReadLine>,
 }
 
@@ -444,6 +447,12 @@ struct ShowParams {
     issued: String,
     #[serde(default)]
     supplemented: Option<u8>,
+    #[serde(default)]
+    scanned: String,
+    #[serde(default)]
+    scan_warning: Option<u8>,
+    #[serde(default)]
+    decided: String,
 }
 
 /// A dossier's page.
@@ -473,7 +482,34 @@ async fn show(
             crate::result::plausible_code(&params.issued)
                 .then(|| t.with("issued", "code", &params.issued))
         })
-        .or_else(|| params.supplemented.map(|_| t.get("supplemented")));
+        .or_else(|| params.supplemented.map(|_| t.get("supplemented")))
+        .or_else(|| match (params.scanned.is_empty(), params.scan_warning) {
+            (false, Some(_)) => Some(t.get("original-scanned-warning")),
+            (false, None) => Some(t.get("original-scanned")),
+            _ => None,
+        })
+        .or_else(|| (!params.decided.is_empty()).then(|| t.get("original-decided")));
+    // The counter's checklist of originals: to fill while the dossier awaits them, to read
+    // once they were checked.
+    let checklist =
+        if principal.role.is_staff() && dossier.originals.as_ref().is_some_and(|o| !o.waived) {
+            match state.dossiers.originals(principal, &id).await {
+                Ok(o) => {
+                    let list = super::originals::checklist(&o, lang, t);
+                    let touched = list
+                        .iter()
+                        .any(|c| !c.scans.is_empty() || !c.decision.is_empty());
+                    if dossier.status == DossierStatus::AwaitingOriginals || touched {
+                        list
+                    } else {
+                        Vec::new()
+                    }
+                }
+                Err(e) => return failure(lang, &ApiError::from(e)),
+            }
+        } else {
+            Vec::new()
+        };
     // Who among staff opened it: the applicant's right to know (and staff who see it).
     let reads = match state.dossiers.reads(principal, &id).await {
         Ok(r) => r,
@@ -485,7 +521,9 @@ async fn show(
     };
     page(
         StatusCode::OK,
-        dossier_page(&state, &signed, &dossier, moves, notice, &results, &reads).render(),
+        dossier_page(&state, &signed, &dossier, moves, notice, &results, &reads)
+            .with_checklist(checklist)
+            .render(),
     )
 }
 
@@ -627,6 +665,8 @@ fn dossier_page<'a>(
         csrf_token: signed.session.csrf_token.clone(),
         notice,
         staff: signed.principal().role.is_staff(),
+        checklist: Vec::new(),
+        originals_open: d.status == DossierStatus::AwaitingOriginals,
         supplement: d.status == DossierStatus::SupplementRequested
             && !signed.principal().role.is_staff(),
         reads: reads
@@ -688,6 +728,13 @@ fn originals_reason(recorded: &str, t: &Messages) -> String {
         return format!("{}{why}", t.get("originals-why-invalid"));
     }
     recorded.to_owned()
+}
+
+impl DossierPage<'_> {
+    fn with_checklist(mut self, checklist: Vec<super::originals::PaperCheck>) -> Self {
+        self.checklist = checklist;
+        self
+    }
 }
 
 /// The declared details as label and value, flattened one level (`contact.phone`), strings

@@ -12,6 +12,7 @@ mod counter;
 mod format;
 pub mod i18n;
 mod issue;
+mod originals;
 pub(super) mod public;
 mod receive;
 mod script;
@@ -50,6 +51,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(applicant::router())
         .merge(receive::router())
         .merge(issue::router())
+        .merge(originals::router())
         .merge(counter::router())
         .merge(public::router())
 }
