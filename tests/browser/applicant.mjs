@@ -87,7 +87,28 @@ async function fileOnline(browser, lang) {
   await page.context().close();
 }
 
+/** On a phone: the filing form and the list fit the width. */
+async function onAPhone(browser) {
+  const page = await newPage(browser, { lang: 'vi', phone: true });
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await navigating(page, () => page.keyboard.press('Enter'));
+  for (const [path, name] of [
+    ['/dossiers/new?procedure=birth-registration', 'file-declare'],
+    ['/dossiers', 'my-dossiers'],
+  ]) {
+    await visit(page, path, name);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
+    expect(overflow <= 0, `on a phone ${path} is ${overflow}px wider than the screen`);
+  }
+  await page.context().close();
+}
+
 await walk('applicant', async (browser) => {
   await fileOnline(browser, 'vi');
   await fileOnline(browser, 'en');
+  await onAPhone(browser);
 });
