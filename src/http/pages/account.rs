@@ -68,14 +68,6 @@ struct ConfirmForm {
     uri: String,
 }
 
-fn expired() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "form_expired",
-        "the form's token does not match the session",
-    )
-}
-
 /// An SVG path drawing the dark modules of the QR code of `data`, one unit per module.
 fn qr_path(data: &str) -> Option<(String, usize)> {
     let (size, modules) = crate::pdf::qr::qr_modules(data).ok()?;
@@ -119,8 +111,8 @@ async fn begin(
     Enrolling(signed): Enrolling,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(signed.lang, &expired());
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     match state.accounts.begin_enrolment(&signed.session).await {
         Ok(e) => enrol_page(&signed, e.key, e.uri, None),
@@ -134,8 +126,8 @@ async fn confirm(
     Enrolling(signed): Enrolling,
     Form(f): Form<ConfirmForm>,
 ) -> Response {
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(signed.lang, &expired());
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     match state
         .accounts

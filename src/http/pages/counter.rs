@@ -798,15 +798,8 @@ async fn make_move(
     Form(f): Form<MoveForm>,
 ) -> Response {
     let lang = signed.lang;
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(
-            lang,
-            &ApiError::new(
-                StatusCode::FORBIDDEN,
-                "form_expired",
-                "the form's token does not match the session",
-            ),
-        );
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     let Some(to) = DossierStatus::parse(f.to.trim()) else {
         return failure(
@@ -850,15 +843,8 @@ async fn receipt(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     let lang = signed.lang;
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(
-            lang,
-            &ApiError::new(
-                StatusCode::FORBIDDEN,
-                "form_expired",
-                "the form's token does not match the session",
-            ),
-        );
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     match issue_receipt(&state, signed.principal(), &id).await {
         Ok(code) => see_other(&format!("/api/v1/results/{code}/pdf")),

@@ -164,15 +164,8 @@ async fn act(
     Form(f): Form<IssueForm>,
 ) -> Response {
     let lang = signed.lang;
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(
-            lang,
-            &ApiError::new(
-                StatusCode::FORBIDDEN,
-                "form_expired",
-                "the form's token does not match the session",
-            ),
-        );
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     let Some(kind) = ResultKind::parse(f.kind.trim()) else {
         return failure(

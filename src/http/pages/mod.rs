@@ -87,9 +87,34 @@ impl Signed {
         Some(user_bar(&self.session, self.t()))
     }
 
-    /// The session's CSRF token matches the form's hidden field.
-    fn form_is_ours(&self, token: &str) -> bool {
-        self.session.csrf_matches(token.as_bytes())
+    /// `None` when the form's hidden CSRF token is the session's; else the page saying the
+    /// form expired.
+    fn refuse_form(&self, token: &str) -> Option<Response> {
+        (!self.session.csrf_matches(token.as_bytes())).then(|| failure(self.lang, &form_expired()))
+    }
+
+    /// A multipart form's first field is its CSRF token, and it is the session's: checked
+    /// before any other field is read, so nothing is stored for a form from elsewhere.
+    async fn check_multipart(
+        &self,
+        multipart: &mut axum::extract::Multipart,
+    ) -> Result<(), super::ApiError> {
+        let first = multipart
+            .next_field()
+            .await
+            .map_err(|e| super::error::multipart_error(&e))?
+            .ok_or_else(form_expired)?;
+        if first.name() != Some("csrf_token") {
+            return Err(form_expired());
+        }
+        let token =
+            super::error::read_part_limited(first, 256, "request_too_large", "the form's token")
+                .await?;
+        if self.session.csrf_matches(&token) {
+            Ok(())
+        } else {
+            Err(form_expired())
+        }
     }
 }
 
@@ -140,6 +165,52 @@ async fn signed(parts: &Parts, state: &AppState, enrolling: bool) -> Result<Sign
             ))
         }
     }
+}
+
+/// The files of a browser's multipart form (after its CSRF token): every part is `file`; an
+/// input left empty, which browsers still send with no name and no bytes, is skipped.
+pub(super) async fn browser_files(
+    state: &AppState,
+    multipart: &mut axum::extract::Multipart,
+) -> Result<crate::dossier::intake::PendingFiles, super::ApiError> {
+    let mut files = crate::dossier::intake::PendingFiles::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| super::error::multipart_error(&e))?
+    {
+        if field.name() != Some("file") {
+            return Err(super::ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unexpected_part",
+                "the form sends its files as \"file\"",
+            ));
+        }
+        let filename = super::error::part_filename(&field)?;
+        if filename.as_deref().is_none_or(str::is_empty) {
+            continue;
+        }
+        let content_type = field.content_type().map(str::to_owned);
+        state
+            .dossiers
+            .receive_file(
+                &mut files,
+                filename.as_deref(),
+                content_type.as_deref(),
+                field,
+            )
+            .await?;
+    }
+    Ok(files)
+}
+
+/// A form whose CSRF token is not the session's (from another site, or an old page).
+pub(super) fn form_expired() -> super::ApiError {
+    super::ApiError::new(
+        StatusCode::FORBIDDEN,
+        "form_expired",
+        "the form's token does not match the session",
+    )
 }
 
 /// The page for an error of the API's vocabulary: the same status, the code's plain words
@@ -514,6 +585,23 @@ async fn language(Form(f): Form<LanguageForm>) -> Response {
     r
 }
 
+/// A file of the pages served from the binary, with its type and caching.
+pub(super) fn asset(
+    body: impl IntoResponse,
+    content_type: &'static str,
+    cache: &'static str,
+) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
 /// The font of the pages (DejaVu Sans, which covers Vietnamese; the same files the result
 /// documents embed), so a counter with no Vietnamese font installed still reads right.
 async fn font(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
@@ -522,34 +610,13 @@ async fn font(axum::extract::Path(name): axum::extract::Path<String>) -> Respons
         "DejaVuSans-Bold.ttf" => crate::pdf::font::BOLD_TTF,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("font/ttf"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    r
+    asset(bytes, "font/ttf", "public, max-age=31536000, immutable")
 }
 
 async fn stylesheet() -> Response {
-    let mut r = include_str!("../../../assets/web/motcua.css").into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    r
+    asset(
+        include_str!("../../../assets/web/motcua.css"),
+        "text/css; charset=utf-8",
+        "public, max-age=3600",
+    )
 }

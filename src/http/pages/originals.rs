@@ -15,10 +15,8 @@ use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
 
-use crate::dossier::intake::PendingFiles;
 use crate::dossier::originals::{Originals, Outcome};
 
-use super::super::error::{multipart_error, part_filename, read_part_limited};
 use super::super::extract::Form;
 use super::super::{ApiError, AppState};
 use super::format::moment;
@@ -81,14 +79,6 @@ pub(super) fn checklist(o: &Originals, lang: Lang, t: &Messages) -> Vec<PaperChe
         .collect()
 }
 
-fn expired() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "form_expired",
-        "the form's token does not match the session",
-    )
-}
-
 /// Records the officer's scans of one paper's original.
 async fn scans(
     State(state): State<AppState>,
@@ -97,43 +87,10 @@ async fn scans(
     Form(mut multipart): Form,
 ) -> Response {
     let result = async {
-        let Some(first) = multipart
-            .next_field()
-            .await
-            .map_err(|e| multipart_error(&e))?
-        else {
-            return Err(expired());
-        };
-        if first.name() != Some("csrf_token") {
-            return Err(expired());
-        }
-        let token = read_part_limited(first, 256, "request_too_large", "the form's token").await?;
-        if !signed.form_is_ours(&String::from_utf8_lossy(&token)) {
-            return Err(expired());
-        }
+        signed.check_multipart(&mut multipart).await?;
         let principal = signed.principal();
         state.dossiers.may_scan(principal, &id, &component).await?;
-        let mut files = PendingFiles::default();
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|e| multipart_error(&e))?
-        {
-            let filename = part_filename(&field)?;
-            if field.name() != Some("file") || filename.as_deref().is_none_or(str::is_empty) {
-                continue;
-            }
-            let content_type = field.content_type().map(str::to_owned);
-            state
-                .dossiers
-                .receive_file(
-                    &mut files,
-                    filename.as_deref(),
-                    content_type.as_deref(),
-                    field,
-                )
-                .await?;
-        }
+        let files = super::browser_files(&state, &mut multipart).await?;
         let (_, warnings) = state
             .dossiers
             .record_scans(principal, &id, &component, files)
@@ -169,8 +126,8 @@ async fn decide(
     Path((id, component)): Path<(String, String)>,
     UrlForm(f): UrlForm<DecisionForm>,
 ) -> Response {
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(signed.lang, &expired());
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     let Some(outcome) = Outcome::parse(f.outcome.trim()) else {
         return failure(

@@ -338,15 +338,8 @@ async fn check(
 ) -> Response {
     let lang = signed.lang;
     let t = signed.t();
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(
-            lang,
-            &ApiError::new(
-                StatusCode::FORBIDDEN,
-                "form_expired",
-                "the form's token does not match the session",
-            ),
-        );
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     let Some((kind, number)) = own_identity(signed.principal()) else {
         return failure(
@@ -434,15 +427,8 @@ async fn edit(
     signed: Signed,
     Form2(f): Form2<StepForm>,
 ) -> Response {
-    if !signed.form_is_ours(&f.csrf_token) {
-        return failure(
-            signed.lang,
-            &ApiError::new(
-                StatusCode::FORBIDDEN,
-                "form_expired",
-                "the form's token does not match the session",
-            ),
-        );
+    if let Some(refused) = signed.refuse_form(&f.csrf_token) {
+        return refused;
     }
     let procedure = f.values.procedure.clone();
     online_form(&state, &signed, procedure.trim(), Some(f.values)).await
@@ -472,14 +458,7 @@ async fn receive_inner(
 ) -> Result<String, ApiError> {
     let service = &state.dossiers;
     let principal = signed.principal();
-    let expired = || {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "form_expired",
-            "the form's token does not match the session",
-        )
-    };
-    let mut checked = false;
+    signed.check_multipart(multipart).await?;
     let mut declared = Declared::default();
     let mut pending = None;
     while let Some(field) = multipart
@@ -488,18 +467,6 @@ async fn receive_inner(
         .map_err(|e| multipart_error(&e))?
     {
         let name = field.name().unwrap_or_default().to_owned();
-        if !checked {
-            if name != "csrf_token" {
-                return Err(expired());
-            }
-            let token =
-                read_part_limited(field, 256, "request_too_large", "the form's token").await?;
-            if !signed.form_is_ours(&String::from_utf8_lossy(&token)) {
-                return Err(expired());
-            }
-            checked = true;
-            continue;
-        }
         if name == "file" {
             let filename = part_filename(&field)?;
             // A file input left empty still sends a part, with no name and no bytes.
@@ -538,9 +505,6 @@ async fn receive_inner(
                 format!("the form has no field {name:?}"),
             ));
         }
-    }
-    if !checked {
-        return Err(expired());
     }
     let pending = match pending {
         Some(p) => p,

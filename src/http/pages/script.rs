@@ -4,8 +4,7 @@
 
 use std::sync::LazyLock;
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse as _, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use sha2::Digest as _;
 
@@ -24,21 +23,11 @@ pub(super) fn integrity() -> &'static str {
 }
 
 pub(super) async fn upload_js() -> Response {
-    let mut r = UPLOAD_JS.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    r
+    super::asset(
+        UPLOAD_JS,
+        "text/javascript; charset=utf-8",
+        "public, max-age=3600",
+    )
 }
 
 #[cfg(test)]
