@@ -99,9 +99,7 @@ async function onAPhone(browser) {
     ['/dossiers', 'my-dossiers'],
   ]) {
     await visit(page, path, name);
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - window.innerWidth,
-    );
+    const overflow = await page.evaluate((w) => document.documentElement.scrollWidth - w, page.viewportSize().width);
     expect(overflow <= 0, `on a phone ${path} is ${overflow}px wider than the screen`);
   }
   await page.context().close();

@@ -185,9 +185,7 @@ async function pagesInEnglish(browser, { code, dossierUrl, issued }) {
   const phone = await newPage(browser, { lang: 'vi', phone: true });
   await signIn(phone);
   await visit(phone, '/dossiers', 'queue');
-  const overflow = await phone.evaluate(
-    () => document.documentElement.scrollWidth - window.innerWidth,
-  );
+  const overflow = await phone.evaluate((w) => document.documentElement.scrollWidth - w, phone.viewportSize().width);
   expect(overflow <= 0, `on a phone the queue is ${overflow}px wider than the screen`);
   await phone.context().close();
   expect(t('nav-queue') !== '', 'English messages load');

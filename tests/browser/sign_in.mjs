@@ -135,9 +135,7 @@ await walk('sign_in', async (browser) => {
   // On a phone: the sign-in page fits its width.
   const phone = await newPage(browser, { lang: 'vi', phone: true });
   await visit(phone, '/sign-in', 'sign-in');
-  const overflow = await phone.evaluate(
-    () => document.documentElement.scrollWidth - window.innerWidth,
-  );
+  const overflow = await phone.evaluate((w) => document.documentElement.scrollWidth - w, phone.viewportSize().width);
   expect(overflow <= 0, `on a phone the sign-in page is ${overflow}px wider than the screen`);
   await phone.context().close();
 });
