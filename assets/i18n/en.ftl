@@ -338,3 +338,4 @@ error-not_disposable = The record cannot be disposed of: its retention is runnin
 error-disposal_requested = A disposal of this record was requested already.
 error-no_disposal_request = No disposal of this record was requested.
 error-disposed = The files of this record were disposed of.
+proof-fixity-none = No regular check has finished yet

@@ -338,3 +338,4 @@ error-not_disposable = Hồ sơ chưa được tiêu huỷ: còn trong thời h�
 error-disposal_requested = Hồ sơ này đã có đề nghị tiêu huỷ.
 error-no_disposal_request = Chưa có đề nghị tiêu huỷ nào cho hồ sơ này.
 error-disposed = Tài liệu của hồ sơ này đã bị tiêu huỷ.
+proof-fixity-none = Chưa có lần kiểm tra định kỳ nào xong

@@ -423,7 +423,10 @@ struct Proven {
     class: &'static str,
     verdict: String,
     why: String,
+    /// What the newest fixity audit says of its bytes.
     fixity: String,
+    /// Whether that is a problem.
+    fixity_bad: bool,
 }
 
 struct Hold {
@@ -553,7 +556,11 @@ async fn record(
             None => t.with("fixity-running", "date", &instant(&a.started_at)),
         },
     };
-    let (proofs, checkpoint) = proofs(&state, t, &dossier, &results, &findings).await;
+    let audited = summary
+        .audits
+        .first()
+        .is_some_and(|a| a.finished_at.is_some());
+    let (proofs, checkpoint) = proofs(&state, t, &dossier, &results, &findings, audited).await;
     let (checkpoint_size, checkpoint_root, checkpoint_note) = match checkpoint {
         Some(cp) => (number(cp.size), hex::encode(cp.root), cp.note),
         None => Default::default(),
@@ -672,6 +679,7 @@ async fn proofs(
     d: &Dossier,
     results: &[crate::result::IssuedResult],
     findings: &HashMap<&str, &str>,
+    audited: bool,
 ) -> (Vec<Proven>, Option<crate::ledger::SignedCheckpoint>) {
     struct Item {
         kind: String,
@@ -738,10 +746,14 @@ async fn proofs(
                 }
             }
         };
-        let fixity = findings
-            .get(item.sha256.as_str())
-            .map(|problem| fixity_problem(problem, t))
-            .unwrap_or_default();
+        // A finding of the newest audit, else intact if that audit finished (objects stored
+        // since it finished wait for the next one).
+        let finding = findings.get(item.sha256.as_str());
+        let fixity = match finding {
+            Some(problem) => fixity_problem(problem, t),
+            None if audited => t.get("proof-fixity-ok"),
+            None => t.get("proof-fixity-none"),
+        };
         out.push(Proven {
             kind: item.kind,
             name: item.name,
@@ -750,6 +762,7 @@ async fn proofs(
             verdict,
             why,
             fixity,
+            fixity_bad: finding.is_some(),
         });
     }
     (out, checkpoint)
