@@ -52,14 +52,16 @@ pub(super) fn router() -> Router<AppState> {
 /// The page size of the search.
 const PAGE: u32 = 50;
 
-/// Refuses anyone who does not work in the archive, as the archive's API does.
-fn archive_staff(signed: &Signed) -> Result<(), Response> {
-    crate::archive::works_in_archive(signed.principal()).map_err(|e| {
-        failure(
-            signed.lang,
-            &ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
-        )
-    })
+/// The refusal of anyone who does not work in the archive, as the archive's API refuses them.
+fn refused(signed: &Signed) -> Option<Response> {
+    crate::archive::works_in_archive(signed.principal())
+        .err()
+        .map(|e| {
+            failure(
+                signed.lang,
+                &ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            )
+        })
 }
 
 fn procedure_name(state: &AppState, lang: Lang, code: &str) -> String {
@@ -297,7 +299,7 @@ async fn search(
 ) -> Response {
     let lang = signed.lang;
     let t = signed.t();
-    if let Err(r) = archive_staff(&signed) {
+    if let Some(r) = refused(&signed) {
         return r;
     }
     let principal = signed.principal();
@@ -329,7 +331,7 @@ async fn search(
                 procedure: procedure_name(&state, lang, &d.procedure),
                 status: t.get(&format!("status-{}", d.status.as_str())),
                 submitted: moment(&d.submitted_at),
-                submitted_at: d.submitted_at.clone(),
+                submitted_at: d.submitted_at,
                 retention: retention_words(retention, t),
                 retention_years: match retention {
                     Retention::Permanent => u32::MAX,
@@ -507,7 +509,7 @@ async fn record(
 ) -> Response {
     let lang = signed.lang;
     let t = signed.t();
-    if let Err(r) = archive_staff(&signed) {
+    if let Some(r) = refused(&signed) {
         return r;
     }
     let principal = signed.principal();
@@ -757,7 +759,7 @@ async fn proofs(
         out.push(Proven {
             kind: item.kind,
             name: item.name,
-            index: item.index.map(|i| number(i)).unwrap_or_default(),
+            index: item.index.map(number).unwrap_or_default(),
             class,
             verdict,
             why,
@@ -953,7 +955,7 @@ async fn fixity(State(state): State<AppState>, signed: Signed) -> Response {
     let summary = match state.fixity.summary(principal, 20).await {
         Ok(s) => s,
         Err(crate::archive::ArchiveError::Forbidden) => {
-            return archive_staff(&signed).err().unwrap_or_else(|| {
+            return refused(&signed).unwrap_or_else(|| {
                 failure(
                     lang,
                     &ApiError::new(StatusCode::FORBIDDEN, "forbidden", "not for this role"),
