@@ -389,3 +389,82 @@ async fn fixity_findings_are_a_table_that_leads_to_the_records_concerned() {
         "the other paper is intact"
     );
 }
+
+#[tokio::test]
+async fn a_disposal_request_is_withdrawn_with_a_reason_and_the_record_stays() {
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, citizen) = imported(&app, dir.path()).await;
+    let id = citizen["id"].as_str().unwrap();
+    let record = format!("/archive/{id}");
+    let luu = archivist(&app).await;
+    let (_, html) = page(&app, &luu, &record).await;
+    let csrf = hidden(&html, "csrf_token");
+    let (status, _) = post(
+        &app,
+        &luu,
+        &format!("{record}/disposal"),
+        &[
+            ("csrf_token", &csrf),
+            ("decision", "Quyết định số 12/QĐ-UBND ngày 02/01/2026"),
+            ("reason", "Hết thời hạn bảo quản"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    // Asked for twice: the API's conflict in words.
+    let (status, html) = post(
+        &app,
+        &luu,
+        &format!("{record}/disposal"),
+        &[
+            ("csrf_token", &csrf),
+            ("decision", "Quyết định số 13/QĐ-UBND"),
+            ("reason", "Lần nữa"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(
+        html.contains("Hồ sơ này đã có đề nghị tiêu huỷ.") && html.contains("disposal_requested")
+    );
+    // Withdrawn: a reason is needed, then the page offers a new request again.
+    let withdraw = format!("{record}/disposal/withdraw");
+    let (status, _) = post(
+        &app,
+        &luu,
+        &withdraw,
+        &[("csrf_token", &csrf), ("reason", "")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, to) = post(
+        &app,
+        &luu,
+        &withdraw,
+        &[
+            ("csrf_token", &csrf),
+            ("reason", "Gia đình xin giữ lại để đối chiếu"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, &*format!("{record}?done=disposal-withdrawn"))
+    );
+    let (_, html) = page(&app, &luu, &to).await;
+    assert!(html.contains("Đã rút đề nghị tiêu huỷ."));
+    assert!(html.contains("Chưa có đề nghị tiêu huỷ."));
+    assert!(
+        html.contains("class=\"act disposal-request\""),
+        "a new request may be made"
+    );
+    let api = app.token(Role::Archivist).await;
+    let v: Value = app
+        .get(&api, &format!("/api/v1/dossiers/{id}/retention"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v.get("disposal").is_none(), "{v}");
+}
