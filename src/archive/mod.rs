@@ -45,6 +45,17 @@ pub enum ArchiveError {
     Forbidden,
 }
 
+/// Whether `principal` works in the archive: archivists and administrators read fixity audits,
+/// place legal holds and use the archive's screens; everyone else is refused.
+pub fn works_in_archive(principal: &crate::auth::Principal) -> Result<(), ArchiveError> {
+    use crate::auth::Role;
+    if matches!(principal.role, Role::Archivist | Role::Admin) {
+        Ok(())
+    } else {
+        Err(ArchiveError::Forbidden)
+    }
+}
+
 /// Re-hashes every stored object, at most `bytes_per_second` (0: as fast as the store goes).
 #[derive(Clone)]
 pub struct FixityAuditor {
@@ -70,10 +81,7 @@ impl FixityAuditor {
         principal: &crate::auth::Principal,
         limit: i64,
     ) -> Result<FixitySummary, ArchiveError> {
-        use crate::auth::Role;
-        if !matches!(principal.role, Role::Archivist | Role::Admin) {
-            return Err(ArchiveError::Forbidden);
-        }
+        works_in_archive(principal)?;
         let audits = self.db.fixity_audits(limit).await?;
         let findings = match audits.first() {
             Some(a) => self.db.fixity_findings(&a.id).await?,

@@ -273,3 +273,47 @@ async fn an_administrator_turns_on_two_step_sign_in_in_a_real_browser() {
         .count();
     assert_eq!(enrolled, 2, "{accounts}");
 }
+
+#[tokio::test]
+async fn an_archivist_holds_a_record_and_asks_for_its_disposal_with_the_keyboard_in_a_real_browser()
+{
+    const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, citizen) = crate::disposal::imported(&app, dir.path()).await;
+    let admin = app.token(Role::Admin).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"username": "luutru", "password": PASSWORD, "role": "archivist",
+                      "name": "Đỗ Thị Lưu"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    walk(
+        &app,
+        "archive.mjs",
+        &[
+            ("MOTCUA_USERNAME", "luutru"),
+            ("MOTCUA_PASSWORD", PASSWORD),
+            ("MOTCUA_NAME", "Nguyễn Văn Bình"),
+        ],
+    )
+    .await;
+    // What the walk did is recorded: the hold placed and lifted, the disposal asked for.
+    let archivist = app.token(Role::Archivist).await;
+    let id = citizen["id"].as_str().unwrap();
+    let v: serde_json::Value = app
+        .get(&archivist, &format!("/api/v1/dossiers/{id}/retention"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v.get("legal_hold").is_none(), "{v}");
+    assert_eq!(v["disposal"]["status"], "requested", "{v}");
+    assert_eq!(v["disposal"]["reason"], "Hết thời hạn bảo quản", "{v}");
+}

@@ -13,6 +13,7 @@ mod access_matrix;
 mod accounts;
 mod appearance;
 mod archive;
+mod archive_pages;
 mod browser;
 mod clear_errors;
 mod concurrency;

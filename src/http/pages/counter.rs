@@ -89,7 +89,7 @@ impl Search {
 
 /// The instant a day typed as `dd/mm/yyyy` (or `yyyy-mm-dd`) starts in Vietnam (`after` = 0),
 /// or the day after it (`after` = 1, for an inclusive end), as RFC 3339.
-fn day_start(text: &str, after: i64) -> Result<Option<String>, ()> {
+pub(super) fn day_start(text: &str, after: i64) -> Result<Option<String>, ()> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

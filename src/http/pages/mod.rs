@@ -8,6 +8,7 @@
 
 mod account;
 mod applicant;
+mod archive;
 mod counter;
 mod format;
 pub mod i18n;
@@ -54,6 +55,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(originals::router())
         .merge(counter::router())
         .merge(public::router())
+        .merge(archive::router())
 }
 
 /// What the header shows of the person signed in: their name, their role, the links of their
@@ -64,6 +66,8 @@ pub(super) struct UserBar {
     csrf_token: String,
     /// Staff see the work queue.
     staff: bool,
+    /// Archivists and administrators see the archive.
+    archive: bool,
 }
 
 /// A signed-in person on a page: their session and language. Without a session, the page
@@ -125,6 +129,7 @@ fn user_bar(s: &crate::auth::accounts::LiveSession, t: &Messages) -> UserBar {
         role: t.get(&format!("role-{}", p.role)),
         csrf_token: s.csrf_token.clone(),
         staff: p.role.is_staff(),
+        archive: crate::archive::works_in_archive(p).is_ok(),
     }
 }
 
