@@ -7,6 +7,7 @@
 //! decides anything the API would not: pages call the same services, with the same rules.
 
 mod account;
+mod admin;
 mod counter;
 mod format;
 pub mod i18n;
@@ -46,6 +47,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(receive::router())
         .merge(counter::router())
         .merge(public::router())
+        .merge(admin::router())
 }
 
 /// What the header shows of the person signed in: their name, their role, the links of their
@@ -56,6 +58,8 @@ pub(super) struct UserBar {
     csrf_token: String,
     /// Staff see the work queue.
     staff: bool,
+    /// Administrators see their screens.
+    admin: bool,
 }
 
 /// A signed-in person on a page: their session and language. Without a session, the page
@@ -92,6 +96,7 @@ fn user_bar(s: &crate::auth::accounts::LiveSession, t: &Messages) -> UserBar {
         role: t.get(&format!("role-{}", p.role)),
         csrf_token: s.csrf_token.clone(),
         staff: p.role.is_staff(),
+        admin: p.role == crate::auth::Role::Admin,
     }
 }
 
