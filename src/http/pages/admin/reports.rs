@@ -86,6 +86,13 @@ fn count(n: i64) -> String {
     number(u64::try_from(n).unwrap_or(0))
 }
 
+/// A unit's on-time share per month (none: nothing settled), with on time and settled.
+struct UnitShares {
+    name: String,
+    rates: Vec<Option<f64>>,
+    counts: Vec<(i64, i64)>,
+}
+
 /// One figure of the totals table.
 struct Figure {
     label: String,
@@ -253,26 +260,28 @@ async fn reports(
     let totals = figures_table(&report.total, t);
     let months: Vec<String> = report.periods().iter().map(|p| month_words(p)).collect();
     let shown = shown_units(&report, &all);
-    let per_unit: Vec<(String, Vec<Option<f64>>, Vec<(i64, i64)>)> = shown
+    let per_unit: Vec<UnitShares> = shown
         .iter()
         .map(|code| {
             let per = report.by_period(code);
-            (
-                name_of(code),
-                per.iter().map(|(_, f)| f.on_time_rate()).collect(),
-                per.iter()
+            UnitShares {
+                name: name_of(code),
+                rates: per.iter().map(|(_, f)| f.on_time_rate()).collect(),
+                counts: per
+                    .iter()
                     .map(|(_, f)| (f.settled_on_time, f.settled_on_time + f.settled_late))
                     .collect(),
-            )
+            }
         })
         .collect();
     let shares = per_unit
         .iter()
-        .map(|(unit, rates, counts)| ShareRow {
-            unit: unit.clone(),
-            cells: rates
+        .map(|u| ShareRow {
+            unit: u.name.clone(),
+            cells: u
+                .rates
                 .iter()
-                .zip(counts)
+                .zip(&u.counts)
                 .map(|(rate, (on_time, settled))| match rate {
                     Some(r) => t.with_args(
                         "report-share-cell",
@@ -390,7 +399,7 @@ fn figures_table(f: &Figures, t: &Messages) -> Vec<Figure> {
 
 /// Where the plot of the line chart is, in the SVG's own units (its viewBox is 640 wide).
 const PLOT_LEFT: u32 = 56;
-const PLOT_RIGHT: u32 = 624;
+const PLOT_RIGHT: u32 = 596;
 const PLOT_TOP: u32 = 16;
 const PLOT_BOTTOM: u32 = 216;
 
@@ -433,11 +442,7 @@ fn mark(shape: usize, x: f64, y: f64) -> String {
 }
 
 /// The on-time share of each unit over the months: one line per unit on a 0–100% scale.
-fn line_chart(
-    months: &[String],
-    units: &[(String, Vec<Option<f64>>, Vec<(i64, i64)>)],
-    t: &Messages,
-) -> LineChart {
+fn line_chart(months: &[String], units: &[UnitShares], t: &Messages) -> LineChart {
     let n = months.len().max(1);
     let x_of = |k: usize| -> f64 {
         if n == 1 {
@@ -471,54 +476,63 @@ fn line_chart(
     let series = units
         .iter()
         .enumerate()
-        .map(|(i, (name, rates, counts))| {
-            let mut segments = Vec::new();
-            let mut current: Vec<String> = Vec::new();
-            let mut marks = Vec::new();
-            for (k, rate) in rates.iter().enumerate() {
-                match rate {
-                    Some(r) => {
-                        let (x, y) = (x_of(k), y_of(*r));
-                        current.push(format!("{x:.1},{y:.1}"));
-                        let (on_time, settled) = counts[k];
-                        marks.push(Mark {
-                            points: mark(i, x, y),
-                            words: format!(
-                                "{name}, {}: {}",
-                                months[k],
-                                t.with_args(
-                                    "report-share-cell",
-                                    &[
-                                        ("share", &percent(*r)),
-                                        ("on_time", &count(on_time)),
-                                        ("settled", &count(settled)),
-                                    ],
-                                )
-                            ),
-                        });
-                    }
-                    None => {
-                        if current.len() > 1 {
-                            segments.push(current.join(" "));
+        .map(
+            |(
+                i,
+                UnitShares {
+                    name,
+                    rates,
+                    counts,
+                },
+            )| {
+                let mut segments = Vec::new();
+                let mut current: Vec<String> = Vec::new();
+                let mut marks = Vec::new();
+                for (k, rate) in rates.iter().enumerate() {
+                    match rate {
+                        Some(r) => {
+                            let (x, y) = (x_of(k), y_of(*r));
+                            current.push(format!("{x:.1},{y:.1}"));
+                            let (on_time, settled) = counts[k];
+                            marks.push(Mark {
+                                points: mark(i, x, y),
+                                words: format!(
+                                    "{name}, {}: {}",
+                                    months[k],
+                                    t.with_args(
+                                        "report-share-cell",
+                                        &[
+                                            ("share", &percent(*r)),
+                                            ("on_time", &count(on_time)),
+                                            ("settled", &count(settled)),
+                                        ],
+                                    )
+                                ),
+                            });
                         }
-                        current.clear();
+                        None => {
+                            if current.len() > 1 {
+                                segments.push(current.join(" "));
+                            }
+                            current.clear();
+                        }
                     }
                 }
-            }
-            if current.len() > 1 {
-                segments.push(current.join(" "));
-            }
-            let legend_y = legend_top + 22 * i as u32;
-            Series {
-                colour: COLOURS[i % COLOURS.len()],
-                dash: DASHES[(i / COLOURS.len() + i) % DASHES.len()],
-                segments,
-                marks,
-                legend_y,
-                legend_mark: mark(i, f64::from(PLOT_LEFT) + 14.0, f64::from(legend_y) - 5.0),
-                name: name.clone(),
-            }
-        })
+                if current.len() > 1 {
+                    segments.push(current.join(" "));
+                }
+                let legend_y = legend_top + 22 * i as u32;
+                Series {
+                    colour: COLOURS[i % COLOURS.len()],
+                    dash: DASHES[(i / COLOURS.len() + i) % DASHES.len()],
+                    segments,
+                    marks,
+                    legend_y,
+                    legend_mark: mark(i, f64::from(PLOT_LEFT) + 14.0, f64::from(legend_y) - 5.0),
+                    name: name.clone(),
+                }
+            },
+        )
         .collect::<Vec<_>>();
     LineChart {
         height: legend_top + 22 * units.len() as u32,
@@ -583,11 +597,11 @@ mod tests {
             .to_vec();
         let chart = line_chart(
             &months,
-            &[(
-                "Phường A".into(),
-                vec![Some(1.0), Some(0.5), None, Some(0.0)],
-                vec![(2, 2), (1, 2), (0, 0), (0, 1)],
-            )],
+            &[UnitShares {
+                name: "Phường A".into(),
+                rates: vec![Some(1.0), Some(0.5), None, Some(0.0)],
+                counts: vec![(2, 2), (1, 2), (0, 0), (0, 1)],
+            }],
             t,
         );
         let s = &chart.series[0];
