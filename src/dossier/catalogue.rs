@@ -314,11 +314,186 @@ impl Catalogue {
     pub fn iter(&self) -> impl Iterator<Item = &Procedure> {
         self.procedures.values()
     }
+
+    /// What publishing `new` in place of this catalogue would change, by procedure code:
+    /// procedures added, removed, and changed (each field that differs, before and after).
+    pub fn differences(&self, new: &Catalogue) -> Vec<Difference> {
+        let mut codes: Vec<&String> = self
+            .procedures
+            .keys()
+            .chain(new.procedures.keys())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+            .into_iter()
+            .filter_map(
+                |code| match (self.procedures.get(code), new.procedures.get(code)) {
+                    (None, Some(_)) => Some(Difference::Added(code.clone())),
+                    (Some(_), None) => Some(Difference::Removed(code.clone())),
+                    (Some(a), Some(b)) if a != b => {
+                        Some(Difference::Changed(code.clone(), field_changes(a, b)))
+                    }
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+}
+
+/// One procedure's difference between two catalogues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// Only in the new catalogue.
+    Added(String),
+    /// Only in the current one: no new dossier can be filed under it.
+    Removed(String),
+    /// In both, with the fields that differ.
+    Changed(String, Vec<FieldChange>),
+}
+
+/// A field of a procedure that differs: its name in the TOML file, and its value before and
+/// after as short text (lists joined with `, `; components by their codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field's name in the file (`processing_days`).
+    pub field: &'static str,
+    /// Its value in the current catalogue.
+    pub before: String,
+    /// Its value in the new one.
+    pub after: String,
+}
+
+fn field_changes(a: &Procedure, b: &Procedure) -> Vec<FieldChange> {
+    fn text<T: Serialize>(value: &T) -> String {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Object(o) => o
+                        .get("code")
+                        .and_then(|c| c.as_str())
+                        .map_or_else(|| v.to_string(), str::to_owned),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            Ok(other) => other.to_string(),
+            Err(_) => String::new(),
+        }
+    }
+    let mut out = Vec::new();
+    let mut compare = |field: &'static str, before: String, after: String, same: bool| {
+        if !same {
+            out.push(FieldChange {
+                field,
+                before,
+                after,
+            });
+        }
+    };
+    macro_rules! field {
+        ($name:ident) => {
+            compare(
+                stringify!($name),
+                text(&a.$name),
+                text(&b.$name),
+                a.$name == b.$name,
+            )
+        };
+    }
+    field!(name_vi);
+    field!(name_en);
+    field!(agency);
+    field!(level);
+    field!(applicants);
+    field!(processing_days);
+    field!(originals_required);
+    field!(linked);
+    field!(retention);
+    field!(received_at);
+    if a.results != b.results {
+        let kinds = |p: &Procedure| {
+            p.results
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        compare("results", kinds(a), kinds(b), false);
+    }
+    if a.components != b.components {
+        // The same codes with other names or retention still differ: show them whole then.
+        let codes = |p: &Procedure| text(&p.components);
+        let (before, after) = if codes(a) == codes(b) {
+            (
+                serde_json::to_string(&a.components).unwrap_or_default(),
+                serde_json::to_string(&b.components).unwrap_or_default(),
+            )
+        } else {
+            (codes(a), codes(b))
+        };
+        compare("components", before, after, false);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn differences_name_procedures_added_removed_and_the_fields_changed() {
+        let current = Catalogue::builtin();
+        let text = BUILTIN
+            .replace("processing_days = 3\n", "processing_days = 5\n")
+            .replace(
+                "name_en = \"Business registration\"",
+                "name_en = \"Enterprise registration\"",
+            );
+        // Birth registration links to the others; drop the last procedure and any link to it.
+        let mut new = Catalogue::from_toml(&text).unwrap();
+        let last = new.iter().last().unwrap().code.clone();
+        new.procedures.remove(&last);
+        for p in new.procedures.values_mut() {
+            p.linked.retain(|l| *l != last);
+        }
+        let mut added = current.get("birth-registration").unwrap().clone();
+        added.code = "birth-registration-copy".into();
+        added.linked.clear();
+        new.procedures.insert(added.code.clone(), added);
+
+        let diff = current.differences(&new);
+        assert!(diff.contains(&Difference::Added("birth-registration-copy".into())));
+        assert!(diff.contains(&Difference::Removed(last.clone())));
+        let business = diff
+            .iter()
+            .find_map(|d| match d {
+                Difference::Changed(code, fields) if code == "business-registration" => {
+                    Some(fields.clone())
+                }
+                _ => None,
+            })
+            .expect("business registration changed");
+        assert_eq!(
+            business,
+            [
+                FieldChange {
+                    field: "name_en",
+                    before: "Business registration".into(),
+                    after: "Enterprise registration".into()
+                },
+                FieldChange {
+                    field: "processing_days",
+                    before: "3".into(),
+                    after: "5".into()
+                }
+            ]
+        );
+        assert!(current.differences(&Catalogue::builtin()).is_empty());
+    }
 
     #[test]
     fn the_builtin_catalogue_has_the_four_founding_procedures() {

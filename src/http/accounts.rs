@@ -506,7 +506,10 @@ fn account_json(a: Account) -> AccountJson {
 
 /// The units an administrator manages accounts of: `None` for one bound to no unit (all,
 /// applicants' too).
-async fn managed_units(state: &AppState, p: &Principal) -> Result<Option<Vec<String>>, ApiError> {
+pub(super) async fn managed_units(
+    state: &AppState,
+    p: &Principal,
+) -> Result<Option<Vec<String>>, ApiError> {
     if p.unit.is_none() {
         return Ok(None);
     }
@@ -525,6 +528,16 @@ async fn create(
     Caller(principal): Caller,
     JsonBody(r): JsonBody<AccountRequestJson>,
 ) -> Result<Response, ApiError> {
+    let account = create_account(&state, &principal, r).await?;
+    Ok(json(StatusCode::CREATED, account_json(account)))
+}
+
+/// Creates an account as `principal` asks (the API's handler and the administrator's page).
+pub(super) async fn create_account(
+    state: &AppState,
+    principal: &Principal,
+    r: AccountRequestJson,
+) -> Result<Account, ApiError> {
     let username = Username::parse(&r.username).ok_or(AccountError::InvalidUsername)?;
     let rights = new_token(
         TokenRequestJson {
@@ -538,13 +551,13 @@ async fn create(
         },
         "invalid_account_request",
     )?;
-    let units = managed_units(&state, &principal).await?;
+    let units = managed_units(state, principal).await?;
     let catalogue = state.dossiers.catalogue();
-    let reach = state.dossiers.units_in_reach(&principal).await?;
-    let account = state
+    let reach = state.dossiers.units_in_reach(principal).await?;
+    Ok(state
         .accounts
         .create(
-            Manager::Caller(&principal, units.as_deref()),
+            Manager::Caller(principal, units.as_deref()),
             NewAccount {
                 username,
                 rights,
@@ -553,8 +566,7 @@ async fn create(
             &|agency| catalogue.iter().any(|p| p.agency == agency),
             &|unit| reach.iter().any(|u| u == unit),
         )
-        .await?;
-    Ok(json(StatusCode::CREATED, account_json(account)))
+        .await?)
 }
 
 /// The accounts an administrator manages.

@@ -86,19 +86,29 @@ async fn create(
     Caller(principal): Caller,
     JsonBody(r): JsonBody<TokenRequestJson>,
 ) -> Result<Response, ApiError> {
+    let (id, token) = create_token(&state, &principal, r).await?;
+    Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
+}
+
+/// Creates a token as `principal` asks (the API's handler and the administrator's page): its
+/// id and the token itself, which exists nowhere else.
+pub(super) async fn create_token(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    r: TokenRequestJson,
+) -> Result<(String, String), ApiError> {
     let request = new_token(r, "invalid_token_request")?;
     let catalogue = state.dossiers.catalogue();
-    let reach = state.dossiers.units_in_reach(&principal).await?;
-    let (id, token) = state
+    let reach = state.dossiers.units_in_reach(principal).await?;
+    Ok(state
         .tokens
         .create_by(
-            &principal,
+            principal,
             request,
             &|agency| catalogue.iter().any(|p| p.agency == agency),
             &|unit| reach.iter().any(|u| u == unit),
         )
-        .await?;
-    Ok(json(StatusCode::CREATED, CreatedTokenJson { id, token }))
+        .await?)
 }
 
 /// The rights a token or account request names, parsed (else 422 with `code`).

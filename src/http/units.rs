@@ -127,6 +127,21 @@ async fn add(
     Caller(principal): Caller,
     JsonBody(r): JsonBody<NewUnitJson>,
 ) -> Result<Response, ApiError> {
+    let unit = add_unit(&state, &principal, r).await?;
+    let location = format!("/api/v1/units/{}", unit.code.as_str());
+    let mut response = json(StatusCode::CREATED, UnitJson::from(unit));
+    if let Ok(v) = header::HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// Adds a unit as `principal` asks (the API's handler and the administrator's page).
+pub(super) async fn add_unit(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    r: NewUnitJson,
+) -> Result<Unit, ApiError> {
     let level = r.level.as_deref().map(str::parse).transpose().map_err(
         |e: crate::vocabulary::InvalidField| {
             ApiError::new(
@@ -136,11 +151,11 @@ async fn add(
             )
         },
     )?;
-    let unit = state
+    Ok(state
         .dossiers
         .units()
         .add(
-            Actor::Caller(&principal),
+            Actor::Caller(principal),
             NewUnit {
                 code: r.code,
                 name: r.name,
@@ -148,13 +163,7 @@ async fn add(
                 parent: r.parent,
             },
         )
-        .await?;
-    let location = format!("/api/v1/units/{}", unit.code.as_str());
-    let mut response = json(StatusCode::CREATED, UnitJson::from(unit));
-    if let Ok(v) = header::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+        .await?)
 }
 
 /// Rename a unit (administrators). Logged.

@@ -202,6 +202,55 @@ impl Report {
     pub fn to_csv(&self) -> String {
         csv::render(self)
     }
+
+    /// The range's periods, in order (`2026-03`, … for a report by month).
+    pub fn periods(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for b in self.range.buckets() {
+            let p = self.range.period_of(&b);
+            if out.last() != Some(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// The figures of `unit` (with the units below it) per period over every procedure, for
+    /// each of the range's periods in order (zero where it has no rows).
+    pub fn by_period(&self, unit: &UnitCode) -> Vec<(String, Figures)> {
+        self.periods()
+            .into_iter()
+            .map(|period| {
+                let mut f = Figures::default();
+                for row in self
+                    .rows
+                    .iter()
+                    .filter(|r| &r.unit == unit && r.period == period)
+                {
+                    f.add(&row.figures);
+                }
+                (period, f)
+            })
+            .collect()
+    }
+
+    /// The figures of `unit` (with the units below it) per procedure over the whole range,
+    /// by procedure code: flows added up, carried over the first period's, in progress and
+    /// overdue the last's.
+    pub fn by_procedure(&self, unit: &UnitCode) -> Vec<(String, Figures)> {
+        let periods = self.periods();
+        let mut per: BTreeMap<&str, Vec<Figures>> = BTreeMap::new();
+        for row in self.rows.iter().filter(|r| &r.unit == unit) {
+            let Some(k) = periods.iter().position(|p| *p == row.period) else {
+                continue;
+            };
+            per.entry(row.procedure.as_str())
+                .or_insert_with(|| vec![Figures::default(); periods.len()])[k] = row.figures;
+        }
+        per.into_iter()
+            .map(|(p, fs)| (p.to_owned(), Figures::over_time(&fs)))
+            .collect()
+    }
 }
 
 /// The reports, over the dossiers and units of one deployment.
@@ -611,5 +660,65 @@ mod tests {
             .map(|c| c.as_str().to_owned())
             .collect();
         assert_eq!(order, ["C", "D1", "W", "D2"]);
+    }
+
+    #[test]
+    fn a_report_is_read_per_period_and_per_procedure() {
+        let c = UnitCode::parse("C").unwrap();
+        let d = UnitCode::parse("D").unwrap();
+        let day = |m| Date::from_calendar_date(2026, m, 1).unwrap();
+        let range = Range::new(
+            day(time::Month::January),
+            day(time::Month::March),
+            GroupBy::Month,
+        )
+        .unwrap();
+        let row = |unit: &UnitCode, procedure: &str, period: &str, on_time, overdue| Row {
+            unit: unit.clone(),
+            procedure: procedure.into(),
+            period: period.into(),
+            figures: Figures {
+                settled_on_time: on_time,
+                overdue,
+                ..Figures::default()
+            },
+        };
+        let report = Report {
+            unit: c.clone(),
+            range,
+            as_of: range.to,
+            rows: vec![
+                row(&c, "a", "2026-01", 1, 2),
+                row(&c, "a", "2026-02", 3, 1),
+                row(&c, "a", "2026-03", 0, 4),
+                row(&c, "b", "2026-02", 5, 0),
+                row(&d, "a", "2026-01", 7, 0),
+            ],
+            total: Figures::default(),
+        };
+        assert_eq!(report.periods(), ["2026-01", "2026-02", "2026-03"]);
+        let by_period: Vec<(String, i64)> = report
+            .by_period(&c)
+            .into_iter()
+            .map(|(p, f)| (p, f.settled_on_time))
+            .collect();
+        assert_eq!(
+            by_period,
+            [
+                ("2026-01".to_owned(), 1),
+                ("2026-02".to_owned(), 8),
+                ("2026-03".to_owned(), 0)
+            ],
+            "procedures side by side, only the unit asked for"
+        );
+        let by_procedure = report.by_procedure(&c);
+        assert_eq!(by_procedure.len(), 2);
+        assert_eq!(by_procedure[0].0, "a");
+        assert_eq!(by_procedure[0].1.settled_on_time, 4, "flows add up");
+        assert_eq!(by_procedure[0].1.overdue, 4, "overdue is the last period's");
+        assert_eq!(
+            by_procedure[1].1.overdue, 0,
+            "b had no row in the last month"
+        );
     }
 }

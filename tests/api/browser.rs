@@ -317,3 +317,83 @@ async fn an_archivist_holds_a_record_and_asks_for_its_disposal_with_the_keyboard
     assert_eq!(v["disposal"]["status"], "requested", "{v}");
     assert_eq!(v["disposal"]["reason"], "Hết thời hạn bảo quản", "{v}");
 }
+
+#[tokio::test]
+async fn an_administrator_walks_the_administration_screens_in_a_real_browser() {
+    const PASSWORD: &str = "ngựa-phi-đường-xa-2026";
+    let app = TestApp::spawn_with(|s| s.accounts.second_factor_roles.clear()).await;
+    let admin = app.token(Role::Admin).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"username": "quantri", "password": PASSWORD, "role": "admin",
+                      "name": "Quản Trị Viên"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // A dossier, so the report has something to show.
+    let citizen = app.citizen_token("001203004567").await;
+    let dossier = json!({
+        "procedure": "birth-registration",
+        "applicant": {"id_number": "001203004567", "name": "Phạm Thị Lan"},
+        "data": {"child_name": "Nguyễn Văn Bé"}
+    });
+    app.submit_ok(
+        &citizen,
+        crate::support::form(
+            &dossier,
+            vec![(
+                "to-khai.pdf",
+                "application/pdf",
+                crate::support::pdf("Phạm Thị Lan"),
+            )],
+        ),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("procedures.toml");
+    std::fs::write(
+        &file,
+        motcua::dossier::catalogue::BUILTIN
+            .replace("processing_days = 3\n", "processing_days = 4\n"),
+    )
+    .unwrap();
+    walk(
+        &app,
+        "admin.mjs",
+        &[
+            ("MOTCUA_USERNAME", "quantri"),
+            ("MOTCUA_PASSWORD", PASSWORD),
+            ("MOTCUA_CATALOGUE", file.to_str().unwrap()),
+        ],
+    )
+    .await;
+    // What the walk did is recorded: the account disabled, the unit added, the catalogue
+    // published.
+    let account: serde_json::Value = app
+        .get(&admin, "/api/v1/accounts/nguyen.lan")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(account["disabled_at"].is_string(), "{account}");
+    assert_eq!(app.get(&admin, "/api/v1/units/TEST.Q1").await.status(), 200);
+    let procedures: serde_json::Value = app
+        .get(&admin, "/api/v1/procedures")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        procedures
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "business-registration" && p["processing_days"] == 4),
+        "{procedures}"
+    );
+}

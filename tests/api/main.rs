@@ -11,6 +11,7 @@ static ALLOCATOR: hostile::Counting = hostile::Counting;
 mod access;
 mod access_matrix;
 mod accounts;
+mod admin_pages;
 mod appearance;
 mod archive;
 mod archive_pages;

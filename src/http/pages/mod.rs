@@ -7,6 +7,7 @@
 //! decides anything the API would not: pages call the same services, with the same rules.
 
 mod account;
+mod admin;
 mod applicant;
 mod archive;
 mod counter;
@@ -56,6 +57,7 @@ pub(super) fn router() -> Router<AppState> {
         .merge(counter::router())
         .merge(public::router())
         .merge(archive::router())
+        .merge(admin::router())
 }
 
 /// What the header shows of the person signed in: their name, their role, the links of their
@@ -68,6 +70,8 @@ pub(super) struct UserBar {
     staff: bool,
     /// Archivists and administrators see the archive.
     archive: bool,
+    /// Administrators see their screens.
+    admin: bool,
 }
 
 /// A signed-in person on a page: their session and language. Without a session, the page
@@ -130,6 +134,7 @@ fn user_bar(s: &crate::auth::accounts::LiveSession, t: &Messages) -> UserBar {
         csrf_token: s.csrf_token.clone(),
         staff: p.role.is_staff(),
         archive: crate::archive::works_in_archive(p).is_ok(),
+        admin: p.role == crate::auth::Role::Admin,
     }
 }
 
