@@ -889,18 +889,10 @@ async fn issue_receipt(
         t.get("receipt-lookup"),
         t.with("receipt-lookup-how", "code", d.code.as_str()),
     ));
-    // The place printed before the date: the receiving unit's name.
-    let place = match crate::vocabulary::UnitCode::parse(d.code.unit()) {
-        Ok(code) => state
-            .dossiers
-            .units()
-            .get(&code)
-            .await
-            .ok()
-            .flatten()
-            .map_or_else(|| d.code.unit().to_owned(), |u| u.name),
-        Err(_) => d.code.unit().to_owned(),
-    };
+    // The place printed before the date: the receiving unit's name (its code if unknown).
+    let place = receiving_unit_name(state, &d)
+        .await
+        .unwrap_or_else(|| d.code.unit().to_owned());
     let issued = state
         .results
         .issue(
@@ -917,6 +909,19 @@ async fn issue_receipt(
         )
         .await?;
     Ok(issued.code)
+}
+
+/// The name of the unit that received a dossier (the first part of its code), if known.
+pub(super) async fn receiving_unit_name(state: &AppState, d: &Dossier) -> Option<String> {
+    let code = crate::vocabulary::UnitCode::parse(d.code.unit()).ok()?;
+    state
+        .dossiers
+        .units()
+        .get(&code)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| u.name)
 }
 
 #[cfg(test)]

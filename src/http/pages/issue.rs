@@ -90,17 +90,10 @@ async fn form(State(state): State<AppState>, signed: Signed, Path(id): Path<Stri
     if let Some(n) = d.applicant.id_number() {
         rows.push(format!("{}: {}", vi.get("field-id-number"), n.as_str()));
     }
-    let place = match crate::vocabulary::UnitCode::parse(d.code.unit()) {
-        Ok(code) => state
-            .dossiers
-            .units()
-            .get(&code)
-            .await
-            .ok()
-            .flatten()
-            .map_or_else(String::new, |u| u.name),
-        Err(_) => String::new(),
-    };
+    // The receiving unit's name; the officer types a place if it is unknown.
+    let place = super::counter::receiving_unit_name(&state, &d)
+        .await
+        .unwrap_or_default();
     page(
         StatusCode::OK,
         IssuePage {
